@@ -1,0 +1,33 @@
+# Two entry points for a newcomer: `make demo` and `make test`. Both create .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEMO := build/demo
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	@mkdir -p $(DEMO)
+	@echo "== 1. train a model on the segmented news seed"
+	$(PY) train.py seeds/000_*.txt -o $(DEMO)/model --max-iterations 100
+	@echo "== 2. segment the web seed's text (its @@ marks removed)"
+	sed 's/@@//g' seeds/004_*.txt > $(DEMO)/web.txt
+	$(PY) segment.py --model $(DEMO)/model $(DEMO)/web.txt -o $(DEMO)/web.seg.txt
+	@head -n 3 $(DEMO)/web.seg.txt | cut -c 1-300
+	@echo "== 3. evaluate on the news seed (its own training text: a fit check; held-out data scores lower)"
+	$(PY) evaluate.py seeds/000_*.txt --model $(DEMO)/model
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+clean:
+	rm -rf build $(VENV)

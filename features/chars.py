@@ -1,0 +1,62 @@
+"""Characters as numbers: code points, width and case folding, character classes.
+
+Everything here works on numpy arrays of code points so that feature extraction for a million
+characters costs a handful of vectorised operations. Two sentinel code points outside Unicode mark
+the padding before and after a sequence.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+BOS = 0x110000  # padding before a sequence
+EOS = 0x110001  # padding after a sequence
+CODE_SPACE = 0x110002  # every folded code point, sentinels included, is below this
+
+CHAR_CLASSES = ("pad", "digit", "latin", "punct", "cn_numeral", "date_unit", "han", "other")
+CHINESE_NUMERALS = "零〇一二三四五六七八九十百千万亿两壹贰叁肆伍陆柒捌玖拾佰仟廿卅"
+DATE_TIME_UNITS = "年月日号时分秒点周"
+
+
+def codepoints(text: str) -> np.ndarray:
+    """The code points of ``text`` as an int64 array."""
+    return np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.int64)
+
+
+@functools.cache
+def fold_table() -> np.ndarray:
+    """Code point -> folded code point: full-width ASCII to half-width, A-Z to a-z, U+3000 to space.
+
+    Folding lets ``ＡＰＰ``, ``APP`` and ``app`` share features; the output text is never folded.
+    """
+    table = np.arange(CODE_SPACE, dtype=np.int64)
+    table[0xFF01:0xFF5F] -= 0xFEE0
+    table[0x3000] = 0x20
+    table[ord("A") : ord("Z") + 1] += 32
+    table[0xFF21:0xFF3B] = np.arange(ord("a"), ord("z") + 1)
+    table.setflags(write=False)
+    return table
+
+
+@functools.cache
+def class_table() -> np.ndarray:
+    """Folded code point -> index into :data:`CHAR_CLASSES`."""
+    table = np.full(CODE_SPACE, CHAR_CLASSES.index("other"), dtype=np.int64)
+
+    def mark(name: str, ranges: list[tuple[int, int]]) -> None:
+        for low, high in ranges:
+            table[low : high + 1] = CHAR_CLASSES.index(name)
+
+    mark("han", [(0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3134F)])
+    mark("punct", [(0x21, 0x2F), (0x3A, 0x40), (0x5B, 0x60), (0x7B, 0x7E), (0xA1, 0xBF),
+                   (0x2000, 0x206F), (0x3000, 0x303F), (0xFE30, 0xFE4F), (0xFF00, 0xFF0F),
+                   (0xFF1A, 0xFF20), (0xFF3B, 0xFF40), (0xFF5B, 0xFF65), (0x2E00, 0x2E7F)])
+    mark("digit", [(0x30, 0x39)])
+    mark("latin", [(0x61, 0x7A), (0x41, 0x5A), (0xC0, 0x24F)])
+    for name, chars in (("cn_numeral", CHINESE_NUMERALS), ("date_unit", DATE_TIME_UNITS)):
+        table[[ord(c) for c in chars]] = CHAR_CLASSES.index(name)
+    table[[BOS, EOS]] = CHAR_CLASSES.index("pad")
+    table.setflags(write=False)
+    return table

@@ -1,0 +1,205 @@
+"""Training a CRF segmenter through sklearn-crfsuite and writing the model directory.
+
+The path: sentences (word lists) -> characters and tags -> integer feature keys -> crfsuite
+attribute strings -> L-BFGS training -> the crfsuite file, compiled arrays, vocabulary and
+``meta.json``, built in a temporary directory and renamed into place.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from features.corpus import Sentence
+from features.metrics import Scores, score_sentences
+from features.tags import TAG_SETS, words_to_tags
+from features.templates import PRESETS, FeatureConfig, attribute_strings, feature_keys
+from model import store
+from model.crfsuite_file import read_crfsuite_weights
+from model.decode import CompiledCRF
+
+ProgressCallback = Callable[[str, dict], None]
+
+
+@dataclass
+class TrainingOptions:
+    """Hyperparameters of one training run.
+
+    c1: L1 regularisation strength; prunes features to zero, which keeps models small.
+    c2: L2 regularisation strength.
+    max_iterations: limit on L-BFGS iterations (training also stops when the loss settles).
+    min_freq: attributes seen fewer times than this in training are dropped.
+    tag_set: ``bmes`` or ``6tag``.
+    preset: a named feature configuration from :data:`features.templates.PRESETS`.
+    """
+
+    c1: float = 0.05
+    c2: float = 0.01
+    max_iterations: int = 200
+    min_freq: int = 1
+    tag_set: str = "bmes"
+    preset: str = "default"
+
+    def __post_init__(self):
+        if self.tag_set not in TAG_SETS:
+            raise ValueError(f"unknown tag set {self.tag_set!r}; expected one of {', '.join(TAG_SETS)}")
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown feature preset {self.preset!r}; expected one of {', '.join(PRESETS)}")
+        if self.c1 < 0 or self.c2 < 0:
+            raise ValueError("c1 and c2 must be non-negative")
+        if self.max_iterations < 1:
+            raise ValueError("max_iterations must be at least 1")
+
+    @property
+    def features(self) -> FeatureConfig:
+        return PRESETS[self.preset]
+
+
+@dataclass
+class CorpusRecord:
+    """Where training data came from, for ``meta.json``."""
+
+    path: str
+    sha256: str
+    sentences: int
+    words: int
+    chars: int
+
+
+@dataclass
+class TrainingResult:
+    model_dir: Path
+    meta: dict
+    dev_scores: Scores | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _progress_trainer(report: ProgressCallback):
+    """A factory sklearn-crfsuite calls as ``trainer_cls``; forwards each L-BFGS iteration."""
+    import pycrfsuite
+
+    class ProgressTrainer(pycrfsuite.Trainer):
+        def message(self, message):
+            # Parse crfsuite's log but print none of it: our caller decides what to show.
+            if self.logparser.feed(message) == "iteration":
+                report("iteration", self.logparser.last_iteration)
+
+    def make(algorithm=None, params=None, verbose=False):
+        return ProgressTrainer(algorithm=algorithm, params=params, verbose=True)
+
+    return make
+
+
+def crf_inputs(sentences: Sequence[Sentence], config: FeatureConfig, tag_set: str):
+    """Attribute-string sequences and tag sequences for sklearn-crfsuite."""
+    names = config.template_names()
+    texts = [s.text for s in sentences]
+    keys = feature_keys(texts, config)
+    rows = attribute_strings(keys, names)
+    xs, ys, offset = [], [], 0
+    for sentence, text in zip(sentences, texts):
+        xs.append(rows[offset : offset + len(text)])
+        ys.append(words_to_tags(sentence.words, tag_set))
+        offset += len(text)
+    return xs, ys
+
+
+def train_model(
+    sentences: Sequence[Sentence],
+    model_dir: str | Path,
+    options: TrainingOptions,
+    corpora: Sequence[CorpusRecord] = (),
+    dev: Sequence[Sentence] | None = None,
+    progress: ProgressCallback | None = None,
+) -> TrainingResult:
+    """Train on ``sentences`` and write the model directory atomically.
+
+    ``progress(event, info)`` is called with ``phase`` events (``info['phase']`` names the step)
+    and ``iteration`` events (crfsuite's per-iteration record: ``num``, ``loss``, ``time``, ...).
+    """
+    import sklearn_crfsuite
+
+    report = progress or (lambda event, info: None)
+    config = options.features
+    started = time.perf_counter()
+    report("phase", {"phase": "extracting features"})
+    xs, ys = crf_inputs(sentences, config, options.tag_set)
+    iterations: list[dict] = []
+
+    def record(event: str, info: dict) -> None:
+        if event == "iteration":
+            iterations.append(info)
+        report(event, info)
+
+    with store.building_model_dir(model_dir) as building:
+        crf = sklearn_crfsuite.CRF(
+            algorithm="lbfgs",
+            c1=options.c1,
+            c2=options.c2,
+            max_iterations=options.max_iterations,
+            min_freq=options.min_freq,
+            model_filename=str(building / store.CRFSUITE_FILE),
+            trainer_cls=_progress_trainer(record),
+        )
+        report("phase", {"phase": "training"})
+        crf.fit(xs, ys)
+        del xs, ys
+        report("phase", {"phase": "compiling"})
+        weights = read_crfsuite_weights(building / store.CRFSUITE_FILE)
+        compiled = CompiledCRF.from_crfsuite(weights, config.template_names())
+        store.write_arrays(building, compiled.to_arrays())
+        vocabulary = {w for s in sentences for w in s.words}
+        store.write_vocab(building, vocabulary)
+        seconds = time.perf_counter() - started
+        meta = {
+            "zhseg_version": _version("zhseg"),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "tag_set": options.tag_set,
+            "labels": list(compiled.labels),
+            "feature_preset": options.preset,
+            "features": config.to_json(),
+            "template_names": config.template_names(),
+            "training": {
+                "options": asdict(options),
+                "algorithm": "lbfgs",
+                "iterations": len(iterations),
+                "final_loss": iterations[-1]["loss"] if iterations else None,
+                "seconds": round(seconds, 2),
+                "sentences": len(sentences),
+                "chars": sum(len(s.text) for s in sentences),
+                "vocabulary": len(vocabulary),
+                "features": compiled.n_features,
+                "corpora": [asdict(c) for c in corpora],
+            },
+            "versions": {
+                "python": platform.python_version(),
+                "numpy": np.__version__,
+                "sklearn-crfsuite": _version("sklearn-crfsuite"),
+                "python-crfsuite": _version("python-crfsuite"),
+            },
+        }
+        dev_scores = None
+        if dev:
+            report("phase", {"phase": "scoring the dev set"})
+            from model.segmenter import Segmenter
+
+            segmenter = Segmenter(building, meta, compiled)
+            predicted = [Sentence(s.line_no, tuple(w)) for s, w in
+                         zip(dev, segmenter.cut_lines(s.text for s in dev))]
+            dev_scores = score_sentences(dev, predicted, vocabulary)
+            meta["dev"] = dev_scores.as_dict()
+        store.write_meta(building, meta)
+    return TrainingResult(Path(model_dir), meta, dev_scores)
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None

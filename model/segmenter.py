@@ -1,0 +1,163 @@
+"""The public segmenting API: ``Segmenter.load(model_dir).cut(text)``.
+
+Text is split at whitespace into chunks (whitespace is always a word boundary and is never part
+of a word); each chunk is one sequence for the CRF. The words of a text therefore join back to
+exactly its non-whitespace characters.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from features.tags import WORD_START_TAGS
+from features.templates import FeatureConfig, attribute_strings, feature_keys
+from model import store
+from model.decode import CompiledCRF
+
+CHUNK = re.compile(r"\S+")
+BACKENDS = ("numpy", "crfsuite")
+BATCH_CHARS = 100_000  # characters decoded together in bulk mode; bounds memory
+
+
+class Segmenter:
+    """A trained segmenter.
+
+    Use :meth:`load`; then :meth:`cut` for one text, :meth:`cut_lines` for many lines at once (much
+    faster per character), :meth:`tokenize` for words with their offsets.
+
+    backend: ``numpy`` (the default) decodes from the compiled arrays; ``crfsuite`` feeds the same
+        features to python-crfsuite's tagger, the reference the fast path is checked against.
+    """
+
+    def __init__(self, directory: Path, meta: dict, crf: CompiledCRF, backend: str = "numpy"):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+        self.directory = directory
+        self.meta = meta
+        self.crf = crf
+        self.backend = backend
+        self.config = FeatureConfig.from_json(meta["features"])
+        self.template_names = tuple(meta["template_names"])
+        labels = crf.labels
+        self._start_label = np.array([label in WORD_START_TAGS for label in labels])
+        self._end_label = np.array([label in ("E", "S") for label in labels])
+        self._label_index = {label: i for i, label in enumerate(labels)}
+        self._tagger = None
+        self._vocabulary: frozenset[str] | None = None
+
+    @classmethod
+    def load(cls, directory: str | Path, backend: str = "numpy") -> "Segmenter":
+        """Load a model directory written by ``zhseg train``. Raises ModelError if it is not one."""
+        directory = Path(directory)
+        meta = store.read_meta(directory)
+        try:
+            crf = CompiledCRF.from_arrays(store.read_arrays(directory), meta["labels"], meta["template_names"])
+            config_names = FeatureConfig.from_json(meta["features"]).template_names()
+        except (KeyError, ValueError) as error:
+            raise store.ModelError(f"{directory}: inconsistent model files ({error})") from None
+        if config_names != list(meta["template_names"]):
+            raise store.ModelError(f"{directory}: feature configuration does not match its templates")
+        return cls(directory, meta, crf, backend)
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """The words seen in training (loaded on first use)."""
+        if self._vocabulary is None:
+            self._vocabulary = store.read_vocab(self.directory)
+        return self._vocabulary
+
+    # -- public API -------------------------------------------------------------------------
+    def cut(self, text: str) -> list[str]:
+        """Segment one text into a list of words (whitespace separates words and is dropped)."""
+        return self._cut_batch([text])[0]
+
+    def cut_lines(self, lines: Iterable[str], batch_chars: int = BATCH_CHARS) -> Iterator[list[str]]:
+        """Segment many lines, yielding one word list per line, in order.
+
+        Lines are decoded in batches of about ``batch_chars`` characters, which is what makes bulk
+        segmentation fast; memory stays bounded by the batch size (and the longest line).
+        """
+        batch: list[str] = []
+        size = 0
+        for line in lines:
+            batch.append(line)
+            size += len(line)
+            if size >= batch_chars:
+                yield from self._cut_batch(batch)
+                batch, size = [], 0
+        if batch:
+            yield from self._cut_batch(batch)
+
+    def tokenize(self, text: str) -> list[tuple[str, int, int]]:
+        """Words with their ``(start, end)`` character offsets in ``text``: ``text[start:end] == word``."""
+        tokens = []
+        chunks = list(CHUNK.finditer(text))
+        words = self._cut_chunks([m.group() for m in chunks], [len(chunks)])[0]
+        chunk_iter = iter(chunks)
+        chunk = None
+        pos = end = 0
+        for word in words:
+            if pos >= end:  # the next word opens the next chunk
+                chunk = next(chunk_iter)
+                pos, end = chunk.start(), chunk.end()
+            tokens.append((word, pos, pos + len(word)))
+            pos += len(word)
+        return tokens
+
+    # -- internals --------------------------------------------------------------------------
+    def _cut_batch(self, lines: Sequence[str]) -> list[list[str]]:
+        chunks_per_line = [CHUNK.findall(line) for line in lines]
+        chunks = [chunk for line_chunks in chunks_per_line for chunk in line_chunks]
+        return self._cut_chunks(chunks, [len(c) for c in chunks_per_line])
+
+    def _cut_chunks(self, chunks: list[str], chunks_per_line: Sequence[int]) -> list[list[str]]:
+        text = "".join(chunks)
+        lengths = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
+        starts = self.word_starts(chunks, lengths)
+        bounds = np.flatnonzero(starts).tolist()
+        bounds.append(len(text))
+        words = [text[a:b] for a, b in zip(bounds, bounds[1:])]
+        # words before each line's first character, to slice the flat word list per line
+        words_before = np.concatenate(([0], np.cumsum(starts)))
+        chunk_ends = np.concatenate(([0], np.cumsum(lengths)))
+        line_ends = chunk_ends[np.concatenate(([0], np.cumsum(chunks_per_line))).astype(np.int64)]
+        cuts = words_before[line_ends].tolist()
+        return [words[a:b] for a, b in zip(cuts, cuts[1:])]
+
+    def word_starts(self, chunks: Sequence[str], lengths: np.ndarray) -> np.ndarray:
+        """A boolean per character of the concatenated chunks: does a word start here?"""
+        labels = self.label_indices(chunks, lengths)
+        starts = self._start_label[labels]
+        if len(labels) > 1:
+            starts[1:] |= self._end_label[labels[:-1]]
+        starts[np.cumsum(lengths[:-1])] = True  # every chunk opens a word
+        if len(labels):
+            starts[0] = True
+        return starts
+
+    def label_indices(self, chunks: Sequence[str], lengths: np.ndarray) -> np.ndarray:
+        """The decoded label index of every character of the concatenated chunks."""
+        keys = feature_keys(chunks, self.config)
+        if self.backend == "numpy":
+            return self.crf.viterbi(self.crf.emissions(keys), lengths)
+        tagger = self._crfsuite_tagger()
+        labels = np.empty(len(keys), dtype=np.int64)
+        offset = 0
+        for length in lengths.tolist():
+            rows = keys[offset : offset + length]
+            tags = tagger.tag(attribute_strings(rows, self.template_names))
+            labels[offset : offset + length] = [self._label_index[t] for t in tags]
+            offset += length
+        return labels
+
+    def _crfsuite_tagger(self):
+        if self._tagger is None:
+            import pycrfsuite  # only the reference path needs it
+
+            self._tagger = pycrfsuite.Tagger()
+            self._tagger.open(str(store.crfsuite_path(self.directory)))
+        return self._tagger

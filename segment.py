@@ -1,0 +1,51 @@
+"""zhseg segment: cut text into words with a trained model.
+
+    python segment.py --model MODEL_DIR [FILE ...] [-o OUT] [--sep ' ']
+
+One output line per input line; whitespace in the input is a word boundary and is not printed.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+from typing import Iterator, List, Optional
+
+import typer
+
+from features.errors import UserError, exit_on_user_error
+from features.fileio import atomic_output, read_lines
+from model.segmenter import BACKENDS, Segmenter
+
+
+def input_lines(files: List[Path], encoding: str) -> Iterator[str]:
+    for path in files or [Path("-")]:
+        for _, text in read_lines(path, encoding):
+            yield text
+
+
+@exit_on_user_error
+def main(
+    files: Optional[List[Path]] = typer.Argument(None, help="Text files to segment (stdin when none)."),
+    model: Path = typer.Option(..., "--model", "-m", help="Model directory written by zhseg train."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
+    sep: str = typer.Option(" ", "--sep", help="String printed between words."),
+    encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the input files; output is UTF-8."),
+    backend: str = typer.Option("numpy", "--backend", help=f"Decoder: {', '.join(BACKENDS)} (the reference)."),
+) -> None:
+    """Segment text files (or stdin) into words, one output line per input line."""
+    if backend not in BACKENDS:
+        raise UserError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+    if not sep or "\n" in sep:
+        raise UserError("--sep must be a non-empty string without line breaks")
+    segmenter = Segmenter.load(model, backend=backend)
+    lines = input_lines(files or [], encoding)
+    with atomic_output(output) if output else nullcontext(sys.stdout) as out:
+        for words in segmenter.cut_lines(lines):
+            out.write(sep.join(words))
+            out.write("\n")
+
+
+if __name__ == "__main__":
+    typer.run(main)

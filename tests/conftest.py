@@ -1,0 +1,44 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SEEDS = ROOT / "seeds"
+NEWS_SEED = next(SEEDS.glob("000_*.txt"))
+WEB_SEED = next(SEEDS.glob("004_*.txt"))
+CORPORA = ROOT.parent / "shared" / "corpora"
+
+
+def corpus_file(name: str, split: str) -> Path:
+    path = CORPORA / name / f"{split}.txt"
+    if not path.is_file():
+        pytest.skip(f"{path} is absent (the research corpora live beside the repo in ../shared)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def seed_model(tmp_path_factory):
+    """A small model trained on the news seed; shared by the tests that need a model."""
+    from features.corpus import read_corpus
+    from model.crf import TrainingOptions, train_model
+
+    directory = tmp_path_factory.mktemp("models") / "seed000"
+    train_model(read_corpus(NEWS_SEED), directory, TrainingOptions(max_iterations=60))
+    return directory
+
+
+@pytest.fixture(scope="session")
+def segmenter(seed_model):
+    from model import Segmenter
+
+    return Segmenter.load(seed_model)
+
+
+@pytest.fixture(scope="session")
+def reference_segmenter(seed_model):
+    from model import Segmenter
+
+    return Segmenter.load(seed_model, backend="crfsuite")

@@ -1,0 +1,104 @@
+"""The command-line scripts as a user runs them: exit codes, output shape, one-line errors."""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import NEWS_SEED, ROOT, WEB_SEED
+
+
+def run(*args, stdin: str | None = None):
+    return subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, input=stdin, capture_output=True,
+                          text=True, encoding="utf-8", timeout=300)
+
+
+def assert_user_error(result, *fragments):
+    assert result.returncode == 2, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("zhseg: error:")]
+    assert len(errors) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == errors[0]  # progress lines may precede it
+    for fragment in fragments:
+        assert fragment in errors[0]
+
+
+def test_train_reports_progress_and_dev_scores(tmp_path):
+    out = tmp_path / "model"
+    result = run("train.py", NEWS_SEED, "-o", out, "--dev", NEWS_SEED, "--max-iterations", "15")
+    assert result.returncode == 0, result.stderr
+    assert "iteration 10/15" in result.stderr and "training" in result.stderr
+    assert re.search(r"dev .*F1 \d+\.\d\d", result.stdout)
+    assert (out / "meta.json").is_file()
+    meta = json.loads((out / "meta.json").read_text(encoding="utf-8"))
+    corpus = meta["training"]["corpora"][0]
+    assert corpus["sentences"] == 1 and len(corpus["sha256"]) == 64 and corpus["words"] > 1000
+
+
+def test_segment_stdin_keeps_lines_and_characters(seed_model):
+    text = WEB_SEED.read_text(encoding="utf-8").replace("@@", "")
+    result = run("segment.py", "--model", seed_model, stdin=text)
+    assert result.returncode == 0, result.stderr
+    out_lines = result.stdout.split("\n")[:-1]
+    in_lines = text.split("\n")
+    if in_lines[-1] == "":
+        in_lines.pop()
+    assert len(out_lines) == len(in_lines)
+    for given, got in zip(in_lines, out_lines):
+        assert got.replace(" ", "") == re.sub(r"\s+", "", given)
+
+
+def test_segment_files_to_output_with_separator(seed_model, tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text("阿里云总裁\n\n今天正式开幕\n", encoding="utf-8")
+    out = tmp_path / "out.txt"
+    result = run("segment.py", "-m", seed_model, source, source, "-o", out, "--sep", "|")
+    assert result.returncode == 0, result.stderr
+    lines = out.read_text(encoding="utf-8").split("\n")
+    assert len(lines) == 7 and lines[1] == "" and "|" in lines[0]
+    assert lines[0].replace("|", "") == "阿里云总裁"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_evaluate_json_contract(seed_model):
+    result = run("evaluate.py", NEWS_SEED, "--model", seed_model, "--json")
+    assert result.returncode == 0, result.stderr
+    scores = json.loads(result.stdout)
+    assert set(scores) == {"precision", "recall", "f1", "oov_rate", "oov_recall", "iv_recall", "gold_words", "pred_words"}
+    assert all(0 <= scores[k] <= 1 for k in ("precision", "recall", "f1", "oov_rate", "iv_recall"))
+    assert scores["f1"] > 0.9 and isinstance(scores["gold_words"], int)
+
+
+def test_evaluate_a_prediction_file(seed_model, tmp_path):
+    gold = tmp_path / "gold.txt"
+    gold.write_text("中国 人民 银行\n\n你好 世界\n", encoding="utf-8")
+    pred = tmp_path / "pred.txt"
+    pred.write_text("中国 人 民 银行\n\n你好 世界", encoding="utf-8")
+    result = run("evaluate.py", gold, "--pred", pred, "--json")
+    scores = json.loads(result.stdout)
+    assert (scores["gold_words"], scores["pred_words"]) == (5, 6)
+    assert scores["recall"] == pytest.approx(4 / 5) and scores["oov_recall"] is None
+    table = run("evaluate.py", gold, "--pred", pred, "--words", gold)
+    assert "OOV recall" in table.stdout and "F1" in table.stdout
+    pred.write_text("中国 人民 银行\n\n你好 世届\n", encoding="utf-8")
+    assert_user_error(run("evaluate.py", gold, "--pred", pred), "pred.txt:3", "gold.txt:3", "characters differ")
+
+
+def test_user_mistakes_get_one_line_and_exit_2(seed_model, tmp_path):
+    assert_user_error(run("train.py", tmp_path / "nope.txt", "-o", tmp_path / "m"), "nope.txt", "no such file")
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes("好 的\n".encode() + b"\xfe\xfe\n")
+    assert_user_error(run("train.py", bad, "-o", tmp_path / "m"), "bad.txt:2", "byte offset 8")
+    assert_user_error(run("segment.py", "--model", tmp_path / "nomodel", stdin="你好\n"), "no such model directory")
+    assert_user_error(run("segment.py", "--model", seed_model, bad), "bad.txt:2")
+    assert_user_error(run("evaluate.py", NEWS_SEED), "--model")
+    assert_user_error(run("train.py", NEWS_SEED, "-o", tmp_path / "m", "--features", "huge"), "unknown feature preset")
+    assert not (tmp_path / "m").exists()
+
+
+def test_zhseg_command_has_the_subcommands():
+    result = run("zhseg_cli.py", "--help")
+    assert result.returncode == 0
+    for command in ("train", "segment", "evaluate"):
+        assert command in result.stdout

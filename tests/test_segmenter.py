@@ -1,0 +1,80 @@
+import re
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from features.corpus import read_corpus
+from tests.conftest import NEWS_SEED, WEB_SEED
+
+# Han, Latin, digits, punctuation, full-width forms, and several kinds of whitespace
+text_chars = st.characters(codec="utf-8", categories=("Lo", "Ll", "Lu", "Nd", "Po", "Zs", "Cc"))
+texts = st.text(alphabet=st.one_of(st.sampled_from("阿里云总裁的科技局副局长，。、 \t\u00a0\u3000ａＢ１2x"), text_chars), max_size=60)
+
+
+def web_seed_lines():
+    return [line.replace("@@", "") for line in WEB_SEED.read_text(encoding="utf-8").split("\n")]
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts)
+def test_words_join_back_to_the_non_whitespace_characters(segmenter, text):
+    words = segmenter.cut(text)
+    assert "".join(words) == re.sub(r"\s+", "", text)
+    assert all(words) and not any(c.isspace() for w in words for c in w)
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts)
+def test_tokenize_offsets_index_the_input(segmenter, text):
+    tokens = segmenter.tokenize(text)
+    assert all(text[start:end] == word for word, start, end in tokens)
+    assert [w for w, _, _ in tokens] == segmenter.cut(text)
+    assert all(a[2] <= b[1] for a, b in zip(tokens, tokens[1:]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(texts, max_size=12), st.integers(min_value=1, max_value=50))
+def test_bulk_equals_one_by_one_whatever_the_batch_size(segmenter, lines, batch_chars):
+    assert list(segmenter.cut_lines(lines, batch_chars=batch_chars)) == [segmenter.cut(x) for x in lines]
+
+
+def test_fast_decoder_matches_crfsuite_on_the_seeds(segmenter, reference_segmenter):
+    lines = web_seed_lines() + [read_corpus(NEWS_SEED)[0].text]
+    fast = list(segmenter.cut_lines(lines))
+    assert fast == [reference_segmenter.cut(line) for line in lines]
+    assert sum(len(words) for words in fast) > 2500  # words compared, not a trivial input
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts)
+def test_fast_decoder_matches_crfsuite_on_arbitrary_text(segmenter, reference_segmenter, text):
+    assert segmenter.cut(text) == reference_segmenter.cut(text)
+
+
+def test_learns_the_training_text(segmenter):
+    sentence = read_corpus(NEWS_SEED)[0]
+    predicted = segmenter.cut(sentence.text)
+    gold = set(sentence.words)
+    # a model fit on its own training text should recover most of its words
+    assert len([w for w in predicted if w in gold]) / len(predicted) > 0.9
+
+
+def test_one_long_line_is_segmented_whole(segmenter):
+    line = "".join(web_seed_lines()).replace(" ", "") * 40  # ~150,000 characters, no whitespace
+    words = segmenter.cut(line)
+    assert "".join(words) == re.sub(r"\s+", "", line)
+    assert len(words) > len(line) / 4
+
+
+def test_empty_and_blank_input(segmenter):
+    assert segmenter.cut("") == []
+    assert segmenter.cut(" \u3000\t") == []
+    assert list(segmenter.cut_lines(["", "你好", " "])) == [[], segmenter.cut("你好"), []]
+
+
+def test_viterbi_breaks_ties_towards_the_lower_label():
+    from model.decode import viterbi
+
+    labels = viterbi(np.zeros((3, 4)), np.array([3]), np.zeros((4, 4)))
+    assert labels.tolist() == [0, 0, 0]

@@ -1,0 +1,81 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from features.corpus import read_corpus
+from features.errors import UserError
+from model import Segmenter, store
+from model.crf import TrainingOptions, train_model
+from tests.conftest import NEWS_SEED
+
+
+def copy_model(seed_model, tmp_path):
+    target = tmp_path / "model"
+    shutil.copytree(seed_model, target)
+    return target
+
+
+def test_model_directory_is_data_only(seed_model):
+    names = sorted(p.name for p in seed_model.iterdir())
+    assert names == sorted([store.META_FILE, store.CRFSUITE_FILE, store.COMPILED_FILE, store.VOCAB_FILE])
+    meta = json.loads((seed_model / store.META_FILE).read_text(encoding="utf-8"))
+    assert meta["format_version"] == store.FORMAT_VERSION
+    assert meta["labels"] and meta["features"] and meta["training"]["corpora"] == []
+    with np.load(seed_model / store.COMPILED_FILE, allow_pickle=False) as arrays:
+        assert all(arrays[name].dtype != object for name in arrays.files)
+
+
+def test_unknown_format_version_is_refused(seed_model, tmp_path):
+    model = copy_model(seed_model, tmp_path)
+    meta = json.loads((model / store.META_FILE).read_text(encoding="utf-8"))
+    meta["format_version"] = 999
+    (model / store.META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(store.ModelError, match="format version 999 is not supported"):
+        Segmenter.load(model)
+
+
+def test_pickled_arrays_are_refused(seed_model, tmp_path):
+    model = copy_model(seed_model, tmp_path)
+    with np.load(model / store.COMPILED_FILE) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays["keys_0"] = np.array([{"a": 1}], dtype=object)
+    np.savez(model / store.COMPILED_FILE, **arrays)
+    with pytest.raises(store.ModelError, match="unreadable"):
+        Segmenter.load(model)
+
+
+def test_missing_or_foreign_directories(tmp_path):
+    with pytest.raises(store.ModelError, match="no such model directory"):
+        Segmenter.load(tmp_path / "absent")
+    with pytest.raises(store.ModelError, match="not a zhseg model directory"):
+        Segmenter.load(tmp_path)
+
+
+def test_training_never_overwrites_a_foreign_directory(tmp_path):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    with pytest.raises(UserError, match="not a zhseg model directory"):
+        train_model(read_corpus(NEWS_SEED), precious, TrainingOptions(max_iterations=2))
+    assert (precious / "notes.txt").read_text() == "keep me"
+
+
+def test_failed_training_leaves_nothing_behind(tmp_path, monkeypatch):
+    import model.crf as crf
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(crf, "read_crfsuite_weights", explode)
+    with pytest.raises(RuntimeError):
+        train_model(read_corpus(NEWS_SEED), tmp_path / "out", TrainingOptions(max_iterations=2))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_retraining_replaces_a_model(seed_model, tmp_path):
+    model = copy_model(seed_model, tmp_path)
+    train_model(read_corpus(NEWS_SEED), model, TrainingOptions(max_iterations=3, preset="fast"))
+    assert Segmenter.load(model).meta["feature_preset"] == "fast"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]

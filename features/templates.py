@@ -12,6 +12,7 @@ from it when segmenting, so a model always gets the features it was trained with
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -20,6 +21,34 @@ import numpy as np
 from features.chars import BOS, CHAR_CLASSES, CODE_SPACE, EOS, class_table, codepoints, fold_table
 
 N_CLASSES = len(CHAR_CLASSES)
+
+
+@dataclass(frozen=True)
+class Template:
+    """One feature template: the key of base array ``base`` at ``offset`` from the character.
+
+    Bases are per-position key arrays over the padded text: ``char`` (folded code point),
+    ``bigram`` (this and the next character), ``skipD`` (this character and the one D ahead),
+    ``class`` (character class), ``class3`` (classes of the previous, this and the next),
+    ``sameD`` (1 if this character equals the one D away, else 0). Templates that share a base
+    differ only by a shift, which the fast decoder exploits: one lookup per base, not per template.
+    """
+
+    name: str
+    base: str
+    offset: int
+
+    @property
+    def reach(self) -> int:
+        """How far from the current character this template reads."""
+        extra = 0
+        if self.base == "bigram":
+            extra = 1
+        elif self.base.startswith(("skip", "same")):
+            extra = int(self.base[4:])
+        elif self.base == "class3":
+            return abs(self.offset) + 1
+        return max(abs(self.offset), abs(self.offset + extra))
 
 
 @dataclass(frozen=True)
@@ -42,23 +71,27 @@ class FeatureConfig:
     class_trigram: bool = True
     reduplication: tuple[int, ...] = (-1, -2)
 
-    def template_names(self) -> list[str]:
-        names = [f"U{o}" for o in self.unigrams]
-        names += [f"B{o}" for o in self.bigrams]
-        names += [f"S{a}{b:+d}" for a, b in self.skip_bigrams]
-        names += ["K0"] if self.class_unigram else []
-        names += ["K-1:1"] if self.class_trigram else []
-        names += [f"R{o}" for o in self.reduplication]
-        return names
+    @functools.cached_property
+    def _templates(self) -> tuple["Template", ...]:
+        found = [Template(f"U{o}", "char", o) for o in self.unigrams]
+        found += [Template(f"B{o}", "bigram", o) for o in self.bigrams]
+        found += [Template(f"S{a}{b:+d}", f"skip{b - a}", a) for a, b in self.skip_bigrams]
+        found += [Template("K0", "class", 0)] if self.class_unigram else []
+        found += [Template("K-1:1", "class3", 0)] if self.class_trigram else []
+        found += [Template(f"R{o}", f"same{o}", 0) for o in self.reduplication]
+        return tuple(found)
 
-    @property
+    def templates(self) -> tuple["Template", ...]:
+        """The templates in their fixed order (the order their weights are summed in)."""
+        return self._templates
+
+    def template_names(self) -> list[str]:
+        return [t.name for t in self._templates]
+
+    @functools.cached_property
     def radius(self) -> int:
         """How far any template looks from the current character."""
-        reach = [abs(o) for o in self.unigrams + self.reduplication]
-        reach += [max(abs(o), abs(o + 1)) for o in self.bigrams]
-        reach += [max(abs(a), abs(b)) for a, b in self.skip_bigrams]
-        reach += [1] if self.class_trigram else []
-        return max(reach + [0])
+        return max([t.reach for t in self._templates] + [0])
 
     def to_json(self) -> dict:
         return dataclasses.asdict(self)
@@ -102,37 +135,74 @@ def padded_layout(lengths: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndar
     return char_positions, eos_positions, int(lengths.sum()) + 2 * radius * n_seq
 
 
+def base_domain(base: str) -> int | None:
+    """An exclusive upper bound on the keys of a base, or None where keys are too sparse for a
+    direct-index table (the n-gram bases)."""
+    if base == "char":
+        return CODE_SPACE
+    if base == "class":
+        return N_CLASSES
+    if base == "class3":
+        return N_CLASSES**3
+    if base.startswith("same"):
+        return 2
+    return None
+
+
+def shifted(values: np.ndarray, by: int, fill: int) -> np.ndarray:
+    """``result[i] = values[i + by]``, with ``fill`` where that falls outside the array."""
+    if by == 0:
+        return values
+    result = np.full_like(values, fill)
+    if by > 0:
+        result[:-by] = values[by:]
+    else:
+        result[-by:] = values[:by]
+    return result
+
+
+def padded_bases(sequences: Sequence[str], config: FeatureConfig) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The base key arrays over the padded concatenation of ``sequences``.
+
+    Returns the positions of the real characters in the padded arrays and ``{base: keys}``. Each
+    sequence is padded with ``config.radius`` BOS before and EOS after, so no template ever sees
+    a neighbouring sequence.
+    """
+    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
+    pos, eos_pos, size = padded_layout(lengths, config.radius)
+    padded = np.full(size, BOS, dtype=np.int64)
+    padded[pos] = fold_table()[codepoints("".join(sequences))]
+    padded[eos_pos] = EOS
+    bases: dict[str, np.ndarray] = {}
+    for base in dict.fromkeys(t.base for t in config.templates()):
+        if base == "char":
+            bases[base] = padded
+        elif base == "bigram" or base.startswith("skip"):
+            distance = 1 if base == "bigram" else int(base[4:])
+            bases[base] = padded * CODE_SPACE + shifted(padded, distance, EOS)
+        elif base == "class":
+            bases[base] = class_table()[padded]
+        elif base == "class3":
+            classes = class_table()[padded]
+            bases[base] = (shifted(classes, -1, 0) * N_CLASSES + classes) * N_CLASSES + shifted(classes, 1, 0)
+        elif base.startswith("same"):
+            bases[base] = (padded == shifted(padded, int(base[4:]), EOS)).astype(np.int64)
+        else:
+            raise ValueError(f"unknown feature base {base!r}")
+    return pos, bases
+
+
 def feature_keys(sequences: Sequence[str], config: FeatureConfig) -> np.ndarray:
     """Integer feature keys for every character of ``sequences``.
 
     Returns an ``(n_chars, n_templates)`` int64 array, rows in the order of the concatenated
-    sequences, columns in the order of ``config.template_names()``. Templates never look across
-    sequences: positions beyond either end see BOS or EOS padding.
+    sequences, columns in the order of ``config.templates()``.
     """
-    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
-    radius = config.radius
-    pos, eos_pos, size = padded_layout(lengths, radius)
-    padded = np.full(size, BOS, dtype=np.int64)
-    padded[pos] = fold_table()[codepoints("".join(sequences))]
-    padded[eos_pos] = EOS
-
-    def at(offset: int) -> np.ndarray:
-        return padded[pos + offset]
-
-    columns = [at(o) for o in config.unigrams]
-    columns += [at(o) * CODE_SPACE + at(o + 1) for o in config.bigrams]
-    columns += [at(a) * CODE_SPACE + at(b) for a, b in config.skip_bigrams]
-    if config.class_unigram or config.class_trigram:
-        classes = class_table()[padded]
-        if config.class_unigram:
-            columns.append(classes[pos])
-        if config.class_trigram:
-            columns.append((classes[pos - 1] * N_CLASSES + classes[pos]) * N_CLASSES + classes[pos + 1])
-    centre = at(0)
-    columns += [(centre == at(o)).astype(np.int64) for o in config.reduplication]
-    keys = np.empty((len(pos), len(columns)), dtype=np.int64)
-    for j, column in enumerate(columns):
-        keys[:, j] = column
+    pos, bases = padded_bases(sequences, config)
+    templates = config.templates()
+    keys = np.empty((len(pos), len(templates)), dtype=np.int64)
+    for j, template in enumerate(templates):
+        keys[:, j] = bases[template.base][pos + template.offset]
     return keys
 
 

@@ -152,7 +152,7 @@ def train_model(
         del xs, ys
         report("phase", {"phase": "compiling"})
         weights = read_crfsuite_weights(building / store.CRFSUITE_FILE)
-        compiled = CompiledCRF.from_crfsuite(weights, config.template_names())
+        compiled = CompiledCRF.from_crfsuite(weights, config.templates())
         store.write_arrays(building, compiled.to_arrays())
         vocabulary = {w for s in sentences for w in s.words}
         store.write_vocab(building, vocabulary)

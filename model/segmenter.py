@@ -14,7 +14,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from features.tags import WORD_START_TAGS
-from features.templates import FeatureConfig, attribute_strings, feature_keys
+from features.templates import FeatureConfig, attribute_strings, feature_keys, padded_bases
 from model import store
 from model.decode import CompiledCRF
 
@@ -55,12 +55,12 @@ class Segmenter:
         directory = Path(directory)
         meta = store.read_meta(directory)
         try:
-            crf = CompiledCRF.from_arrays(store.read_arrays(directory), meta["labels"], meta["template_names"])
-            config_names = FeatureConfig.from_json(meta["features"]).template_names()
-        except (KeyError, ValueError) as error:
+            config = FeatureConfig.from_json(meta["features"])
+            if config.template_names() != list(meta["template_names"]):
+                raise ValueError("the feature configuration does not match its templates")
+            crf = CompiledCRF.from_arrays(store.read_arrays(directory), meta["labels"], config.templates())
+        except (KeyError, ValueError, TypeError) as error:
             raise store.ModelError(f"{directory}: inconsistent model files ({error})") from None
-        if config_names != list(meta["template_names"]):
-            raise store.ModelError(f"{directory}: feature configuration does not match its templates")
         return cls(directory, meta, crf, backend)
 
     @property
@@ -141,9 +141,10 @@ class Segmenter:
 
     def label_indices(self, chunks: Sequence[str], lengths: np.ndarray) -> np.ndarray:
         """The decoded label index of every character of the concatenated chunks."""
-        keys = feature_keys(chunks, self.config)
         if self.backend == "numpy":
-            return self.crf.viterbi(self.crf.emissions(keys), lengths)
+            positions, bases = padded_bases(chunks, self.config)
+            return self.crf.viterbi(self.crf.emissions(positions, bases), lengths)
+        keys = feature_keys(chunks, self.config)
         tagger = self._crfsuite_tagger()
         labels = np.empty(len(keys), dtype=np.int64)
         offset = 0

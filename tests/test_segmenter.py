@@ -74,7 +74,20 @@ def test_empty_and_blank_input(segmenter):
 
 
 def test_viterbi_breaks_ties_towards_the_lower_label():
-    from model.decode import viterbi
+    from model.decode import viterbi_batched, viterbi_loop
 
-    labels = viterbi(np.zeros((3, 4)), np.array([3]), np.zeros((4, 4)))
-    assert labels.tolist() == [0, 0, 0]
+    assert viterbi_batched(np.zeros((3, 4)), np.array([3]), np.zeros((4, 4))).tolist() == [0, 0, 0]
+    assert viterbi_loop(np.zeros((3, 4)), [3], np.zeros((4, 4)).tolist()).tolist() == [0, 0, 0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 12), max_size=8), st.integers(0, 2**32 - 1), st.booleans())
+def test_loop_and_batched_viterbi_agree(lengths, seed, coarse):
+    from model.decode import viterbi_batched, viterbi_loop
+
+    rng = np.random.default_rng(seed)
+    draw = (lambda *shape: rng.integers(-2, 3, shape).astype(float)) if coarse else (lambda *shape: rng.normal(size=shape))
+    emissions, transitions = draw(sum(lengths), 4), draw(4, 4)  # coarse values force ties
+    lengths = np.array(lengths, dtype=np.int64)
+    assert viterbi_loop(emissions, lengths, transitions.tolist()).tolist() == \
+        viterbi_batched(emissions, lengths, transitions).tolist()

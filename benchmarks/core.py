@@ -1,0 +1,73 @@
+"""Issue 2's measurement: train on a corpus with the default settings, score its test split,
+report training time, model size and segmentation speed (with jieba in the same run for scale).
+
+    python benchmarks/core.py --corpus ctb6          # writes the 'core-ctb6' section of RESULTS.md
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.results import markdown_table, write_section  # noqa: E402
+
+
+def chars_per_second(cut, lines, repeat: int = 3) -> float:
+    chars = sum(len(line) for line in lines)
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        cut(lines)
+        best = min(best, time.perf_counter() - started)
+    return chars / best
+
+
+def main(corpus: str = typer.Option("ctb6", help="Folder under ../shared/corpora with train/dev/test."),
+         out: Path = typer.Option(ROOT / "build" / "core", help="Where to put the trained model.")):
+    data = ROOT.parent / "shared" / "corpora" / corpus
+    model_dir = out / f"{corpus}-default"
+    train_cmd = [sys.executable, "train.py", str(data / "train.txt"), "-o", str(model_dir)]
+    if (data / "dev.txt").exists():
+        train_cmd += ["--dev", str(data / "dev.txt")]
+    started = time.perf_counter()
+    subprocess.run(train_cmd, cwd=ROOT, check=True)
+    wall = time.perf_counter() - started
+    scores = json.loads(subprocess.run([sys.executable, "evaluate.py", str(data / "test.txt"), "--model",
+                                        str(model_dir), "--json"], cwd=ROOT, check=True, capture_output=True,
+                                       text=True).stdout)
+    size = sum(f.stat().st_size for f in model_dir.iterdir())
+    from features.corpus import read_corpus
+    from model import Segmenter
+
+    segmenter = Segmenter.load(model_dir)
+    lines = [s.text for s in read_corpus(data / "test.txt")]
+    zhseg_speed = chars_per_second(lambda ls: list(segmenter.cut_lines(ls)), lines)
+    import jieba
+
+    jieba.initialize()
+    jieba_speed = chars_per_second(lambda ls: [jieba.lcut(x) for x in ls], lines)
+    meta = segmenter.meta
+    rows = [[corpus, meta["feature_preset"], f"{100 * scores['precision']:.2f}", f"{100 * scores['recall']:.2f}",
+             f"{100 * scores['f1']:.2f}", f"{100 * scores['oov_recall']:.2f}", f"{100 * scores['iv_recall']:.2f}",
+             f"{wall:.0f} s ({meta['training']['iterations']} iterations)", f"{size / 1e6:.1f} MB",
+             f"{zhseg_speed:,.0f}", f"{jieba_speed:,.0f}", f"{zhseg_speed / jieba_speed:.2f}"]]
+    table = markdown_table(["corpus", "features", "P", "R", "F1", "OOV R", "IV R", "training (wall)",
+                            "model size", "zhseg chars/s", "jieba chars/s", "zhseg / jieba"], rows)
+    body = (f"## Core: default settings on {corpus}\n\nTrained on `{corpus}/train.txt` with "
+            f"`{' '.join(['python', *map(str, train_cmd[1:])])}`, scored on `{corpus}/test.txt`. Speed: "
+            f"bulk `Segmenter.cut_lines` over the test text against `jieba.lcut` line by line, best of 3, "
+            f"one process.\n\n{table}")
+    write_section(f"core-{corpus}", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    typer.run(main)

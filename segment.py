@@ -16,7 +16,7 @@ import typer
 
 from features.errors import UserError, exit_on_user_error
 from features.fileio import atomic_output, read_lines
-from model.segmenter import BACKENDS, Segmenter
+from model.segmenter import BACKENDS, Segmenter, segment_parallel
 
 
 def input_lines(files: List[Path], encoding: str) -> Iterator[str]:
@@ -33,18 +33,25 @@ def main(
     sep: str = typer.Option(" ", "--sep", help="String printed between words."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the input files; output is UTF-8."),
     backend: str = typer.Option("numpy", "--backend", help=f"Decoder: {', '.join(BACKENDS)} (the reference)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes for large inputs (output stays in input order)."),
 ) -> None:
     """Segment text files (or stdin) into words, one output line per input line."""
     if backend not in BACKENDS:
         raise UserError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
     if not sep or "\n" in sep:
         raise UserError("--sep must be a non-empty string without line breaks")
-    segmenter = Segmenter.load(model, backend=backend)
+    if jobs < 1:
+        raise UserError("--jobs must be at least 1")
+    segmenter = Segmenter.load(model, backend=backend)  # also validates the model before any work
     lines = input_lines(files or [], encoding)
     with atomic_output(output) if output else nullcontext(sys.stdout) as out:
-        for words in segmenter.cut_lines(lines):
-            out.write(sep.join(words))
-            out.write("\n")
+        if jobs == 1:
+            for words in segmenter.cut_lines(lines):
+                out.write(sep.join(words))
+                out.write("\n")
+        else:
+            for block in segment_parallel(model, lines, jobs, sep, backend):
+                out.write(block)
 
 
 if __name__ == "__main__":

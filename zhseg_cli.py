@@ -2,6 +2,7 @@
 
 import typer
 
+import benchmark
 import evaluate
 import segment
 import train
@@ -11,6 +12,7 @@ app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False,
 app.command("train")(train.main)
 app.command("segment")(segment.main)
 app.command("evaluate")(evaluate.main)
+app.command("benchmark")(benchmark.main)
 
 if __name__ == "__main__":
     app()

@@ -23,6 +23,7 @@ from features.templates import PRESETS, FeatureConfig, attribute_strings, featur
 from model import store
 from model.crfsuite_file import read_crfsuite_weights
 from model.decode import CompiledCRF
+from model.segmenter import Segmenter
 
 ProgressCallback = Callable[[str, dict], None]
 
@@ -187,8 +188,6 @@ def train_model(
         dev_scores = None
         if dev:
             report("phase", {"phase": "scoring the dev set"})
-            from model.segmenter import Segmenter
-
             segmenter = Segmenter(building, meta, compiled)
             predicted = [Sentence(s.line_no, tuple(w)) for s, w in
                          zip(dev, segmenter.cut_lines(s.text for s in dev))]

@@ -162,3 +162,38 @@ class Segmenter:
             self._tagger = pycrfsuite.Tagger()
             self._tagger.open(str(store.crfsuite_path(self.directory)))
         return self._tagger
+
+
+# -- worker processes for bulk segmentation ------------------------------------------------------
+_worker_segmenter: Segmenter | None = None  # set once in each worker process, never in the parent
+
+
+def _load_worker(directory: str, backend: str) -> None:
+    global _worker_segmenter
+    _worker_segmenter = Segmenter.load(directory, backend=backend)
+
+
+def _segment_block(job: tuple[list[str], str]) -> str:
+    lines, sep = job
+    return "".join(sep.join(words) + "\n" for words in _worker_segmenter.cut_lines(lines))
+
+
+def segment_parallel(directory: str | Path, lines: Iterable[str], jobs: int, sep: str = " ",
+                     backend: str = "numpy", block_lines: int = 2000) -> Iterator[str]:
+    """Segment ``lines`` in ``jobs`` worker processes; yield output text blocks in input order.
+
+    Each block is ``block_lines`` lines, each ending in a newline, words joined by ``sep``.
+    Workers are started with the ``spawn`` method, which works the same on every OS, and each
+    loads the model once.
+    """
+    import itertools
+    import multiprocessing
+
+    def blocks():
+        iterator = iter(lines)
+        while block := list(itertools.islice(iterator, block_lines)):
+            yield block, sep
+
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(jobs, initializer=_load_worker, initargs=(str(directory), backend)) as pool:
+        yield from pool.imap(_segment_block, blocks())

@@ -102,3 +102,14 @@ def test_zhseg_command_has_the_subcommands():
     assert result.returncode == 0
     for command in ("train", "segment", "evaluate"):
         assert command in result.stdout
+
+
+def test_parallel_jobs_give_the_same_output_in_order(seed_model, tmp_path):
+    text = WEB_SEED.read_text(encoding="utf-8").replace("@@", "") * 30  # > one block of lines
+    source = tmp_path / "in.txt"
+    source.write_text(text, encoding="utf-8")
+    one = run("segment.py", "-m", seed_model, source)
+    two = run("segment.py", "-m", seed_model, source, "--jobs", "2")
+    assert one.returncode == two.returncode == 0, two.stderr
+    lines_in = text.count("\n") + (0 if text.endswith("\n") else 1)
+    assert two.stdout == one.stdout and two.stdout.count("\n") == lines_in

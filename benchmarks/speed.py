@@ -1,0 +1,122 @@
+"""Issue 4's speed benchmark: zhseg against jieba, rjieba and the crfsuite tagger, same run,
+same input, ratios reported (the machines are shared and noisy; ratios travel, absolute figures
+don't).
+
+    python benchmarks/speed.py --model build/core/ctb6-default     # writes the 'speed' section
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.results import markdown_table, write_section  # noqa: E402
+from features.corpus import read_corpus  # noqa: E402
+from model import Segmenter  # noqa: E402
+
+
+def best_time(run, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def wall(command: list[str], stdout_path: Path, repeat: int) -> float:
+    def run():
+        with open(stdout_path, "wb") as out:
+            subprocess.run(command, cwd=ROOT, check=True, stdout=out, stderr=subprocess.DEVNULL)
+    return best_time(run, repeat)
+
+
+def main(
+    model: Path = typer.Option(ROOT / "build" / "core" / "ctb6-default", help="A model trained on CTB6."),
+    corpus: Path = typer.Option(ROOT.parent / "shared" / "corpora" / "ctb6" / "test.txt", help="Gold file whose text is the input."),
+    megabytes: float = typer.Option(5.0, help="Repeat the text to at least this many MB."),
+    repeat: int = typer.Option(3, help="Timings are the best of this many runs."),
+    out: Path = typer.Option(ROOT / "build" / "speed", help="Scratch folder."),
+):
+    out.mkdir(parents=True, exist_ok=True)
+    sentences = [s.text for s in read_corpus(corpus)]
+    block = "\n".join(sentences) + "\n"
+    copies = max(1, int(-(-megabytes * 1e6 // len(block.encode("utf-8")))))
+    big_lines = sentences * copies
+    big_file = out / "input.txt"
+    big_file.write_text(block * copies, encoding="utf-8")
+    chars = sum(map(len, big_lines))
+    size_mb = big_file.stat().st_size / 1e6
+    print(f"input: {len(big_lines)} lines, {chars} characters, {size_mb:.1f} MB", file=sys.stderr)
+
+    load_times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        segmenter = Segmenter.load(model)
+        load_times.append(time.perf_counter() - started)
+    load = statistics.median(load_times)
+    reference = Segmenter.load(model, backend="crfsuite")
+
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    rows = []
+
+    fast_output: list = []
+    bulk = chars / best_time(lambda: fast_output.__setitem__(slice(None), segmenter.cut_lines(big_lines)), repeat)
+    jieba_bulk = chars / best_time(lambda: [jieba.lcut(x) for x in big_lines], repeat)
+    rows.append(["bulk `cut_lines` vs `jieba.lcut` per line (chars/s)", f"{bulk:,.0f}", f"{jieba_bulk:,.0f}",
+                 f"{bulk / jieba_bulk:.2f}", ">= 4"])
+    crf_output: list = []
+    crf_bulk = chars / best_time(lambda: crf_output.__setitem__(slice(None), reference.cut_lines(big_lines)), 1)
+    rows.append(["bulk vs the crfsuite tagger path, same features (chars/s)", f"{bulk:,.0f}", f"{crf_bulk:,.0f}",
+                 f"{bulk / crf_bulk:.2f}", ">= 10"])
+    identical = sum(a == b for a, b in zip(fast_output, crf_output))
+    try:
+        import rjieba
+
+        rjieba_bulk = chars / best_time(lambda: [rjieba.cut(x) for x in big_lines], repeat)
+        rows.append(["bulk vs rjieba (Rust port, reference only) (chars/s)", f"{bulk:,.0f}", f"{rjieba_bulk:,.0f}",
+                     f"{bulk / rjieba_bulk:.2f}", "-"])
+    except ImportError:
+        rows.append(["bulk vs rjieba", "-", "not installed (`pip install rjieba`)", "-", "-"])
+
+    few = sentences  # one pass over the original sentences, one call each
+    few_chars = sum(map(len, few))
+    per_call = few_chars / best_time(lambda: [segmenter.cut(x) for x in few], repeat)
+    jieba_call = few_chars / best_time(lambda: [jieba.lcut(x) for x in few], repeat)
+    rows.append([f"per-call `cut` vs `jieba.lcut`, {len(few)} sentences (chars/s)", f"{per_call:,.0f}",
+                 f"{jieba_call:,.0f}", f"{per_call / jieba_call:.2f}", ">= 1"])
+
+    python = sys.executable
+    ours = wall([python, "segment.py", "--model", str(model), str(big_file)], out / "zhseg.txt", repeat)
+    theirs = wall([python, "-m", "jieba", "-d", " ", str(big_file)], out / "jieba.txt", repeat)
+    rows.append([f"`segment.py` vs `python -m jieba` on the {size_mb:.1f} MB file (s, whole process)",
+                 f"{ours:.2f}", f"{theirs:.2f}", f"{theirs / ours:.2f}", ">= 3"])
+    two = wall([python, "segment.py", "--model", str(model), str(big_file), "--jobs", "2"], out / "zhseg2.txt", repeat)
+    same = (out / "zhseg2.txt").read_bytes() == (out / "zhseg.txt").read_bytes()
+    rows.append(["`segment.py --jobs 2` vs `--jobs 1` (s)", f"{two:.2f}", f"{ours:.2f}", f"{ours / two:.2f}", ">= 1.8"])
+    rows.append(["model load (s, median of 5)", f"{load:.3f}", "-", "-", "<= 0.5"])
+
+    table = markdown_table(["measure", "zhseg", "peer", "zhseg advantage", "target"], rows)
+    body = (f"## Speed\n\nInput: the text of `{corpus.parent.name}/{corpus.name}` repeated to {size_mb:.1f} MB "
+            f"({len(big_lines)} lines, {chars:,} characters); model `{model.name}` "
+            f"({segmenter.meta['feature_preset']} features). Best of {repeat} runs, one process unless "
+            f"stated. Advantage = zhseg speed / peer speed.\n\n{table}\n\n"
+            f"Identical output, numpy decoder vs python-crfsuite's tagger: {identical:,} of {len(big_lines):,} "
+            f"lines. `--jobs 2` output identical to `--jobs 1`: {same}.")
+    write_section("speed", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    typer.run(main)

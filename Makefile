@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEMO := build/demo
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean bench-core bench-speed bench-compare
 
 install: $(STAMP)
 
@@ -28,6 +28,20 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# Benchmarks: each rewrites its own section of benchmarks/RESULTS.md (needs ../shared/corpora).
+bench-core: $(STAMP)
+	$(PY) benchmarks/core.py --corpus ctb6
+	$(PY) benchmarks/core.py --corpus nlpcc2016-weibo
+	$(PY) benchmarks/core.py --corpus sxu-sighan2008
+
+bench-speed: $(STAMP)
+	$(PY) -m pip install --quiet rjieba
+	$(PY) benchmarks/speed.py --model build/core/ctb6-default
+
+bench-compare: $(STAMP)
+	$(PY) -m pip install --quiet rjieba matplotlib
+	$(PY) benchmarks/compare.py
 
 clean:
 	rm -rf build $(VENV)

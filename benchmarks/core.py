@@ -17,17 +17,11 @@ import typer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.results import markdown_table, write_section  # noqa: E402
+from benchmarks.results import best_time, markdown_table, write_section  # noqa: E402
 
 
 def chars_per_second(cut, lines, repeat: int = 3) -> float:
-    chars = sum(len(line) for line in lines)
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        cut(lines)
-        best = min(best, time.perf_counter() - started)
-    return chars / best
+    return sum(len(line) for line in lines) / best_time(lambda: cut(lines), repeat)
 
 
 def main(corpus: str = typer.Option("ctb6", help="Folder under ../shared/corpora with train/dev/test."),

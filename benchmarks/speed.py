@@ -18,18 +18,9 @@ import typer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.results import markdown_table, write_section  # noqa: E402
+from benchmarks.results import best_time, markdown_table, write_section  # noqa: E402
 from features.corpus import read_corpus  # noqa: E402
 from model import Segmenter  # noqa: E402
-
-
-def best_time(run, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def wall(command: list[str], stdout_path: Path, repeat: int) -> float:

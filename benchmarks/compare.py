@@ -1,0 +1,54 @@
+"""Issue 5's tables: `benchmark.py` on each corpus's test split, with charts.
+
+    python benchmarks/compare.py      # writes the 'compare' section of RESULTS.md and benchmarks/*.png
+
+Models come from benchmarks/core.py (build/core/CORPUS-default); the SIGHAN 2005 test sets have
+no training data here, so they are segmented with the CTB6 model and scored with the official
+training word lists as the OOV vocabulary (no jieba train dictionary for them).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.results import write_section  # noqa: E402
+
+CORPORA = ROOT.parent / "shared" / "corpora"
+MODELS = ROOT / "build" / "core"
+
+
+def runs():
+    for name in ("ctb6", "nlpcc2016-weibo", "sxu-sighan2008"):
+        yield name, CORPORA / name / "test.txt", ["--train", str(CORPORA / name / "train.txt")], MODELS / f"{name}-default"
+    for name in ("pku", "msr"):
+        gold = CORPORA / "sighan2005" / "gold" / f"{name}_test_gold.utf8"
+        yield f"sighan2005-{name}", gold, [], MODELS / "ctb6-default"
+
+
+def main() -> None:
+    parts = ["## Side by side (benchmark.py)\n",
+             "Each system runs in a fresh process on the same text; chars/s counts segmentation only. "
+             "zhseg models: default settings, trained on the corpus's own train split "
+             "(the SIGHAN 2005 sets: the CTB6 model, a different segmentation standard, so its F1 there is "
+             "a cross-standard figure). OOV against the train split (SIGHAN: the zhseg model's vocabulary).\n"]
+    for name, gold, extra, model in runs():
+        if not gold.exists() or not model.exists():
+            parts.append(f"### {name}\n\nskipped: {gold if not gold.exists() else model} is missing\n")
+            continue
+        png = ROOT / "benchmarks" / f"{name}.png"
+        md = ROOT / "build" / "compare" / f"{name}.md"
+        md.parent.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "benchmark.py", "--test", str(gold), *extra, "--model", str(model),
+                   "--markdown", str(md), "--plot", str(png), "--title", name]
+        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        parts.append(md.read_text(encoding="utf-8") + f"\n![{name}: F1 against speed]({png.name})\n")
+    write_section("compare", "\n".join(parts))
+
+
+if __name__ == "__main__":
+    main()

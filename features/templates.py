@@ -127,6 +127,9 @@ def padded_layout(lengths: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndar
     the positions of the real characters, the positions of the EOS slots and the padded size.
     """
     n_seq = len(lengths)
+    if n_seq == 1:  # the per-call case: skip the general bookkeeping
+        n = int(lengths[0])
+        return np.arange(radius, radius + n), np.arange(radius + n, n + 2 * radius), n + 2 * radius
     seq_of_char = np.repeat(np.arange(n_seq), lengths)
     shift = radius * (2 * np.arange(n_seq) + 1)
     char_positions = np.arange(int(lengths.sum())) + shift[seq_of_char]
@@ -149,15 +152,16 @@ def base_domain(base: str) -> int | None:
     return None
 
 
-def shifted(values: np.ndarray, by: int, fill: int) -> np.ndarray:
-    """``result[i] = values[i + by]``, with ``fill`` where that falls outside the array."""
-    if by == 0:
-        return values
-    result = np.full_like(values, fill)
-    if by > 0:
-        result[:-by] = values[by:]
+def pair_with(values: np.ndarray, distance: int, combine, before: int = BOS, after: int = EOS) -> np.ndarray:
+    """``combine(values[i], values[i + distance])`` at every i (``distance`` may be negative),
+    with ``after`` standing in past the end of the array and ``before`` before its start."""
+    result = np.empty_like(values)
+    if distance > 0:
+        result[:-distance] = combine(values[:-distance], values[distance:])
+        result[-distance:] = combine(values[-distance:], after)
     else:
-        result[-by:] = values[:by]
+        result[-distance:] = combine(values[-distance:], values[:distance])
+        result[:-distance] = combine(values[:-distance], before)
     return result
 
 
@@ -171,7 +175,7 @@ def padded_bases(sequences: Sequence[str], config: FeatureConfig) -> tuple[np.nd
     lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
     pos, eos_pos, size = padded_layout(lengths, config.radius)
     padded = np.full(size, BOS, dtype=np.int64)
-    padded[pos] = fold_table()[codepoints("".join(sequences))]
+    padded[pos] = fold_table().take(codepoints("".join(sequences)))
     padded[eos_pos] = EOS
     bases: dict[str, np.ndarray] = {}
     for base in dict.fromkeys(t.base for t in config.templates()):
@@ -179,14 +183,16 @@ def padded_bases(sequences: Sequence[str], config: FeatureConfig) -> tuple[np.nd
             bases[base] = padded
         elif base == "bigram" or base.startswith("skip"):
             distance = 1 if base == "bigram" else int(base[4:])
-            bases[base] = padded * CODE_SPACE + shifted(padded, distance, EOS)
+            bases[base] = pair_with(padded, distance, lambda a, b: a * CODE_SPACE + b)
         elif base == "class":
-            bases[base] = class_table()[padded]
+            bases[base] = class_table().take(padded)
         elif base == "class3":
-            classes = class_table()[padded]
-            bases[base] = (shifted(classes, -1, 0) * N_CLASSES + classes) * N_CLASSES + shifted(classes, 1, 0)
+            classes = class_table().take(padded)
+            pad = CHAR_CLASSES.index("pad")
+            previous_current = pair_with(classes, -1, lambda a, b: b * N_CLASSES + a, before=pad)
+            bases[base] = pair_with(previous_current, 1, lambda a, b: a * N_CLASSES + b % N_CLASSES, after=pad)
         elif base.startswith("same"):
-            bases[base] = (padded == shifted(padded, int(base[4:]), EOS)).astype(np.int64)
+            bases[base] = pair_with(padded, int(base[4:]), np.equal).astype(np.int64)
         else:
             raise ValueError(f"unknown feature base {base!r}")
     return pos, bases

@@ -25,29 +25,67 @@ if TYPE_CHECKING:
 PYTHON_VITERBI_MAX_SEQUENCES = 2  # below this, a plain loop beats per-step numpy overhead
 
 
-@dataclass
 class BaseLookup:
-    """Maps the keys of one base to ids ``0..n-1`` (``n`` for unknown keys)."""
+    """Maps the keys of one base to ids ``0..n-1``, and every other key to ``n``.
 
-    keys: np.ndarray
-    dense: np.ndarray | None = None
+    Bounded bases (characters, classes) use a direct-index table. N-gram keys are sparse in a
+    huge space, so they go through an open-addressing hash table with linear probing, probed for
+    all queries at once: one or two vectorised rounds resolve almost every query, several times
+    faster than a binary search over the sorted keys.
+    """
 
-    @classmethod
-    def build(cls, keys: np.ndarray, domain: int | None) -> "BaseLookup":
-        """A direct-index table when the base's keys are bounded by ``domain``, else binary search."""
-        if domain is None:
-            return cls(keys)
-        dense = np.full(domain, len(keys), dtype=np.int32)
-        dense[keys] = np.arange(len(keys), dtype=np.int32)
-        return cls(keys, dense)
+    MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
+    HASH_MIN_QUERIES = 256  # below this, a binary search costs fewer array operations
+
+    def __init__(self, keys: np.ndarray, domain: int | None):
+        self.keys = keys
+        n = len(keys)
+        if domain is not None:
+            self.dense = np.full(domain, n, dtype=np.intp)
+            self.dense[keys] = np.arange(n)
+            return
+        self.dense = None
+        self.bits = max(4, int(n * 4 - 1).bit_length())  # load factor <= 1/4: short probe runs
+        self.mask = (1 << self.bits) - 1
+        self.slot_keys = np.full(1 << self.bits, -1, dtype=np.int64)  # keys are >= 0
+        self.slot_ids = np.full(1 << self.bits, n, dtype=np.intp)
+        pending = np.arange(n)
+        slots = self._hash(keys)
+        while len(pending):
+            free = self.slot_keys[slots] == -1
+            # of the pending keys that hash to the same free slot, the first takes it
+            candidates = np.flatnonzero(free)
+            _, first = np.unique(slots[candidates], return_index=True)
+            placed = candidates[first]
+            self.slot_keys[slots[placed]] = keys[pending[placed]]
+            self.slot_ids[slots[placed]] = pending[placed]
+            keep = np.ones(len(pending), dtype=bool)
+            keep[placed] = False
+            pending, slots = pending[keep], (slots[keep] + 1) & self.mask
+
+    def _hash(self, keys: np.ndarray) -> np.ndarray:
+        mixed = keys.astype(np.uint64) * self.MULTIPLIER
+        return (mixed >> np.uint64(64 - self.bits)).astype(np.intp)
 
     def ids(self, query: np.ndarray) -> np.ndarray:
         if self.dense is not None:
-            return self.dense[query]
-        n = len(self.keys)
-        ids = np.searchsorted(self.keys, query)
-        if n:
-            ids[self.keys[np.minimum(ids, n - 1)] != query] = n
+            return self.dense.take(query)
+        if len(query) < self.HASH_MIN_QUERIES:
+            n = len(self.keys)
+            ids = self.keys.searchsorted(query)
+            if n:
+                ids[self.keys.take(np.minimum(ids, n - 1)) != query] = n
+            return ids
+        slots = self._hash(query)
+        found = self.slot_keys.take(slots)
+        ids = self.slot_ids.take(slots)  # right where found == query; `n` where the slot is empty
+        unresolved = np.flatnonzero((found != query) & (found != -1))
+        while len(unresolved):  # collided: follow the probe sequence
+            slots_next = (slots[unresolved] + 1) & self.mask
+            slots[unresolved] = slots_next
+            found_next = self.slot_keys[slots_next]
+            ids[unresolved] = self.slot_ids[slots_next]
+            unresolved = unresolved[(found_next != query[unresolved]) & (found_next != -1)]
         return ids
 
 
@@ -85,8 +123,10 @@ class CompiledCRF:
                 missing_row = row_offsets[j] + len(self.keys[j])  # the template's zero row
                 row_map[:, slot] = missing_row
                 row_map[np.searchsorted(union, self.keys[j]), slot] = row_offsets[j] + np.arange(len(self.keys[j]))
-            offsets = np.array([self.templates[j].offset for j in members], dtype=np.int64)
-            self._groups.append((base, BaseLookup.build(union, base_domain(base)), np.array(members), offsets, row_map))
+            offsets = np.array([self.templates[j].offset for j in members], dtype=np.intp)[:, None]
+            slots = np.arange(len(members), dtype=np.intp)[:, None]
+            self._groups.append((base, BaseLookup(union, base_domain(base)), np.array(members), offsets,
+                                 slots, len(members), row_map.ravel()))
         self._transition_rows = self.transitions.tolist()
 
     @classmethod
@@ -139,13 +179,13 @@ class CompiledCRF:
     # -- decoding ----------------------------------------------------------------------------
     def emissions(self, positions: np.ndarray, bases: Mapping[str, np.ndarray]) -> np.ndarray:
         """State scores ``(n_chars, n_labels)`` from :func:`features.templates.padded_bases` output."""
-        rows = np.empty((len(self.templates), len(positions)), dtype=np.int32)
-        for base, lookup, members, offsets, row_map in self._groups:
-            ids = lookup.ids(bases[base])[offsets[:, None] + positions]  # (templates, chars)
-            rows[members] = row_map[ids, np.arange(len(members))[:, None]]
+        rows = np.empty((len(self.templates), len(positions)), dtype=np.intp)
+        for base, lookup, members, offsets, slots, width, row_map in self._groups:
+            ids = lookup.ids(bases[base]).take(offsets + positions)  # (templates, chars)
+            rows[members] = row_map.take(ids * width + slots)
         # Summing over the leading axis adds template by template, in template order: the same
         # float operations as crfsuite's, hence the same scores.
-        return self._stacked[rows].sum(axis=0)
+        return self._stacked.take(rows, axis=0).sum(axis=0)
 
     def viterbi(self, emissions: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Best label index per position for consecutive sequences of the given lengths."""

@@ -73,7 +73,7 @@ class Segmenter:
     # -- public API -------------------------------------------------------------------------
     def cut(self, text: str) -> list[str]:
         """Segment one text into a list of words (whitespace separates words and is dropped)."""
-        return self._cut_batch([text])[0]
+        return self._words(CHUNK.findall(text))
 
     def cut_lines(self, lines: Iterable[str], batch_chars: int = BATCH_CHARS) -> Iterator[list[str]]:
         """Segment many lines, yielding one word list per line, in order.
@@ -96,7 +96,7 @@ class Segmenter:
         """Words with their ``(start, end)`` character offsets in ``text``: ``text[start:end] == word``."""
         tokens = []
         chunks = list(CHUNK.finditer(text))
-        words = self._cut_chunks([m.group() for m in chunks], [len(chunks)])[0]
+        words = self._words([m.group() for m in chunks])
         chunk_iter = iter(chunks)
         chunk = None
         pos = end = 0
@@ -114,13 +114,21 @@ class Segmenter:
         chunks = [chunk for line_chunks in chunks_per_line for chunk in line_chunks]
         return self._cut_chunks(chunks, [len(c) for c in chunks_per_line])
 
-    def _cut_chunks(self, chunks: list[str], chunks_per_line: Sequence[int]) -> list[list[str]]:
+    def _words(self, chunks: list[str], starts: np.ndarray | None = None) -> list[str]:
+        """The words of the concatenated chunks (``starts`` from :meth:`word_starts`, if known)."""
+        if not chunks:
+            return []
+        if starts is None:
+            starts = self.word_starts(chunks, np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks)))
         text = "".join(chunks)
-        lengths = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
-        starts = self.word_starts(chunks, lengths)
         bounds = np.flatnonzero(starts).tolist()
         bounds.append(len(text))
-        words = [text[a:b] for a, b in zip(bounds, bounds[1:])]
+        return [text[a:b] for a, b in zip(bounds, bounds[1:])]
+
+    def _cut_chunks(self, chunks: list[str], chunks_per_line: Sequence[int]) -> list[list[str]]:
+        lengths = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
+        starts = self.word_starts(chunks, lengths)
+        words = self._words(chunks, starts)
         # words before each line's first character, to slice the flat word list per line
         words_before = np.concatenate(([0], np.cumsum(starts)))
         chunk_ends = np.concatenate(([0], np.cumsum(lengths)))
@@ -134,7 +142,8 @@ class Segmenter:
         starts = self._start_label[labels]
         if len(labels) > 1:
             starts[1:] |= self._end_label[labels[:-1]]
-        starts[np.cumsum(lengths[:-1])] = True  # every chunk opens a word
+        if len(lengths) > 1:
+            starts[np.cumsum(lengths[:-1])] = True  # every chunk opens a word
         if len(labels):
             starts[0] = True
         return starts

@@ -19,6 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from features.chars import BOS, CHAR_CLASSES, CODE_SPACE, EOS, class_table, codepoints, fold_table
+from features.lexicon import Lexicon
 
 N_CLASSES = len(CHAR_CLASSES)
 
@@ -48,6 +49,8 @@ class Template:
             extra = int(self.base[4:])
         elif self.base == "class3":
             return abs(self.offset) + 1
+        elif self.base.startswith("dict_"):
+            return max(1, abs(self.offset))  # at least one pad between sequences: no word spans two
         return max(abs(self.offset), abs(self.offset + extra))
 
 
@@ -62,6 +65,9 @@ class FeatureConfig:
         of the current character.
     class_trigram: the classes of the previous, current and next characters together.
     reduplication: offsets ``o`` where ``c[0] == c[o]`` is a feature (AA, ABAB patterns).
+    dictionary: if > 0, dictionary features from a lexicon of words up to this long: the length
+        of the longest known word starting at, ending at and running through this character,
+        ending just before it and starting just after it.
     """
 
     unigrams: tuple[int, ...] = (-2, -1, 0, 1, 2)
@@ -70,6 +76,7 @@ class FeatureConfig:
     class_unigram: bool = True
     class_trigram: bool = True
     reduplication: tuple[int, ...] = (-1, -2)
+    dictionary: int = 0
 
     @functools.cached_property
     def _templates(self) -> tuple["Template", ...]:
@@ -79,6 +86,10 @@ class FeatureConfig:
         found += [Template("K0", "class", 0)] if self.class_unigram else []
         found += [Template("K-1:1", "class3", 0)] if self.class_trigram else []
         found += [Template(f"R{o}", f"same{o}", 0) for o in self.reduplication]
+        if self.dictionary:
+            found += [Template("DB0", "dict_begin", 0), Template("DE0", "dict_end", 0),
+                      Template("DM0", "dict_middle", 0), Template("DE-1", "dict_end", -1),
+                      Template("DB1", "dict_begin", 1)]
         return tuple(found)
 
     def templates(self) -> tuple["Template", ...]:
@@ -109,6 +120,7 @@ class FeatureConfig:
             class_unigram=bool(data.get("class_unigram", False)),
             class_trigram=bool(data.get("class_trigram", False)),
             reduplication=tuple(data.get("reduplication", ())),
+            dictionary=int(data.get("dictionary", 0)),
         )
 
 
@@ -116,6 +128,8 @@ PRESETS: dict[str, FeatureConfig] = {
     # Character unigrams and bigrams in a window of two: the classic CRF segmenter.
     "fast": FeatureConfig(skip_bigrams=(), class_trigram=False, reduplication=()),
     "default": FeatureConfig(),
+    # Adds dictionary features from the training vocabulary (built k-fold in training).
+    "accurate": FeatureConfig(dictionary=6),
 }
 DEFAULT_PRESET = "default"
 
@@ -149,6 +163,8 @@ def base_domain(base: str) -> int | None:
         return N_CLASSES**3
     if base.startswith("same"):
         return 2
+    if base.startswith("dict_"):
+        return 64  # word lengths; the lexicon caps them far below this
     return None
 
 
@@ -165,13 +181,16 @@ def pair_with(values: np.ndarray, distance: int, combine, before: int = BOS, aft
     return result
 
 
-def padded_bases(sequences: Sequence[str], config: FeatureConfig) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def padded_bases(sequences: Sequence[str], config: FeatureConfig,
+                 lexicon: Lexicon | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The base key arrays over the padded concatenation of ``sequences``.
 
     Returns the positions of the real characters in the padded arrays and ``{base: keys}``. Each
     sequence is padded with ``config.radius`` BOS before and EOS after, so no template ever sees
-    a neighbouring sequence.
+    a neighbouring sequence. Dictionary features need the ``lexicon``.
     """
+    if config.dictionary and lexicon is None:
+        raise ValueError("this feature configuration needs a lexicon")
     lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
     pos, eos_pos, size = padded_layout(lengths, config.radius)
     padded = np.full(size, BOS, dtype=np.int64)
@@ -193,18 +212,21 @@ def padded_bases(sequences: Sequence[str], config: FeatureConfig) -> tuple[np.nd
             bases[base] = pair_with(previous_current, 1, lambda a, b: a * N_CLASSES + b % N_CLASSES, after=pad)
         elif base.startswith("same"):
             bases[base] = pair_with(padded, int(base[4:]), np.equal).astype(np.int64)
+        elif base.startswith("dict_"):
+            if "dict_begin" not in bases:
+                bases["dict_begin"], bases["dict_end"], bases["dict_middle"] = lexicon.match_lengths(padded)
         else:
             raise ValueError(f"unknown feature base {base!r}")
     return pos, bases
 
 
-def feature_keys(sequences: Sequence[str], config: FeatureConfig) -> np.ndarray:
+def feature_keys(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexicon | None = None) -> np.ndarray:
     """Integer feature keys for every character of ``sequences``.
 
     Returns an ``(n_chars, n_templates)`` int64 array, rows in the order of the concatenated
     sequences, columns in the order of ``config.templates()``.
     """
-    pos, bases = padded_bases(sequences, config)
+    pos, bases = padded_bases(sequences, config, lexicon)
     templates = config.templates()
     keys = np.empty((len(pos), len(templates)), dtype=np.int64)
     for j, template in enumerate(templates):

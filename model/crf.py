@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from features.corpus import Sentence
+from features.lexicon import Lexicon
 from features.metrics import Scores, score_sentences
 from features.tags import TAG_SETS, words_to_tags
 from features.templates import PRESETS, FeatureConfig, attribute_strings, feature_keys
@@ -97,17 +98,38 @@ def _progress_trainer(report: ProgressCallback):
     return make
 
 
+LEXICON_FOLDS = 5
+
+
 def crf_inputs(sentences: Sequence[Sentence], config: FeatureConfig, tag_set: str):
-    """Attribute-string sequences and tag sequences for sklearn-crfsuite."""
+    """Attribute-string sequences and tag sequences for sklearn-crfsuite.
+
+    Dictionary features are computed k-fold: a sentence's lexicon holds the words of the other
+    folds only. With the full vocabulary every training word would be "known", the CRF would learn
+    to trust the dictionary blindly, and unknown words at test time would suffer.
+    """
     names = config.template_names()
     texts = [s.text for s in sentences]
-    keys = feature_keys(texts, config)
-    rows = attribute_strings(keys, names)
-    xs, ys, offset = [], [], 0
-    for sentence, text in zip(sentences, texts):
-        xs.append(rows[offset : offset + len(text)])
-        ys.append(words_to_tags(sentence.words, tag_set))
-        offset += len(text)
+    if config.dictionary:
+        folds = [list(range(k, len(sentences), LEXICON_FOLDS)) for k in range(LEXICON_FOLDS)]
+        rows_by_sentence: list = [None] * len(sentences)
+        for k, members in enumerate(folds):
+            others = (w for j, fold in enumerate(folds) if j != k for i in fold for w in sentences[i].words)
+            lexicon = Lexicon(others, config.dictionary)
+            keys = feature_keys([texts[i] for i in members], config, lexicon)
+            rows = attribute_strings(keys, names)
+            offset = 0
+            for i in members:
+                rows_by_sentence[i] = rows[offset : offset + len(texts[i])]
+                offset += len(texts[i])
+        xs = rows_by_sentence
+    else:
+        rows = attribute_strings(feature_keys(texts, config), names)
+        xs, offset = [], 0
+        for text in texts:
+            xs.append(rows[offset : offset + len(text)])
+            offset += len(text)
+    ys = [words_to_tags(s.words, tag_set) for s in sentences]
     return xs, ys
 
 

@@ -13,6 +13,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from features.lexicon import Lexicon
 from features.tags import WORD_START_TAGS
 from features.templates import FeatureConfig, attribute_strings, feature_keys, padded_bases
 from model import store
@@ -48,6 +49,8 @@ class Segmenter:
         self._label_index = {label: i for i, label in enumerate(labels)}
         self._tagger = None
         self._vocabulary: frozenset[str] | None = None
+        # dictionary features match against the training vocabulary
+        self.lexicon = Lexicon(self.vocabulary, self.config.dictionary) if self.config.dictionary else None
 
     @classmethod
     def load(cls, directory: str | Path, backend: str = "numpy") -> "Segmenter":
@@ -151,9 +154,9 @@ class Segmenter:
     def label_indices(self, chunks: Sequence[str], lengths: np.ndarray) -> np.ndarray:
         """The decoded label index of every character of the concatenated chunks."""
         if self.backend == "numpy":
-            positions, bases = padded_bases(chunks, self.config)
+            positions, bases = padded_bases(chunks, self.config, self.lexicon)
             return self.crf.viterbi(self.crf.emissions(positions, bases), lengths)
-        keys = feature_keys(chunks, self.config)
+        keys = feature_keys(chunks, self.config, self.lexicon)
         tagger = self._crfsuite_tagger()
         labels = np.empty(len(keys), dtype=np.int64)
         offset = 0

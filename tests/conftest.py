@@ -42,3 +42,17 @@ def reference_segmenter(seed_model):
     from model import Segmenter
 
     return Segmenter.load(seed_model, backend="crfsuite")
+
+
+@pytest.fixture(scope="session")
+def accurate_seed_model(tmp_path_factory):
+    """The richest configuration: dictionary features (k-fold in training) and the 6-tag set."""
+    from features.corpus import read_corpus
+    from model.crf import TrainingOptions, train_model
+
+    directory = tmp_path_factory.mktemp("models") / "seed000-accurate"
+    sentence = read_corpus(NEWS_SEED)[0]
+    # several sentences, so that the k-fold lexicons differ from the full vocabulary
+    pieces = [type(sentence)(i, sentence.words[i * 100 : (i + 1) * 100]) for i in range(11)]
+    train_model(pieces, directory, TrainingOptions(max_iterations=60, preset="accurate", tag_set="6tag"))
+    return directory

@@ -110,3 +110,15 @@ def test_base_lookup_finds_exactly_the_known_keys(keys, others, domain):
     assert lookup.ids(query).tolist() == expected  # few queries: binary search
     repeats = BaseLookup.HASH_MIN_QUERIES // max(1, len(query)) + 1
     assert lookup.ids(np.tile(query, repeats)).tolist() == expected * repeats  # many: the hash table
+
+
+def test_dictionary_and_six_tag_model_matches_crfsuite(accurate_seed_model):
+    from model import Segmenter
+
+    fast = Segmenter.load(accurate_seed_model)
+    reference = Segmenter.load(accurate_seed_model, backend="crfsuite")
+    assert fast.meta["labels"] and set(fast.meta["labels"]) == {"B", "B2", "B3", "M", "E", "S"}
+    lines = web_seed_lines() + [read_corpus(NEWS_SEED)[0].text]
+    got = list(fast.cut_lines(lines))
+    assert got == [reference.cut(line) for line in lines]
+    assert all("".join(words) == re.sub(r"\s+", "", line) for words, line in zip(got, lines))

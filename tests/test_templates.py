@@ -11,9 +11,12 @@ chunk = st.text(alphabet="中国人民abcＡＢ１2，。年三", min_size=1, ma
 @settings(max_examples=50)
 @given(st.lists(chunk, min_size=1, max_size=6), st.sampled_from(sorted(PRESETS)))
 def test_batching_does_not_change_keys(chunks, preset):
+    from features.lexicon import Lexicon
+
     config = PRESETS[preset]
-    together = feature_keys(chunks, config)
-    alone = np.concatenate([feature_keys([c], config) for c in chunks])
+    lexicon = Lexicon(["中国", "人民", "ab", "国人民", "2，"], max_length=6)
+    together = feature_keys(chunks, config, lexicon)
+    alone = np.concatenate([feature_keys([c], config, lexicon) for c in chunks])
     assert together.shape == (sum(map(len, chunks)), len(config.template_names()))
     assert np.array_equal(together, alone)
 
@@ -45,3 +48,28 @@ def test_attribute_strings_round_trip():
     rows = attribute_strings(keys, config.template_names())
     assert [[parse_attribute(a)[1] for a in row] for row in rows] == keys.tolist()
     assert FeatureConfig.from_json(config.to_json()) == config
+
+
+def test_lexicon_match_lengths():
+    from features.lexicon import Lexicon
+
+    lexicon = Lexicon(["中国", "中国人", "人民", "银行家", "x"], max_length=4)
+    padded = fold_table()[np.array([BOS] + [ord(c) for c in "中国人民银行"] + [EOS])]
+    begin, end, middle = lexicon.match_lengths(padded)
+    # positions: 0 BOS, 1 中, 2 国, 3 人, 4 民, 5 银, 6 行, 7 EOS
+    assert begin.tolist() == [0, 3, 0, 2, 0, 0, 0, 0]
+    assert end.tolist() == [0, 0, 2, 3, 2, 0, 0, 0]
+    assert middle.tolist() == [0, 0, 3, 0, 0, 0, 0, 0]
+
+
+def test_dictionary_features_never_span_two_sequences():
+    from features.lexicon import Lexicon
+
+    config = FeatureConfig(unigrams=(0,), bigrams=(), skip_bigrams=(), class_unigram=False,
+                           class_trigram=False, reduplication=(), dictionary=4)
+    lexicon = Lexicon(["国人"], max_length=4)
+    names = config.template_names()
+    apart = feature_keys(["中国", "人民"], config, lexicon)
+    assert apart[:, names.index("DB0")].tolist() == [0, 0, 0, 0]
+    joined = feature_keys(["中国人民"], config, lexicon)
+    assert joined[:, names.index("DB0")].tolist() == [0, 2, 0, 0]

@@ -1,0 +1,67 @@
+"""Issue 3's ablation: what each lever adds, measured on a dev split (never on test).
+
+    python benchmarks/ablation.py --corpus ctb6        # writes the 'ablation-ctb6' section
+
+Each variant is trained with train.py on the train split and scored on dev. Finished variants
+(a model directory with meta.json) are reused, so an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.results import markdown_table, write_section  # noqa: E402
+
+VARIANTS = {
+    "fast, BMES": ["--features", "fast"],
+    "default, BMES": ["--features", "default"],
+    "default, 6-tag": ["--features", "default", "--tag-set", "6tag"],
+    "accurate (dictionary, k-fold), BMES": ["--features", "accurate"],
+    "accurate, 6-tag": ["--features", "accurate", "--tag-set", "6tag"],
+    "accurate, 6-tag, c1 0.1 c2 0.005": ["--features", "accurate", "--tag-set", "6tag", "--c1", "0.1", "--c2", "0.005"],
+    "accurate, 6-tag, c1 0.02 c2 0.02": ["--features", "accurate", "--tag-set", "6tag", "--c1", "0.02", "--c2", "0.02"],
+    "accurate, 6-tag, 300 iterations": ["--features", "accurate", "--tag-set", "6tag", "--max-iterations", "300"],
+}
+
+
+def slug(name: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in name).strip("-").lower()
+
+
+def main(corpus: str = typer.Option("ctb6"), only: Optional[List[str]] = typer.Option(None, help="Variant names to run.")):
+    data = ROOT.parent / "shared" / "corpora" / corpus
+    rows = []
+    for name, options in VARIANTS.items():
+        if only and name not in only:
+            continue
+        model = ROOT / "build" / "ablation" / corpus / slug(name)
+        if not (model / "meta.json").exists():
+            command = [sys.executable, "train.py", str(data / "train.txt"), "-o", str(model),
+                       "--dev", str(data / "dev.txt"), "--quiet", *options]
+            print(f"training {name}", file=sys.stderr, flush=True)
+            subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        meta = json.loads((model / "meta.json").read_text(encoding="utf-8"))
+        dev, training = meta["dev"], meta["training"]
+        size = sum(f.stat().st_size for f in model.iterdir()) / 1e6
+        rows.append([name, f"`{' '.join(options)}`", f"{100 * dev['precision']:.2f}", f"{100 * dev['recall']:.2f}",
+                     f"{100 * dev['f1']:.2f}", f"{100 * dev['oov_recall']:.2f}", f"{100 * dev['iv_recall']:.2f}",
+                     f"{training['seconds']:.0f}", f"{size:.1f}"])
+        print(rows[-1], file=sys.stderr, flush=True)
+    table = markdown_table(["variant", "train.py options", "P", "R", "F1", "OOV R", "IV R", "train s", "MB"], rows)
+    write_section(f"ablation-{corpus}", f"## Ablation on {corpus} dev\n\nTrained on `{corpus}/train.txt`, "
+                  f"scored on `{corpus}/dev.txt`; training seconds as recorded in each model's meta.json "
+                  f"(wall time on a shared 2-core machine, other jobs running).\n\n{table}")
+
+
+if __name__ == "__main__":
+    typer.run(main)

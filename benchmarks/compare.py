@@ -45,6 +45,9 @@ def main() -> None:
         md.parent.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "benchmark.py", "--test", str(gold), *extra, "--model", str(model),
                    "--markdown", str(md), "--plot", str(png), "--title", name]
+        pkuseg = ROOT / "build" / "pkuseg" / name  # from benchmarks/pkuseg_train.py, when it has run
+        if pkuseg.is_dir() and (ROOT / "build" / "pkuseg" / f"{name}.json").exists():
+            command += ["--pkuseg-model", str(pkuseg)]
         subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         parts.append(md.read_text(encoding="utf-8") + f"\n![{name}: F1 against speed]({png.name})\n")
     write_section("compare", "\n".join(parts))

@@ -7,6 +7,7 @@ report training time, model size and segmentation speed (with jieba in the same 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -55,8 +56,9 @@ def main(corpus: str = typer.Option("ctb6", help="Folder under ../shared/corpora
              f"{zhseg_speed:,.0f}", f"{jieba_speed:,.0f}", f"{zhseg_speed / jieba_speed:.2f}"]]
     table = markdown_table(["corpus", "features", "P", "R", "F1", "OOV R", "IV R", "training (wall)",
                             "model size", "zhseg chars/s", "jieba chars/s", "zhseg / jieba"], rows)
+    shown = ["python", *(os.path.relpath(a, ROOT) if os.path.isabs(a) else a for a in train_cmd[1:])]
     body = (f"## Core: default settings on {corpus}\n\nTrained on `{corpus}/train.txt` with "
-            f"`{' '.join(['python', *map(str, train_cmd[1:])])}`, scored on `{corpus}/test.txt`. Speed: "
+            f"`{' '.join(shown)}`, scored on `{corpus}/test.txt`. Speed: "
             f"bulk `Segmenter.cut_lines` over the test text against `jieba.lcut` line by line, best of 3, "
             f"one process.\n\n{table}")
     write_section(f"core-{corpus}", body)

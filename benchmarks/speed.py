@@ -98,6 +98,18 @@ def main(
     rows.append(["`segment.py --jobs 2` vs `--jobs 1` (s)", f"{two:.2f}", f"{ours:.2f}", f"{ours / two:.2f}", ">= 1.8"])
     rows.append(["model load (s, median of 5)", f"{load:.3f}", "-", "-", "<= 0.5"])
 
+    # one 1 MB line without whitespace, in a fresh process so its peak memory is its own
+    long_line = out / "one-line.txt"
+    long_line.write_text((block.replace("\n", "") * 16)[: 350_000] + "\n", encoding="utf-8")
+    probe = ("import resource, sys, time; sys.path.insert(0, '.'); from model import Segmenter; "
+             f"s = Segmenter.load({str(model)!r}); line = open({str(long_line)!r}, encoding='utf-8').read().strip(); "
+             "t = time.perf_counter(); words = s.cut(line); t = time.perf_counter() - t; "
+             "print(''.join(words) == line, round(t, 2), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
+    ok, seconds, peak = subprocess.run([python, "-c", probe], cwd=ROOT, check=True, capture_output=True,
+                                       text=True).stdout.split()
+    rows.append([f"one {long_line.stat().st_size / 1e6:.1f} MB line: seconds, peak RSS (MB), words join back",
+                 f"{seconds} s, {peak} MB, {ok}", "-", "-", "correct, bounded"])
+
     table = markdown_table(["measure", "zhseg", "peer", "zhseg advantage", "target"], rows)
     body = (f"## Speed\n\nInput: the text of `{corpus.parent.name}/{corpus.name}` repeated to {size_mb:.1f} MB "
             f"({len(big_lines)} lines, {chars:,} characters); model `{model.name}` "

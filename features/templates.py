@@ -85,6 +85,8 @@ class FeatureConfig:
         found += [Template(f"S{a}{b:+d}", f"skip{b - a}", a) for a, b in self.skip_bigrams]
         found += [Template("K0", "class", 0)] if self.class_unigram else []
         found += [Template("K-1:1", "class3", 0)] if self.class_trigram else []
+        if any(o >= 0 for o in self.reduplication):
+            raise ValueError("reduplication offsets look back: they must be negative")
         found += [Template(f"R{o}", f"same{o}", 0) for o in self.reduplication]
         if self.dictionary:
             found += [Template("DB0", "dict_begin", 0), Template("DE0", "dict_end", 0),
@@ -98,6 +100,11 @@ class FeatureConfig:
 
     def template_names(self) -> list[str]:
         return [t.name for t in self._templates]
+
+    @functools.cached_property
+    def bases(self) -> tuple[str, ...]:
+        """The distinct bases the templates read, in order of first use."""
+        return tuple(dict.fromkeys(t.base for t in self._templates))
 
     @functools.cached_property
     def radius(self) -> int:
@@ -168,19 +175,6 @@ def base_domain(base: str) -> int | None:
     return None
 
 
-def pair_with(values: np.ndarray, distance: int, combine, before: int = BOS, after: int = EOS) -> np.ndarray:
-    """``combine(values[i], values[i + distance])`` at every i (``distance`` may be negative),
-    with ``after`` standing in past the end of the array and ``before`` before its start."""
-    result = np.empty_like(values)
-    if distance > 0:
-        result[:-distance] = combine(values[:-distance], values[distance:])
-        result[-distance:] = combine(values[-distance:], after)
-    else:
-        result[-distance:] = combine(values[-distance:], values[:distance])
-        result[:-distance] = combine(values[:-distance], before)
-    return result
-
-
 def padded_bases(sequences: Sequence[str], config: FeatureConfig,
                  lexicon: Lexicon | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The base key arrays over the padded concatenation of ``sequences``.
@@ -196,22 +190,36 @@ def padded_bases(sequences: Sequence[str], config: FeatureConfig,
     padded = np.full(size, BOS, dtype=np.int64)
     padded[pos] = fold_table().take(codepoints("".join(sequences)))
     padded[eos_pos] = EOS
+    # Each base is computed over the whole padded array with slices. Past the array's ends a
+    # neighbour counts as padding: EOS for n-grams, class "pad" (0) for classes, "different" for
+    # reduplication. Those values are valid keys but never read: real characters are at least
+    # `radius` slots from either end.
     bases: dict[str, np.ndarray] = {}
-    for base in dict.fromkeys(t.base for t in config.templates()):
+    classes = None
+    for base in config.bases:
         if base == "char":
             bases[base] = padded
         elif base == "bigram" or base.startswith("skip"):
             distance = 1 if base == "bigram" else int(base[4:])
-            bases[base] = pair_with(padded, distance, lambda a, b: a * CODE_SPACE + b)
-        elif base == "class":
-            bases[base] = class_table().take(padded)
-        elif base == "class3":
-            classes = class_table().take(padded)
-            pad = CHAR_CLASSES.index("pad")
-            previous_current = pair_with(classes, -1, lambda a, b: b * N_CLASSES + a, before=pad)
-            bases[base] = pair_with(previous_current, 1, lambda a, b: a * N_CLASSES + b % N_CLASSES, after=pad)
+            keys = padded * CODE_SPACE
+            keys[:-distance] += padded[distance:]
+            keys[-distance:] += EOS
+            bases[base] = keys
+        elif base in ("class", "class3"):
+            if classes is None:
+                classes = class_table().take(padded)
+            if base == "class":
+                bases[base] = classes
+            else:  # previous * N^2 + current * N + next
+                keys = classes * N_CLASSES
+                keys[1:] += classes[:-1] * (N_CLASSES * N_CLASSES)
+                keys[:-1] += classes[1:]
+                bases[base] = keys
         elif base.startswith("same"):
-            bases[base] = pair_with(padded, int(base[4:]), np.equal).astype(np.int64)
+            distance = int(base[4:])  # negative: an earlier character
+            keys = np.zeros(size, dtype=np.int64)
+            keys[-distance:] = padded[-distance:] == padded[:distance]
+            bases[base] = keys
         elif base.startswith("dict_"):
             if "dict_begin" not in bases:
                 bases["dict_begin"], bases["dict_end"], bases["dict_middle"] = lexicon.match_lengths(padded)

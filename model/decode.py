@@ -177,12 +177,22 @@ class CompiledCRF:
         return int(sum(np.count_nonzero(w) for w in self.weights) + np.count_nonzero(self.transitions))
 
     # -- decoding ----------------------------------------------------------------------------
+    EMISSION_BLOCK = 65_536  # positions per block: bounds the (templates, block, labels) temporary
+
     def emissions(self, positions: np.ndarray, bases: Mapping[str, np.ndarray]) -> np.ndarray:
         """State scores ``(n_chars, n_labels)`` from :func:`features.templates.padded_bases` output."""
+        ids = {base: lookup.ids(bases[base]) for base, lookup, *_ in self._groups}
+        if len(positions) <= self.EMISSION_BLOCK:
+            return self._emission_block(positions, ids)
+        blocks = [self._emission_block(positions[a : a + self.EMISSION_BLOCK], ids)
+                  for a in range(0, len(positions), self.EMISSION_BLOCK)]
+        return np.concatenate(blocks)
+
+    def _emission_block(self, positions: np.ndarray, ids: Mapping[str, np.ndarray]) -> np.ndarray:
         rows = np.empty((len(self.templates), len(positions)), dtype=np.intp)
-        for base, lookup, members, offsets, slots, width, row_map in self._groups:
-            ids = lookup.ids(bases[base]).take(offsets + positions)  # (templates, chars)
-            rows[members] = row_map.take(ids * width + slots)
+        for base, _, members, offsets, slots, width, row_map in self._groups:
+            base_ids = ids[base].take(offsets + positions)  # (templates, chars)
+            rows[members] = row_map.take(base_ids * width + slots if width > 1 else base_ids)
         # Summing over the leading axis adds template by template, in template order: the same
         # float operations as crfsuite's, hence the same scores.
         return self._stacked.take(rows, axis=0).sum(axis=0)
@@ -250,14 +260,15 @@ def viterbi_loop(emissions: np.ndarray, lengths: Sequence[int], transitions: lis
     return best
 
 
-def viterbi_batched(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray) -> np.ndarray:
+def viterbi_batched(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray, few: int = 48) -> np.ndarray:
     """Viterbi over many sequences at once: one step per position, longest sequences first, so
     the sequences still running at step ``t`` are a prefix of the order and nothing is padded.
 
     Within a step the label loops are spelled out as whole-vector operations per (from, to) pair:
-    with a handful of labels that beats reducing over a tiny axis several times over. Same float
-    operations as crfsuite: ``score[i] + transition[i][j]``, first maximum over ``i``, then
-    ``+ emission[j]``.
+    with many sequences running that beats reducing over a tiny axis several times over. In the
+    tail, where few long sequences remain, one (sequences, to, from) reduction costs fewer array
+    calls. Both do crfsuite's float operations: ``score[i] + transition[i][j]``, the first
+    maximum over ``i``, then ``+ emission[j]``.
     """
     lengths = np.asarray(lengths, dtype=np.int64)
     best = np.zeros(len(emissions), dtype=np.int64)
@@ -275,9 +286,19 @@ def viterbi_batched(emissions: np.ndarray, lengths: np.ndarray, transitions: np.
     score = [by_label[j].take(sorted_starts) for j in range(n_labels)]
     weights = transitions.tolist()
     backpointers = []
+    transposed = np.ascontiguousarray(transitions.T)  # (to, from)
     for t in range(1, longest):
         n = running[t]
         rows = sorted_starts[:n] + t
+        if n < few:
+            previous = np.stack([s[:n] for s in score], axis=1)
+            candidates = previous[:, None, :] + transposed  # (sequence, to, from)
+            pointers = candidates.argmax(axis=2)
+            best_scores = candidates.max(axis=2) + by_label[:, rows].T
+            for j in range(n_labels):
+                score[j][:n] = best_scores[:, j]
+            backpointers.append(pointers.astype(np.int8))
+            continue
         previous = [s[:n] for s in score]
         step_scores, step_pointers = [], []
         for j in range(n_labels):

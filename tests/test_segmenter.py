@@ -89,8 +89,9 @@ def test_loop_and_batched_viterbi_agree(lengths, seed, coarse):
     draw = (lambda *shape: rng.integers(-2, 3, shape).astype(float)) if coarse else (lambda *shape: rng.normal(size=shape))
     emissions, transitions = draw(sum(lengths), 4), draw(4, 4)  # coarse values force ties
     lengths = np.array(lengths, dtype=np.int64)
-    assert viterbi_loop(emissions, lengths, transitions.tolist()).tolist() == \
-        viterbi_batched(emissions, lengths, transitions).tolist()
+    expected = viterbi_loop(emissions, lengths, transitions.tolist()).tolist()
+    assert viterbi_batched(emissions, lengths, transitions, few=0).tolist() == expected  # vector pairs
+    assert viterbi_batched(emissions, lengths, transitions, few=1000).tolist() == expected  # reductions
 
 
 @settings(max_examples=50, deadline=None)

@@ -117,7 +117,11 @@ class CompiledCRF:
         self._groups = []
         for base in dict.fromkeys(t.base for t in self.templates):
             members = [j for j, t in enumerate(self.templates) if t.base == base]
-            union = np.unique(np.concatenate([self.keys[j] for j in members]))
+            # the stored keys are sorted and unique per template; merge them by sorting (numpy's
+            # hash-based unique is several times slower here, and this runs at every load)
+            union = np.sort(np.concatenate([self.keys[j] for j in members]))
+            if len(members) > 1 and len(union) > 1:
+                union = union[np.concatenate(([True], union[1:] != union[:-1]))]
             row_map = np.empty((len(union) + 1, len(members)), dtype=np.int32)
             for slot, j in enumerate(members):
                 missing_row = row_offsets[j] + len(self.keys[j])  # the template's zero row
@@ -204,25 +208,29 @@ class CompiledCRF:
         return viterbi_batched(emissions, lengths, self.transitions)
 
 
+LOOP_BLOCK = 16_384  # positions converted to Python lists at a time: bounds a long text's memory
+
+
 @functools.cache
 def _forward_pass(n_labels: int):
-    """Viterbi's forward pass for one sequence, unrolled over the labels.
+    """Viterbi's forward pass over a block of positions, unrolled over the labels.
 
     Per-call segmentation of a short text is dominated by this loop, and spelling the label loops
     out (code generated once per label count) runs it over twice as fast as nested ``for`` loops.
     It performs crfsuite's float operations in crfsuite's order: for each target label ``j``,
     ``score[i] + transition[i][j]`` over ``i`` keeping the first maximum, then ``+ emission[j]``.
-    Returns the last position's scores and, per later position, the best previous label per label.
+    ``forward(rows, score, columns, pointers)`` continues from ``score`` (the previous position's
+    scores) through ``rows`` (emission rows), appends each position's best previous label per
+    label to ``pointers``, and returns the last scores.
     """
     labels = range(n_labels)
     score = ", ".join(f"s{i}" for i in labels)
     code = [
-        "def forward(rows, start, stop, columns):",
-        f"    {score}, = rows[start]",
+        "def forward(rows, score, columns, pointers):",
+        f"    {score}, = score",
         "    " + "".join(f"c{j}_{i}, " for j in labels for i in labels) + "= [w for column in columns for w in column]",
-        "    pointers = []",
-        "    for t in range(start + 1, stop):",
-        "        e = rows[t]",
+        "    append = pointers.append",
+        "    for e in rows:",
     ]
     for j in labels:
         code.append(f"        top{j} = s0 + c{j}_0; arg{j} = 0")
@@ -230,8 +238,8 @@ def _forward_pass(n_labels: int):
             code.append(f"        x = s{i} + c{j}_{i}")
             code.append(f"        if x > top{j}: top{j} = x; arg{j} = {i}")
     code.append(f"        {score}, = " + "".join(f"top{j} + e[{j}], " for j in labels))
-    code.append("        pointers.append((" + "".join(f"arg{j}, " for j in labels) + "))")
-    code.append(f"    return [{score}], pointers")
+    code.append("        append((" + "".join(f"arg{j}, " for j in labels) + "))")
+    code.append(f"    return [{score}]")
     namespace: dict = {}
     exec("\n".join(code), namespace)  # noqa: S102 - our own generated source, no user input
     return namespace["forward"]
@@ -239,9 +247,8 @@ def _forward_pass(n_labels: int):
 
 def viterbi_loop(emissions: np.ndarray, lengths: Sequence[int], transitions: list[list[float]]) -> np.ndarray:
     """Viterbi one sequence at a time in plain Python: cheapest for one short text, and for one
-    very long one (no per-step array overhead)."""
+    very long one (no per-step array overhead; pointers kept as int8 arrays block by block)."""
     best = np.zeros(len(emissions), dtype=np.int64)
-    rows = emissions.tolist()
     n_labels = len(transitions)
     forward = _forward_pass(n_labels)
     columns = [[transitions[i][j] for i in range(n_labels)] for j in range(n_labels)]
@@ -249,14 +256,23 @@ def viterbi_loop(emissions: np.ndarray, lengths: Sequence[int], transitions: lis
     for length in np.asarray(lengths).tolist():
         if length == 0:
             continue
-        score, pointers = forward(rows, start, start + length, columns)
+        stop = start + length
+        score = emissions[start].tolist()
+        blocks: list = []
+        for a in range(start + 1, stop, LOOP_BLOCK):
+            pointers: list = []
+            score = forward(emissions[a : min(a + LOOP_BLOCK, stop)].tolist(), score, columns, pointers)
+            blocks.append(pointers)
+            if len(blocks) > 1:  # a long text: keep finished blocks compact
+                blocks[-2] = np.array(blocks[-2], dtype=np.int8)
         current = max(range(n_labels), key=lambda j: (score[j], -j))  # the first maximum, as crfsuite
         path = [current]
-        for pointer in reversed(pointers):
-            current = pointer[current]
-            path.append(current)
-        best[start : start + length] = path[::-1]
-        start += length
+        for block in reversed(blocks):
+            for pointer in reversed(block if isinstance(block, list) else block.tolist()):
+                current = pointer[current]
+                path.append(current)
+        best[start:stop] = path[::-1]
+        start = stop
     return best
 
 

@@ -60,6 +60,14 @@ def test_learns_the_training_text(segmenter):
     assert len([w for w in predicted if w in gold]) / len(predicted) > 0.9
 
 
+def test_a_line_longer_than_a_decoding_block_matches_crfsuite(segmenter, reference_segmenter):
+    from model.decode import LOOP_BLOCK
+
+    line = "".join(web_seed_lines()).replace(" ", "") * 12
+    assert len(line) > 2 * LOOP_BLOCK
+    assert segmenter.cut(line) == reference_segmenter.cut(line)
+
+
 def test_one_long_line_is_segmented_whole(segmenter):
     line = "".join(web_seed_lines()).replace(" ", "") * 40  # ~150,000 characters, no whitespace
     words = segmenter.cut(line)

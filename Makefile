@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEMO := build/demo
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean bench-core bench-speed bench-compare
+.PHONY: demo test install clean bench-core bench-speed bench-compare bench-pkuseg bench-ablation
 
 install: $(STAMP)
 
@@ -40,8 +40,17 @@ bench-speed: $(STAMP)
 	$(PY) benchmarks/speed.py --model build/core/ctb6-default
 
 bench-compare: $(STAMP)
-	$(PY) -m pip install --quiet rjieba matplotlib
+	$(PY) -m pip install --quiet rjieba matplotlib thulac spacy-pkuseg
 	$(PY) benchmarks/compare.py
+
+# Retrains spacy-pkuseg on each corpus (about 30 to 80 minutes each here); bench-compare then
+# includes it. Run before bench-compare.
+bench-pkuseg: $(STAMP)
+	$(PY) -m pip install --quiet spacy-pkuseg
+	$(PY) benchmarks/pkuseg_train.py ctb6 nlpcc2016-weibo sxu-sighan2008
+
+bench-ablation: $(STAMP)
+	$(PY) benchmarks/ablation.py --corpus ctb6
 
 clean:
 	rm -rf build $(VENV)

@@ -24,6 +24,7 @@ import typer
 from features.corpus import FORMATS, Sentence, read_corpus, split_words
 from features.errors import UserError, exit_on_user_error
 from features.fileio import atomic_output, read_lines
+from evaluate import read_word_list
 from features.metrics import score_sentences
 
 
@@ -201,6 +202,7 @@ def plot(rows: list[Row], path: Path, title: str) -> None:
         axes.scatter(r.chars_per_second, 100 * r.f1, s=40)
         axes.annotate(r.system, (r.chars_per_second, 100 * r.f1), textcoords="offset points", xytext=(5, 4), fontsize=8)
     axes.set_xscale("log")
+    axes.margins(x=0.15, y=0.08)  # room for the labels
     axes.set_xlabel("characters per second (log scale)")
     axes.set_ylabel("F1 (%)")
     axes.set_title(title)
@@ -216,6 +218,7 @@ def main(
     test: Path = typer.Option(..., "--test", help="Gold segmented test file."),
     train: Optional[Path] = typer.Option(None, "--train", help="Training file: OOV vocabulary and a jieba dictionary."),
     models: Optional[List[Path]] = typer.Option(None, "--model", "-m", help="zhseg model directory (repeatable)."),
+    words: Optional[Path] = typer.Option(None, "--words", help="Vocabulary for OOV statistics (default: --train's words, else the first model's)."),
     pkuseg_model: Optional[str] = typer.Option(None, "--pkuseg-model", help="spacy-pkuseg model directory."),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Also write the rows as JSON here."),
     markdown_path: Optional[Path] = typer.Option(None, "--markdown", help="Also write a Markdown table here."),
@@ -234,7 +237,9 @@ def main(
     reading = {"sep": sep, "fmt": fmt, "encoding": encoding}
     gold = read_corpus(test, **reading)
     train_sentences = read_corpus(train, **reading) if train else None
-    if train_sentences:
+    if words:
+        vocabulary = read_word_list(words, encoding)
+    elif train_sentences:
         vocabulary = frozenset(w for s in train_sentences for w in s.words)
     else:
         from model import Segmenter

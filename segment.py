@@ -10,19 +10,17 @@ from __future__ import annotations
 import sys
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 import typer
 
 from features.errors import UserError, exit_on_user_error
-from features.fileio import atomic_output, read_lines
+from features.fileio import atomic_output, read_blocks, read_lines
 from model.segmenter import BACKENDS, Segmenter, segment_parallel
+from model.store import read_meta
 
 
-def input_lines(files: List[Path], encoding: str) -> Iterator[str]:
-    for path in files or [Path("-")]:
-        for _, text in read_lines(path, encoding):
-            yield text
+PARALLEL_BLOCK_BYTES = 1 << 18  # small enough to keep every worker busy to the end
 
 
 @exit_on_user_error
@@ -42,16 +40,22 @@ def main(
         raise UserError("--sep must be a non-empty string without line breaks")
     if jobs < 1:
         raise UserError("--jobs must be at least 1")
-    segmenter = Segmenter.load(model, backend=backend)  # also validates the model before any work
-    lines = input_lines(files or [], encoding)
+    if jobs == 1:
+        segmenter = Segmenter.load(model, backend=backend)
+    else:
+        read_meta(model)  # a bad model path fails here, before workers start (each loads its own)
+    sources = files or [Path("-")]
     with atomic_output(output) if output else nullcontext(sys.stdout) as out:
         if jobs == 1:
+            lines = (text for path in sources for _, text in read_lines(path, encoding))
             for words in segmenter.cut_lines(lines):
                 out.write(sep.join(words))
                 out.write("\n")
         else:
-            for block in segment_parallel(model, lines, jobs, sep, backend):
-                out.write(block)
+            blocks = (b for path in sources for b in read_blocks(path, encoding, PARALLEL_BLOCK_BYTES))
+            out.flush()
+            for data in segment_parallel(model, blocks, jobs, sep, backend):
+                out.buffer.write(data)
 
 
 if __name__ == "__main__":

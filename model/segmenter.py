@@ -13,6 +13,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from features.fileio import TextBlock
 from features.lexicon import Lexicon
 from features.tags import WORD_START_TAGS
 from features.templates import FeatureConfig, attribute_strings, feature_keys, padded_bases
@@ -185,27 +186,30 @@ def _load_worker(directory: str, backend: str) -> None:
     _worker_segmenter = Segmenter.load(directory, backend=backend)
 
 
-def _segment_block(job: tuple[list[str], str]) -> str:
-    lines, sep = job
-    return "".join(sep.join(words) + "\n" for words in _worker_segmenter.cut_lines(lines))
+def _segment_block(block: TextBlock, sep: str) -> bytes:
+    lines = _worker_segmenter.cut_lines(block.lines())
+    return "".join(sep.join(words) + "\n" for words in lines).encode("utf-8")
 
 
-def segment_parallel(directory: str | Path, lines: Iterable[str], jobs: int, sep: str = " ",
-                     backend: str = "numpy", block_lines: int = 2000) -> Iterator[str]:
-    """Segment ``lines`` in ``jobs`` worker processes; yield output text blocks in input order.
+def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: int, sep: str = " ",
+                     backend: str = "numpy") -> Iterator[bytes]:
+    """Segment blocks of lines in ``jobs`` worker processes; yield each block's output, UTF-8
+    encoded (a line per input line, words joined by ``sep``), in input order.
 
-    Each block is ``block_lines`` lines, each ending in a newline, words joined by ``sep``.
-    Workers are started with the ``spawn`` method, which works the same on every OS, and each
-    loads the model once.
+    Workers receive undecoded bytes and return encoded bytes, so the parent does little more than
+    move data; at most a few blocks per worker are in flight, so memory stays bounded however
+    large the input. Workers are started with the ``spawn`` method, which behaves the same on
+    every OS, and each loads the model once.
     """
-    import itertools
+    import collections
     import multiprocessing
-
-    def blocks():
-        iterator = iter(lines)
-        while block := list(itertools.islice(iterator, block_lines)):
-            yield block, sep
 
     context = multiprocessing.get_context("spawn")
     with context.Pool(jobs, initializer=_load_worker, initargs=(str(directory), backend)) as pool:
-        yield from pool.imap(_segment_block, blocks())
+        pending: collections.deque = collections.deque()
+        for block in blocks:
+            pending.append(pool.apply_async(_segment_block, (block, sep)))
+            if len(pending) >= 3 * jobs:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()

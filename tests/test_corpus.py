@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from features.corpus import read_corpus, split_words
 from features.errors import UserError
@@ -74,3 +76,27 @@ def test_missing_file_and_empty_corpus(tmp_path):
         read_corpus(write(tmp_path, b"\n \n\xc2\xa0\n"))
     with pytest.raises(UserError, match="unknown encoding"):
         read_corpus(write(tmp_path, b"x\n"), encoding="klingon")
+
+
+@given(st.lists(st.text(alphabet="ab中\r\u3000 ", max_size=6), max_size=8), st.booleans(), st.booleans(),
+       st.integers(min_value=1, max_value=12))
+def test_blocks_of_any_size_give_the_same_lines(tmp_path_factory, lines, crlf, bom, block_bytes):
+    from features.fileio import read_blocks
+
+    lines = [line.rstrip("\r") for line in lines]
+    end = "\r\n" if crlf else "\n"
+    text = ("\ufeff" if bom else "") + "".join(line + end for line in lines)
+    path = tmp_path_factory.mktemp("blocks") / "f.txt"
+    path.write_bytes(text.encode("utf-8"))
+    blocks = list(read_blocks(path, block_bytes=block_bytes))
+    got = [(b.first_line + i, line) for b in blocks for i, line in enumerate(b.lines())]
+    assert got == list(enumerate(lines, start=1))
+
+
+def test_decode_error_line_is_right_in_a_later_block(tmp_path):
+    from features.fileio import read_blocks
+
+    path = write(tmp_path, "一\n二\n三\n".encode() + b"x\xffy\n")
+    with pytest.raises(UserError, match=r"corpus.txt:4: cannot decode byte 0xff .*byte offset 13"):
+        for block in read_blocks(path, block_bytes=5):
+            block.lines()

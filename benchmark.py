@@ -104,13 +104,28 @@ def worker(spec: str, input_path: str, output_path: str) -> None:
     with open(output_path, "w", encoding="utf-8") as out:
         for words in results:
             out.write(" ".join(w for word in words for w in word.split()) + "\n")
+    print(json.dumps({"load_seconds": load_seconds, "seconds": seconds, "peak_memory_mb": peak_memory_mb()}))
+
+
+def peak_memory_mb() -> float | None:
+    """This process's peak resident memory in MB.
+
+    Linux's VmHWM, because ru_maxrss survives exec: a child of a large parent would report the
+    parent's size. Elsewhere ru_maxrss (bytes on macOS), or None on Windows.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     try:
         import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    except ImportError:  # not on Windows
-        peak = None
-    print(json.dumps({"load_seconds": load_seconds, "seconds": seconds, "peak_memory_mb": peak}))
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
 
 # -- the parent --------------------------------------------------------------------------------

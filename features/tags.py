@@ -14,6 +14,7 @@ TAG_SETS: dict[str, tuple[str, ...]] = {
     "6tag": ("B", "B2", "B3", "M", "E", "S"),
 }
 WORD_START_TAGS = frozenset({"B", "S"})
+WORD_END_TAGS = frozenset({"E", "S"})
 
 
 def word_tags(length: int, tag_set: str = "bmes") -> list[str]:
@@ -50,7 +51,7 @@ def tags_to_words(chars: Sequence[str] | str, tags: Sequence[str]) -> list[str]:
     start = 0
     previous = "S"
     for i, tag in enumerate(tags):
-        if i > 0 and (tag in WORD_START_TAGS or previous in ("E", "S")):
+        if i > 0 and (tag in WORD_START_TAGS or previous in WORD_END_TAGS):
             words.append("".join(chars[start:i]))
             start = i
         previous = tag

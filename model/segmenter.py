@@ -15,7 +15,7 @@ import numpy as np
 
 from features.fileio import TextBlock
 from features.lexicon import Lexicon
-from features.tags import WORD_START_TAGS
+from features.tags import WORD_END_TAGS, WORD_START_TAGS
 from features.templates import FeatureConfig, attribute_strings, feature_keys, padded_bases
 from model import store
 from model.decode import CompiledCRF
@@ -46,7 +46,7 @@ class Segmenter:
         self.template_names = tuple(meta["template_names"])
         labels = crf.labels
         self._start_label = np.array([label in WORD_START_TAGS for label in labels])
-        self._end_label = np.array([label in ("E", "S") for label in labels])
+        self._end_label = np.array([label in WORD_END_TAGS for label in labels])
         self._label_index = {label: i for i, label in enumerate(labels)}
         self._tagger = None
         self._vocabulary: frozenset[str] | None = None

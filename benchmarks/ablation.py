@@ -24,8 +24,8 @@ from benchmarks.results import markdown_table, write_section  # noqa: E402
 
 VARIANTS = {
     "fast, BMES": ["--features", "fast"],
-    "default, BMES": ["--features", "default"],
-    "default, 6-tag": ["--features", "default", "--tag-set", "6tag"],
+    "standard, BMES": ["--features", "standard"],
+    "standard, 6-tag": ["--features", "standard", "--tag-set", "6tag"],
     "accurate (dictionary, k-fold), BMES": ["--features", "accurate"],
     "accurate, 6-tag": ["--features", "accurate", "--tag-set", "6tag"],
     "accurate, 6-tag, c1 0.1 c2 0.005": ["--features", "accurate", "--tag-set", "6tag", "--c1", "0.1", "--c2", "0.005"],

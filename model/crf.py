@@ -20,7 +20,7 @@ from features.corpus import Sentence
 from features.lexicon import Lexicon
 from features.metrics import Scores, score_sentences
 from features.tags import TAG_SETS, words_to_tags
-from features.templates import PRESETS, FeatureConfig, attribute_strings, feature_keys
+from features.templates import DEFAULT_PRESET, PRESETS, FeatureConfig, attribute_strings, feature_keys
 from model import store
 from model.crfsuite_file import read_crfsuite_weights
 from model.decode import CompiledCRF
@@ -46,7 +46,7 @@ class TrainingOptions:
     max_iterations: int = 200
     min_freq: int = 1
     tag_set: str = "bmes"
-    preset: str = "default"
+    preset: str = DEFAULT_PRESET
 
     def __post_init__(self):
         if self.tag_set not in TAG_SETS:

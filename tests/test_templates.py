@@ -38,12 +38,12 @@ def test_folding_and_classes():
 
 
 def test_full_width_text_gets_the_same_features_as_half_width():
-    config = PRESETS["default"]
+    config = PRESETS["standard"]
     assert np.array_equal(feature_keys(["ＡＰＰ１２"], config), feature_keys(["app12"], config))
 
 
 def test_attribute_strings_round_trip():
-    config = PRESETS["default"]
+    config = PRESETS["standard"]
     keys = feature_keys(["中国人"], config)
     rows = attribute_strings(keys, config.template_names())
     assert [[parse_attribute(a)[1] for a in row] for row in rows] == keys.tolist()

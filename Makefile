@@ -31,13 +31,13 @@ test: $(STAMP)
 
 # Benchmarks: each rewrites its own section of benchmarks/RESULTS.md (needs ../shared/corpora).
 bench-core: $(STAMP)
-	$(PY) benchmarks/core.py --corpus ctb6
-	$(PY) benchmarks/core.py --corpus nlpcc2016-weibo
-	$(PY) benchmarks/core.py --corpus sxu-sighan2008
+	for corpus in ctb6 nlpcc2016-weibo sxu-sighan2008; do \
+	  for preset in standard accurate; do $(PY) benchmarks/core.py --corpus $$corpus --features $$preset || exit 1; done; \
+	done
 
 bench-speed: $(STAMP)
 	$(PY) -m pip install --quiet rjieba
-	$(PY) benchmarks/speed.py --model build/core/ctb6-default
+	$(PY) benchmarks/speed.py --model build/core/ctb6-accurate
 
 bench-compare: $(STAMP)
 	$(PY) -m pip install --quiet rjieba matplotlib thulac spacy-pkuseg

@@ -2,7 +2,7 @@
 
     python benchmarks/compare.py      # writes the 'compare' section of RESULTS.md and benchmarks/*.png
 
-Models come from benchmarks/core.py (build/core/CORPUS-default); the SIGHAN 2005 test sets have
+Models come from benchmarks/core.py (build/core/CORPUS-PRESET, the default preset); the SIGHAN 2005 test sets have
 no training data here, so they are segmented with the CTB6 model and scored with the official
 training word lists as the OOV vocabulary (no jieba train dictionary for them).
 """
@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.results import write_section  # noqa: E402
+from features.templates import DEFAULT_PRESET  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 MODELS = ROOT / "build" / "core"
@@ -24,17 +25,17 @@ MODELS = ROOT / "build" / "core"
 
 def runs():
     for name in ("ctb6", "nlpcc2016-weibo", "sxu-sighan2008"):
-        yield name, CORPORA / name / "test.txt", ["--train", str(CORPORA / name / "train.txt")], MODELS / f"{name}-default"
+        yield name, CORPORA / name / "test.txt", ["--train", str(CORPORA / name / "train.txt")], MODELS / f"{name}-{DEFAULT_PRESET}"
     for name in ("pku", "msr"):
         gold = CORPORA / "sighan2005" / "gold" / f"{name}_test_gold.utf8"
         words = CORPORA / "sighan2005" / "gold" / f"{name}_training_words.utf8"
-        yield f"sighan2005-{name}", gold, ["--words", str(words)], MODELS / "ctb6-default"
+        yield f"sighan2005-{name}", gold, ["--words", str(words)], MODELS / f"ctb6-{DEFAULT_PRESET}"
 
 
 def main() -> None:
     parts = ["## Side by side (benchmark.py)\n",
              "Each system runs in a fresh process on the same text; chars/s counts segmentation only. "
-             "zhseg models: default settings, trained on the corpus's own train split "
+             f"zhseg models: default settings ({DEFAULT_PRESET} features), trained on the corpus's own train split "
              "(the SIGHAN 2005 sets: the CTB6 model, a different segmentation standard, so its F1 there is "
              "a cross-standard figure). OOV against the train split (SIGHAN: the official training word list).\n"]
     for name, gold, extra, model in runs():

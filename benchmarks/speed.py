@@ -2,7 +2,7 @@
 same input, ratios reported (the machines are shared and noisy; ratios travel, absolute figures
 don't).
 
-    python benchmarks/speed.py --model build/core/ctb6-default     # writes the 'speed' section
+    python benchmarks/speed.py --model build/core/ctb6-accurate    # writes the 'speed' section
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.results import best_time, markdown_table, write_section  # noqa: E402
 from features.corpus import read_corpus  # noqa: E402
+from features.templates import DEFAULT_PRESET  # noqa: E402
 from model import Segmenter  # noqa: E402
 
 
@@ -31,7 +32,7 @@ def wall(command: list[str], stdout_path: Path, repeat: int) -> float:
 
 
 def main(
-    model: Path = typer.Option(ROOT / "build" / "core" / "ctb6-default", help="A model trained on CTB6."),
+    model: Path = typer.Option(ROOT / "build" / "core" / f"ctb6-{DEFAULT_PRESET}", help="A model trained on CTB6."),
     corpus: Path = typer.Option(ROOT.parent / "shared" / "corpora" / "ctb6" / "test.txt", help="Gold file whose text is the input."),
     megabytes: float = typer.Option(5.0, help="Repeat the text to at least this many MB."),
     repeat: int = typer.Option(3, help="Timings are the best of this many runs."),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import platform
 import re
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ HEADER = "# zhseg benchmark results\n\nEvery section below is written by the com
 
 
 def write_section(name: str, body: str) -> None:
-    command = " ".join(["python", *[Path(sys.argv[0]).as_posix(), *sys.argv[1:]]])
+    command = "python " + shlex.join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     block = (f"<!-- {name}:start -->\n{body.rstrip()}\n\nProduced by `{command}` on {stamp} "
              f"({platform.machine()}, {platform.python_implementation()} {platform.python_version()}).\n"

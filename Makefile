@@ -38,6 +38,7 @@ bench-core: $(STAMP)
 bench-speed: $(STAMP)
 	$(PY) -m pip install --quiet rjieba
 	$(PY) benchmarks/speed.py --model build/core/ctb6-accurate
+	$(PY) benchmarks/speed.py --model build/core/ctb6-standard
 
 bench-compare: $(STAMP)
 	$(PY) -m pip install --quiet rjieba matplotlib thulac spacy-pkuseg

@@ -2,7 +2,7 @@
 same input, ratios reported (the machines are shared and noisy; ratios travel, absolute figures
 don't).
 
-    python benchmarks/speed.py --model build/core/ctb6-accurate    # writes the 'speed' section
+    python benchmarks/speed.py --model build/core/ctb6-accurate    # writes the 'speed-ctb6-accurate' section
 """
 
 from __future__ import annotations
@@ -119,13 +119,13 @@ def main(
                  f"{seconds} s, {peak} MB ({before}), {ok}", "-", "-", "correct, bounded"])
 
     table = markdown_table(["measure", "zhseg", "peer", "zhseg advantage", "target"], rows)
-    body = (f"## Speed\n\nInput: the text of `{corpus.parent.name}/{corpus.name}` repeated to {size_mb:.1f} MB "
+    body = (f"## Speed: {model.name}\n\nInput: the text of `{corpus.parent.name}/{corpus.name}` repeated to {size_mb:.1f} MB "
             f"({len(big_lines)} lines, {chars:,} characters); model `{model.name}` "
             f"({segmenter.meta['feature_preset']} features). Best of {repeat} runs, one process unless "
             f"stated. Advantage = zhseg speed / peer speed.\n\n{table}\n\n"
             f"Identical output, numpy decoder vs python-crfsuite's tagger: {identical:,} of {len(big_lines):,} "
             f"lines. `--jobs 2` output identical to `--jobs 1`: {same}.")
-    write_section("speed", body)
+    write_section(f"speed-{model.name}", body)
     print(body)
 
 

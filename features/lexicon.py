@@ -14,16 +14,21 @@ from typing import Iterable
 import numpy as np
 
 from features.chars import codepoints, fold_table
+from features.keyindex import KeyIndex
 
 PRIME = np.uint64(0x100000001B3)  # FNV-64 prime: odd, mixes the 21-bit code points well
+SEED = np.uint64(0xCBF29CE484222325)
 
 
-def _hash_start(length: int) -> np.uint64:
-    return np.uint64(0xCBF29CE484222325) ^ np.uint64(length)  # the length seeds the hash
+def _finish(prefix: np.ndarray, length: int) -> np.ndarray:
+    """The hash of an n-gram from the FNV hash of its characters: the length is mixed in last, so
+    the hashes of all lengths grow from one rolling prefix; the top bit is dropped to give
+    non-negative int64 keys."""
+    return (((prefix ^ np.uint64(length)) * PRIME) >> np.uint64(1)).astype(np.int64)
 
 
 class Lexicon:
-    """Known words, stored as sorted hashes per length (no strings needed when decoding)."""
+    """Known words, as an index of their hashes per length (no strings needed when decoding)."""
 
     def __init__(self, words: Iterable[str], max_length: int):
         self.max_length = max_length
@@ -31,23 +36,20 @@ class Lexicon:
         for word in words:
             if 2 <= len(word) <= max_length:
                 by_length.setdefault(len(word), []).append(word)
-        self.hashes = {}
+        self.indexes: dict[int, KeyIndex] = {}
         for length in range(2, max_length + 1):
             group = by_length.get(length, [])
-            if not group:
-                self.hashes[length] = np.zeros(0, dtype=np.uint64)
-                continue
-            folded = fold_table().take(codepoints("".join(group))).reshape(len(group), length)
-            self.hashes[length] = np.unique(self._fold_hash(folded))
+            if group:
+                folded = fold_table().take(codepoints("".join(group))).reshape(len(group), length)
+                self.indexes[length] = KeyIndex(np.unique(self._fold_hash(folded)), None)
 
     @staticmethod
     def _fold_hash(columns: np.ndarray) -> np.ndarray:
         """Hash each row of an (n, length) code point array."""
-        length = columns.shape[1]
-        value = np.full(columns.shape[0], _hash_start(length), dtype=np.uint64)
-        for k in range(length):
-            value = (value ^ columns[:, k].astype(np.uint64)) * PRIME
-        return value
+        prefix = np.full(columns.shape[0], SEED, dtype=np.uint64)
+        for k in range(columns.shape[1]):
+            prefix = (prefix ^ columns[:, k].astype(np.uint64)) * PRIME
+        return _finish(prefix, columns.shape[1])
 
     def match_lengths(self, padded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each position of a padded folded code point array: the length of the longest known
@@ -57,16 +59,14 @@ class Lexicon:
         end = np.zeros(n, dtype=np.int64)
         middle = np.zeros(n, dtype=np.int64)
         values = padded.astype(np.uint64)
-        for length in range(2, self.max_length + 1):
-            known = self.hashes[length]
-            if n < length or not len(known):
-                continue
+        prefix = (SEED ^ values) * PRIME  # prefix[i]: the hash of the characters from i on, so far
+        for length in range(2, min(self.max_length, n) + 1):
             windows = n - length + 1
-            value = np.full(windows, _hash_start(length), dtype=np.uint64)
-            for k in range(length):
-                value = (value ^ values[k : k + windows]) * PRIME
-            index = np.minimum(known.searchsorted(value), len(known) - 1)
-            starts = np.flatnonzero(known.take(index) == value)
+            prefix = (prefix[:windows] ^ values[length - 1 :]) * PRIME
+            known = self.indexes.get(length)
+            if known is None:
+                continue
+            starts = np.flatnonzero(known.ids(_finish(prefix, length)) < len(known.keys))
             if not len(starts):
                 continue
             # lengths grow, so plain assignment keeps the longest match

@@ -106,18 +106,18 @@ def test_loop_and_batched_viterbi_agree(lengths, seed, coarse):
 @given(st.sets(st.integers(0, 2**50), max_size=300), st.lists(st.integers(0, 2**50), max_size=100),
        st.one_of(st.none(), st.just(2**50 + 1)))
 def test_base_lookup_finds_exactly_the_known_keys(keys, others, domain):
-    from model.decode import BaseLookup
+    from features.keyindex import KeyIndex
 
     keys = np.array(sorted(keys), dtype=np.int64)
     if domain is not None:  # the direct-index table needs a small domain
         keys, others, domain = keys % 1000, [o % 1000 for o in others], 1000
         keys = np.unique(keys)
-    lookup = BaseLookup(keys, domain)
+    lookup = KeyIndex(keys, domain)
     query = np.array(list(keys) + others, dtype=np.int64)
     position = {int(k): i for i, k in enumerate(keys)}
     expected = [position.get(int(q), len(keys)) for q in query]
     assert lookup.ids(query).tolist() == expected  # few queries: binary search
-    repeats = BaseLookup.HASH_MIN_QUERIES // max(1, len(query)) + 1
+    repeats = KeyIndex.HASH_MIN_QUERIES // max(1, len(query)) + 1
     assert lookup.ids(np.tile(query, repeats)).tolist() == expected * repeats  # many: the hash table
 
 

@@ -81,7 +81,9 @@ def _load_per_line(system: System):
     if system.kind == "pkuseg":
         import spacy_pkuseg
 
-        segmenter = spacy_pkuseg.pkuseg(model_name=system.path)
+        # user_dict=None: the retrained model alone, as zhseg and published same-data figures are;
+        # pkuseg's default dictionary follows another segmentation standard
+        segmenter = spacy_pkuseg.pkuseg(model_name=system.path, user_dict=None)
         return segmenter.cut
     if system.kind == "thulac":
         import thulac

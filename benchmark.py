@@ -144,7 +144,7 @@ def choose_systems(models: list[Path], train_dict: Path | None, pkuseg_model: st
     if train_dict:
         systems.append(System("jieba (train dict)", "jieba-dict", str(train_dict), install="pip install jieba"))
     systems.append(System("rjieba", "rjieba", install="pip install rjieba"))
-    systems.append(System(f"pkuseg ({pkuseg_model or 'no --pkuseg-model'})", "pkuseg", pkuseg_model,
+    systems.append(System(f"pkuseg ({Path(pkuseg_model).name if pkuseg_model else 'no --pkuseg-model'})", "pkuseg", pkuseg_model,
                           install="pip install spacy-pkuseg, then pass --pkuseg-model DIR"))
     systems.append(System("thulac", "thulac", install="pip install thulac"))
     return systems

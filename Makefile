@@ -22,7 +22,7 @@ demo: $(STAMP)
 	@echo "== 2. segment the web seed's text (its @@ marks removed)"
 	sed 's/@@//g' seeds/004_*.txt > $(DEMO)/web.txt
 	$(PY) segment.py --model $(DEMO)/model $(DEMO)/web.txt -o $(DEMO)/web.seg.txt
-	@head -n 3 $(DEMO)/web.seg.txt | cut -c 1-300
+	@grep -v "^$$" $(DEMO)/web.seg.txt | head -n 3 | cut -c 1-200
 	@echo "== 3. evaluate on the news seed (its own training text: a fit check; held-out data scores lower)"
 	$(PY) evaluate.py seeds/000_*.txt --model $(DEMO)/model
 

@@ -29,7 +29,8 @@ def print_table(scores: Scores, has_vocabulary: bool) -> None:
     if has_vocabulary:
         rows += [("OOV rate", scores.oov_rate), ("OOV recall", scores.oov_recall), ("IV recall", scores.iv_recall)]
     for name, value in rows:
-        print(f"{name:>11}  {100 * value:6.2f}")
+        undefined = name == "OOV recall" and not scores.oov_words  # no OOV word to recall
+        print(f"{name:>11}  {'-':>6}" if undefined else f"{name:>11}  {100 * value:6.2f}")
     print(f"{'gold words':>11}  {scores.gold_words}")
     print(f"{'pred words':>11}  {scores.pred_words}")
     if not has_vocabulary:

@@ -12,7 +12,7 @@ from typing import List, Optional
 
 import typer
 
-from features.corpus import FORMATS, file_sha256, read_corpora, read_corpus
+from features.corpus import FORMATS, file_sha256, read_corpus
 from features.errors import UserError, exit_on_user_error
 from features.tags import TAG_SETS
 from features.templates import DEFAULT_PRESET, PRESETS
@@ -79,10 +79,10 @@ def main(
     reading = {"sep": sep, "fmt": fmt, "encoding": encoding}
     progress = ProgressPrinter(max_iterations, quiet)
     progress("phase", {"phase": f"reading {len(corpora)} corpus file(s)"})
-    sentences = read_corpora(corpora, **reading)
-    records = []
+    sentences, records = [], []
     for path in corpora:
-        own = read_corpus(path, **reading) if len(corpora) > 1 else sentences
+        own = read_corpus(path, **reading)
+        sentences.extend(own)
         records.append(CorpusRecord(path=str(path), sha256=file_sha256(path), sentences=len(own),
                                     words=sum(len(s.words) for s in own), chars=sum(len(s.text) for s in own)))
     dev_sentences = read_corpus(dev, **reading) if dev else None

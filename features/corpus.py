@@ -101,14 +101,6 @@ def read_corpus(
     return sentences
 
 
-def read_corpora(paths: Sequence[str | Path], **options) -> list[Sentence]:
-    """Read and concatenate several corpus files with the same options."""
-    sentences: list[Sentence] = []
-    for path in paths:
-        sentences.extend(read_corpus(path, **options))
-    return sentences
-
-
 def file_sha256(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as stream:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import platform
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Callable, Sequence
@@ -79,7 +79,6 @@ class TrainingResult:
     model_dir: Path
     meta: dict
     dev_scores: Scores | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def _progress_trainer(report: ProgressCallback):

@@ -118,7 +118,7 @@ class CompiledCRF:
         return int(sum(np.count_nonzero(w) for w in self.weights) + np.count_nonzero(self.transitions))
 
     # -- decoding ----------------------------------------------------------------------------
-    EMISSION_BLOCK = 65_536  # positions per block: bounds the (templates, block, labels) temporary
+    EMISSION_BLOCK = 65_536  # positions per block: bounds the (templates, block) row temporary
 
     def emissions(self, positions: np.ndarray, bases: Mapping[str, np.ndarray]) -> np.ndarray:
         """State scores ``(n_chars, n_labels)`` from :func:`features.templates.padded_bases` output."""
@@ -134,9 +134,12 @@ class CompiledCRF:
         for base, _, members, offsets, slots, width, row_map in self._groups:
             base_ids = ids[base].take(offsets + positions)  # (templates, chars)
             rows[members] = row_map.take(base_ids * width + slots if width > 1 else base_ids)
-        # Summing over the leading axis adds template by template, in template order: the same
-        # float operations as crfsuite's, hence the same scores.
-        return self._stacked.take(rows, axis=0).sum(axis=0)
+        # Template by template, in template order: the same float operations as crfsuite's, hence
+        # the same scores (and no (templates, positions, labels) temporary).
+        scores = self._stacked.take(rows[0], axis=0)
+        for template_rows in rows[1:]:
+            scores += self._stacked.take(template_rows, axis=0)
+        return scores
 
     def viterbi(self, emissions: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Best label index per position for consecutive sequences of the given lengths."""

@@ -9,6 +9,7 @@ training word lists as the OOV vocabulary (no jieba train dictionary for them).
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -48,10 +49,14 @@ def main() -> None:
         command = [sys.executable, "benchmark.py", "--test", str(gold), *extra, "--model", str(model),
                    "--markdown", str(md), "--plot", str(png), "--title", name]
         pkuseg = ROOT / "build" / "pkuseg" / name  # from benchmarks/pkuseg_train.py, when it has run
-        if pkuseg.is_dir() and (ROOT / "build" / "pkuseg" / f"{name}.json").exists():
+        record = ROOT / "build" / "pkuseg" / f"{name}.json"
+        trained = ""
+        if pkuseg.is_dir() and record.exists():
             command += ["--pkuseg-model", str(pkuseg)]
+            seconds = json.loads(record.read_text(encoding="utf-8"))["seconds"]
+            trained = f"pkuseg: retrained on the same train split by `benchmarks/pkuseg_train.py` in {seconds:.0f} s.\n"
         subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        parts.append(md.read_text(encoding="utf-8") + f"\n![{name}: F1 against speed]({png.name})\n")
+        parts.append(md.read_text(encoding="utf-8") + f"\n{trained}\n![{name}: F1 against speed]({png.name})\n")
     write_section("compare", "\n".join(parts))
 
 

@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from features.corpus import FORMATS, Sentence, read_corpus
+from features.corpus import FORMATS, read_corpus
 from features.errors import UserError, exit_on_user_error
 from features.fileio import read_lines
 from features.metrics import Scores, score_sentences
@@ -61,8 +61,7 @@ def main(
         while gold_sentences and not gold_sentences[-1].words:
             gold_sentences.pop()
     else:
-        cuts = segmenter.cut_lines(s.text for s in gold_sentences)
-        predicted = [Sentence(s.line_no, tuple(w)) for s, w in zip(gold_sentences, cuts)]
+        predicted = segmenter.cut_sentences(gold_sentences)
     vocabulary = read_word_list(words, encoding) if words else (segmenter.vocabulary if segmenter else None)
     scores = score_sentences(gold_sentences, predicted, vocabulary, gold_name=str(gold),
                              pred_name=str(pred) if pred else f"model {model}")

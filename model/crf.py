@@ -209,9 +209,7 @@ def train_model(
         dev_scores = None
         if dev:
             report("phase", {"phase": "scoring the dev set"})
-            segmenter = Segmenter(building, meta, compiled)
-            predicted = [Sentence(s.line_no, tuple(w)) for s, w in
-                         zip(dev, segmenter.cut_lines(s.text for s in dev))]
+            predicted = Segmenter(building, meta, compiled).cut_sentences(dev)
             dev_scores = score_sentences(dev, predicted, vocabulary)
             meta["dev"] = dev_scores.as_dict()
         store.write_meta(building, meta)

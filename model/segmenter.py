@@ -13,6 +13,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from features.corpus import Sentence
 from features.fileio import TextBlock
 from features.lexicon import Lexicon
 from features.tags import WORD_END_TAGS, WORD_START_TAGS
@@ -95,6 +96,11 @@ class Segmenter:
                 batch, size = [], 0
         if batch:
             yield from self._cut_batch(batch)
+
+    def cut_sentences(self, sentences: Sequence[Sentence]) -> list[Sentence]:
+        """Segment the text of (gold) sentences, keeping their line numbers, ready for scoring."""
+        cuts = self.cut_lines(s.text for s in sentences)
+        return [Sentence(s.line_no, tuple(words)) for s, words in zip(sentences, cuts)]
 
     def tokenize(self, text: str) -> list[tuple[str, int, int]]:
         """Words with their ``(start, end)`` character offsets in ``text``: ``text[start:end] == word``."""

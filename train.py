@@ -14,6 +14,7 @@ import typer
 
 from features.corpus import FORMATS, file_sha256, read_corpus
 from features.errors import UserError, exit_on_user_error
+from features.fileio import read_lines
 from features.tags import TAG_SETS
 from features.templates import DEFAULT_PRESET, PRESETS
 from model.crf import CorpusRecord, TrainingOptions, train_model
@@ -59,6 +60,8 @@ def main(
     corpora: List[Path] = typer.Argument(..., help="Segmented training files: words separated by whitespace (or --sep)."),
     output: Path = typer.Option(..., "-o", "--output", help="Model directory to write (replaced atomically)."),
     dev: Optional[Path] = typer.Option(None, "--dev", help="Held-out segmented file; its F1 is reported at the end."),
+    raw: List[Path] = typer.Option([], "--raw", help="Unsegmented text (one or more files) for the accessor "
+                                   "variety statistics of the 'variety' preset; ignored by other presets."),
     features: str = typer.Option(DEFAULT_PRESET, "--features", help=f"Feature preset: {', '.join(PRESETS)}."),
     tag_set: str = typer.Option(DEFAULTS.tag_set, "--tag-set", help=f"Tag set: {', '.join(TAG_SETS)}."),
     c1: float = typer.Option(DEFAULTS.c1, "--c1", help="L1 regularisation (prunes features; smaller models)."),
@@ -86,7 +89,8 @@ def main(
         records.append(CorpusRecord(path=str(path), sha256=file_sha256(path), sentences=len(own),
                                     words=sum(len(s.words) for s in own), chars=sum(len(s.text) for s in own)))
     dev_sentences = read_corpus(dev, **reading) if dev else None
-    result = train_model(sentences, output, options, records, dev_sentences, progress)
+    raw_texts = [text for path in raw for _, text in read_lines(path, encoding)]
+    result = train_model(sentences, output, options, records, dev_sentences, progress, raw_texts)
     training = result.meta["training"]
     size = sum(f.stat().st_size for f in result.model_dir.iterdir())
     print(f"model: {result.model_dir}  ({size / 1e6:.1f} MB, {training['features']} features)")

@@ -27,6 +27,7 @@ VARIANTS = {
     "standard, 6-tag": ["--features", "standard", "--tag-set", "6tag"],
     "accurate (dictionary, k-fold), BMES": ["--features", "accurate"],
     "accurate, 6-tag": ["--features", "accurate", "--tag-set", "6tag"],
+    "variety (accurate + accessor variety, 2- to 4-grams), BMES": ["--features", "variety"],
     "accurate, 6-tag, c1 0.1 c2 0.005": ["--features", "accurate", "--tag-set", "6tag", "--c1", "0.1", "--c2", "0.005"],
     "accurate, 6-tag, c1 0.02 c2 0.02": ["--features", "accurate", "--tag-set", "6tag", "--c1", "0.02", "--c2", "0.02"],
     "accurate, 6-tag, 300 iterations": ["--features", "accurate", "--tag-set", "6tag", "--max-iterations", "300"],

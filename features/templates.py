@@ -20,6 +20,8 @@ import numpy as np
 
 from features.chars import BOS, CHAR_CLASSES, CODE_SPACE, EOS, class_table, codepoints, fold_table
 from features.lexicon import Lexicon
+from features.variety import DOMAIN as VARIETY_DOMAIN
+from features.variety import AccessorVariety
 
 N_CLASSES = len(CHAR_CLASSES)
 
@@ -49,8 +51,9 @@ class Template:
             extra = int(self.base[4:])
         elif self.base == "class3":
             return abs(self.offset) + 1
-        elif self.base.startswith("dict_"):
-            return max(1, abs(self.offset))  # at least one pad between sequences: no word spans two
+        elif self.base.startswith(("dict_", "av_")):
+            # n-grams that include padding never match, so one pad between sequences suffices
+            return max(1, abs(self.offset))
         return max(abs(self.offset), abs(self.offset + extra))
 
 
@@ -68,6 +71,9 @@ class FeatureConfig:
     dictionary: if > 0, dictionary features from a lexicon of words up to this long: the length
         of the longest known word starting at, ending at and running through this character,
         ending just before it and starting just after it.
+    variety: if > 0, accessor variety features for n-grams of 2 up to this many characters
+        (features/variety.py): the left variety of the n-gram starting here and just after, the
+        right variety of the n-gram ending here and just before.
     """
 
     unigrams: tuple[int, ...] = (-2, -1, 0, 1, 2)
@@ -77,6 +83,7 @@ class FeatureConfig:
     class_trigram: bool = True
     reduplication: tuple[int, ...] = (-1, -2)
     dictionary: int = 0
+    variety: int = 0
 
     @functools.cached_property
     def _templates(self) -> tuple["Template", ...]:
@@ -92,6 +99,9 @@ class FeatureConfig:
             found += [Template("DB0", "dict_begin", 0), Template("DE0", "dict_end", 0),
                       Template("DM0", "dict_middle", 0), Template("DE-1", "dict_end", -1),
                       Template("DB1", "dict_begin", 1)]
+        for n in range(2, self.variety + 1):
+            found += [Template(f"AB{n}", f"av_begin{n}", 0), Template(f"AE{n}", f"av_end{n}", 0),
+                      Template(f"AE{n}-1", f"av_end{n}", -1), Template(f"AB{n}+1", f"av_begin{n}", 1)]
         return tuple(found)
 
     def templates(self) -> tuple["Template", ...]:
@@ -128,6 +138,7 @@ class FeatureConfig:
             class_trigram=bool(data.get("class_trigram", False)),
             reduplication=tuple(data.get("reduplication", ())),
             dictionary=int(data.get("dictionary", 0)),
+            variety=int(data.get("variety", 0)),
         )
 
 
@@ -139,6 +150,8 @@ PRESETS: dict[str, FeatureConfig] = {
     # Adds dictionary features from the training vocabulary (built k-fold in training): +0.5 F1
     # on CTB6 dev over "standard" (benchmarks/RESULTS.md, ablation), in about 1.5x the time.
     "accurate": FeatureConfig(dictionary=6),
+    # Adds accessor variety of 2- to 4-grams from the training text and --raw text.
+    "variety": FeatureConfig(dictionary=6, variety=4),
 }
 DEFAULT_PRESET = "accurate"
 
@@ -174,19 +187,24 @@ def base_domain(base: str) -> int | None:
         return 2
     if base.startswith("dict_"):
         return 64  # word lengths; the lexicon caps them far below this
+    if base.startswith("av_"):
+        return VARIETY_DOMAIN
     return None
 
 
-def padded_bases(sequences: Sequence[str], config: FeatureConfig,
-                 lexicon: Lexicon | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def padded_bases(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexicon | None = None,
+                 variety: AccessorVariety | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The base key arrays over the padded concatenation of ``sequences``.
 
     Returns the positions of the real characters in the padded arrays and ``{base: keys}``. Each
     sequence is padded with ``config.radius`` BOS before and EOS after, so no template ever sees
-    a neighbouring sequence. Dictionary features need the ``lexicon``.
+    a neighbouring sequence. Dictionary features need the ``lexicon``, accessor variety features
+    the ``variety`` tables.
     """
     if config.dictionary and lexicon is None:
         raise ValueError("this feature configuration needs a lexicon")
+    if config.variety and variety is None:
+        raise ValueError("this feature configuration needs accessor variety tables")
     lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
     pos, eos_pos, size = padded_layout(lengths, config.radius)
     padded = np.full(size, BOS, dtype=np.int64)
@@ -225,18 +243,22 @@ def padded_bases(sequences: Sequence[str], config: FeatureConfig,
         elif base.startswith("dict_"):
             if "dict_begin" not in bases:
                 bases["dict_begin"], bases["dict_end"], bases["dict_middle"] = lexicon.match_lengths(padded)
+        elif base.startswith("av_"):
+            if base not in bases:
+                bases.update(variety.buckets(padded))
         else:
             raise ValueError(f"unknown feature base {base!r}")
     return pos, bases
 
 
-def feature_keys(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexicon | None = None) -> np.ndarray:
+def feature_keys(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexicon | None = None,
+                 variety: AccessorVariety | None = None) -> np.ndarray:
     """Integer feature keys for every character of ``sequences``.
 
     Returns an ``(n_chars, n_templates)`` int64 array, rows in the order of the concatenated
     sequences, columns in the order of ``config.templates()``.
     """
-    pos, bases = padded_bases(sequences, config, lexicon)
+    pos, bases = padded_bases(sequences, config, lexicon, variety)
     templates = config.templates()
     keys = np.empty((len(pos), len(templates)), dtype=np.int64)
     for j, template in enumerate(templates):

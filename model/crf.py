@@ -21,6 +21,7 @@ from features.lexicon import Lexicon
 from features.metrics import Scores, score_sentences
 from features.tags import TAG_SETS, words_to_tags
 from features.templates import DEFAULT_PRESET, PRESETS, FeatureConfig, attribute_strings, feature_keys
+from features.variety import AccessorVariety, variety_texts
 from model import store
 from model.crfsuite_file import read_crfsuite_weights
 from model.decode import CompiledCRF
@@ -100,7 +101,8 @@ def _progress_trainer(report: ProgressCallback):
 LEXICON_FOLDS = 5
 
 
-def crf_inputs(sentences: Sequence[Sentence], config: FeatureConfig, tag_set: str):
+def crf_inputs(sentences: Sequence[Sentence], config: FeatureConfig, tag_set: str,
+               variety: AccessorVariety | None = None):
     """Attribute-string sequences and tag sequences for sklearn-crfsuite.
 
     Dictionary features are computed k-fold: a sentence's lexicon holds the words of the other
@@ -115,7 +117,7 @@ def crf_inputs(sentences: Sequence[Sentence], config: FeatureConfig, tag_set: st
         for k, members in enumerate(folds):
             others = (w for j, fold in enumerate(folds) if j != k for i in fold for w in sentences[i].words)
             lexicon = Lexicon(others, config.dictionary)
-            keys = feature_keys([texts[i] for i in members], config, lexicon)
+            keys = feature_keys([texts[i] for i in members], config, lexicon, variety)
             rows = attribute_strings(keys, names)
             offset = 0
             for i in members:
@@ -123,7 +125,7 @@ def crf_inputs(sentences: Sequence[Sentence], config: FeatureConfig, tag_set: st
                 offset += len(texts[i])
         xs = rows_by_sentence
     else:
-        rows = attribute_strings(feature_keys(texts, config), names)
+        rows = attribute_strings(feature_keys(texts, config, None, variety), names)
         xs, offset = [], 0
         for text in texts:
             xs.append(rows[offset : offset + len(text)])
@@ -139,8 +141,12 @@ def train_model(
     corpora: Sequence[CorpusRecord] = (),
     dev: Sequence[Sentence] | None = None,
     progress: ProgressCallback | None = None,
+    raw_texts: Sequence[str] = (),
 ) -> TrainingResult:
     """Train on ``sentences`` and write the model directory atomically.
+
+    ``raw_texts`` (unsegmented lines) add to the accessor variety statistics of presets that use
+    them; other presets ignore them.
 
     ``progress(event, info)`` is called with ``phase`` events (``info['phase']`` names the step)
     and ``iteration`` events (crfsuite's per-iteration record: ``num``, ``loss``, ``time``, ...).
@@ -150,8 +156,12 @@ def train_model(
     report = progress or (lambda event, info: None)
     config = options.features
     started = time.perf_counter()
+    variety = None
+    if config.variety:
+        report("phase", {"phase": "counting accessor variety"})
+        variety = AccessorVariety.from_texts([s.text for s in sentences] + variety_texts(raw_texts), config.variety)
     report("phase", {"phase": "extracting features"})
-    xs, ys = crf_inputs(sentences, config, options.tag_set)
+    xs, ys = crf_inputs(sentences, config, options.tag_set, variety)
     iterations: list[dict] = []
 
     def record(event: str, info: dict) -> None:
@@ -178,6 +188,8 @@ def train_model(
         store.write_arrays(building, compiled.to_arrays())
         vocabulary = {w for s in sentences for w in s.words}
         store.write_vocab(building, vocabulary)
+        if variety is not None:
+            store.write_arrays(building, variety.to_arrays(), store.VARIETY_FILE)
         seconds = time.perf_counter() - started
         meta = {
             "zhseg_version": _version("zhseg"),
@@ -196,6 +208,7 @@ def train_model(
                 "sentences": len(sentences),
                 "chars": sum(len(s.text) for s in sentences),
                 "vocabulary": len(vocabulary),
+                "raw_lines": len(raw_texts),
                 "features": compiled.n_features,
                 "corpora": [asdict(c) for c in corpora],
             },

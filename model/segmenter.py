@@ -18,12 +18,14 @@ from features.fileio import TextBlock
 from features.lexicon import Lexicon
 from features.tags import WORD_END_TAGS, WORD_START_TAGS
 from features.templates import FeatureConfig, attribute_strings, feature_keys, padded_bases
+from features.variety import AccessorVariety
 from model import store
 from model.decode import CompiledCRF
 
 CHUNK = re.compile(r"\S+")
 BACKENDS = ("numpy", "crfsuite")
 BATCH_CHARS = 100_000  # characters decoded together in bulk mode; bounds memory
+SPLIT_MIN_CHARS = 512  # texts at least this long are cut into words by str.split
 
 
 class Segmenter:
@@ -53,6 +55,7 @@ class Segmenter:
         self._vocabulary: frozenset[str] | None = None
         # dictionary features match against the training vocabulary
         self.lexicon = Lexicon(self.vocabulary, self.config.dictionary) if self.config.dictionary else None
+        self.variety = self._read_variety() if self.config.variety else None
 
     @classmethod
     def load(cls, directory: str | Path, backend: str = "numpy") -> "Segmenter":
@@ -119,6 +122,15 @@ class Segmenter:
         return tokens
 
     # -- internals --------------------------------------------------------------------------
+    def _read_variety(self) -> AccessorVariety:
+        try:
+            variety = AccessorVariety.from_arrays(store.read_arrays(self.directory, store.VARIETY_FILE))
+        except (KeyError, ValueError, TypeError) as error:
+            raise store.ModelError(f"{self.directory}: inconsistent accessor variety tables ({error})") from None
+        if variety.max_length != self.config.variety:
+            raise store.ModelError(f"{self.directory}: accessor variety tables do not match the features")
+        return variety
+
     def _cut_batch(self, lines: Sequence[str]) -> list[list[str]]:
         chunks_per_line = [CHUNK.findall(line) for line in lines]
         chunks = [chunk for line_chunks in chunks_per_line for chunk in line_chunks]
@@ -131,9 +143,18 @@ class Segmenter:
         if starts is None:
             starts = self.word_starts(chunks, np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks)))
         text = "".join(chunks)
-        bounds = np.flatnonzero(starts).tolist()
-        bounds.append(len(text))
-        return [text[a:b] for a, b in zip(bounds, bounds[1:])]
+        if len(text) < SPLIT_MIN_CHARS:
+            bounds = np.flatnonzero(starts).tolist()
+            bounds.append(len(text))
+            return [text[a:b] for a, b in zip(bounds, bounds[1:])]
+        # Bulk: put a space before every word but the first and let str.split cut the words out
+        # in C, twice as fast as slicing in Python. Chunks hold no whitespace, so a space is only
+        # ever a separator.
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+        spaces_before = np.cumsum(starts) - 1
+        spaced = np.full(len(text) + int(spaces_before[-1]), 0x20, dtype="<u4")
+        spaced[np.arange(len(text)) + spaces_before] = codes
+        return spaced.tobytes().decode("utf-32-le").split(" ")
 
     def _cut_chunks(self, chunks: list[str], chunks_per_line: Sequence[int]) -> list[list[str]]:
         lengths = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
@@ -161,9 +182,9 @@ class Segmenter:
     def label_indices(self, chunks: Sequence[str], lengths: np.ndarray) -> np.ndarray:
         """The decoded label index of every character of the concatenated chunks."""
         if self.backend == "numpy":
-            positions, bases = padded_bases(chunks, self.config, self.lexicon)
+            positions, bases = padded_bases(chunks, self.config, self.lexicon, self.variety)
             return self.crf.viterbi(self.crf.emissions(positions, bases), lengths)
-        keys = feature_keys(chunks, self.config, self.lexicon)
+        keys = feature_keys(chunks, self.config, self.lexicon, self.variety)
         tagger = self._crfsuite_tagger()
         labels = np.empty(len(keys), dtype=np.int64)
         offset = 0

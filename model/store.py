@@ -7,6 +7,7 @@ Layout::
       model.crfsuite   the crfsuite model as trained (for the crfsuite tagger path)
       compiled.npz     the same weights as arrays for the fast decoder (no pickles)
       vocab.txt        the training vocabulary, one word per line (for OOV statistics)
+      variety.npz      accessor variety tables, for models with variety features
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ META_FILE = "meta.json"
 CRFSUITE_FILE = "model.crfsuite"
 COMPILED_FILE = "compiled.npz"
 VOCAB_FILE = "vocab.txt"
+VARIETY_FILE = "variety.npz"
 
 
 class ModelError(UserError):
@@ -72,8 +74,8 @@ def write_vocab(directory: Path, words: Iterable[str]) -> None:
     (directory / VOCAB_FILE).write_text("".join(f"{w}\n" for w in sorted(set(words))), encoding="utf-8")
 
 
-def write_arrays(directory: Path, arrays: dict[str, np.ndarray]) -> None:
-    np.savez(directory / COMPILED_FILE, **arrays)
+def write_arrays(directory: Path, arrays: dict[str, np.ndarray], name: str = COMPILED_FILE) -> None:
+    np.savez(directory / name, **arrays)
 
 
 def read_meta(directory: str | Path) -> dict:
@@ -101,9 +103,9 @@ def read_meta(directory: str | Path) -> dict:
     return meta
 
 
-def read_arrays(directory: str | Path) -> dict[str, np.ndarray]:
-    """Load ``compiled.npz`` without allowing pickled objects."""
-    path = Path(directory) / COMPILED_FILE
+def read_arrays(directory: str | Path, name: str = COMPILED_FILE) -> dict[str, np.ndarray]:
+    """Load ``compiled.npz`` (or another ``.npz`` of the model) without allowing pickled objects."""
+    path = Path(directory) / name
     try:
         with np.load(path, allow_pickle=False) as data:
             return {name: data[name] for name in data.files}

@@ -46,7 +46,8 @@ def reference_segmenter(seed_model):
 
 @pytest.fixture(scope="session")
 def accurate_seed_model(tmp_path_factory):
-    """The richest configuration: dictionary features (k-fold in training) and the 6-tag set."""
+    """The richest configuration: dictionary features (k-fold in training), accessor variety with
+    raw text, and the 6-tag set."""
     from features.corpus import read_corpus
     from model.crf import TrainingOptions, train_model
 
@@ -54,5 +55,7 @@ def accurate_seed_model(tmp_path_factory):
     sentence = read_corpus(NEWS_SEED)[0]
     # several sentences, so that the k-fold lexicons differ from the full vocabulary
     pieces = [type(sentence)(i, sentence.words[i * 100 : (i + 1) * 100]) for i in range(11)]
-    train_model(pieces, directory, TrainingOptions(max_iterations=60, preset="accurate", tag_set="6tag"))
+    raw = WEB_SEED.read_text(encoding="utf-8").replace("@@", "").split("\n")
+    train_model(pieces, directory, TrainingOptions(max_iterations=60, preset="variety", tag_set="6tag"),
+                raw_texts=raw)
     return directory

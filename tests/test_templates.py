@@ -12,11 +12,13 @@ chunk = st.text(alphabet="中国人民abcＡＢ１2，。年三", min_size=1, ma
 @given(st.lists(chunk, min_size=1, max_size=6), st.sampled_from(sorted(PRESETS)))
 def test_batching_does_not_change_keys(chunks, preset):
     from features.lexicon import Lexicon
+    from features.variety import AccessorVariety
 
     config = PRESETS[preset]
     lexicon = Lexicon(["中国", "人民", "ab", "国人民", "2，"], max_length=6)
-    together = feature_keys(chunks, config, lexicon)
-    alone = np.concatenate([feature_keys([c], config, lexicon) for c in chunks])
+    variety = AccessorVariety.from_texts(["中国人民", "人民中国", "a中国b", "三中国年", "中国", "ab，ab。"], 4)
+    together = feature_keys(chunks, config, lexicon, variety)
+    alone = np.concatenate([feature_keys([c], config, lexicon, variety) for c in chunks])
     assert together.shape == (sum(map(len, chunks)), len(config.template_names()))
     assert np.array_equal(together, alone)
 
@@ -73,3 +75,40 @@ def test_dictionary_features_never_span_two_sequences():
     assert apart[:, names.index("DB0")].tolist() == [0, 0, 0, 0]
     joined = feature_keys(["中国人民"], config, lexicon)
     assert joined[:, names.index("DB0")].tolist() == [0, 2, 0, 0]
+
+
+def test_accessor_variety_counts_distinct_neighbours():
+    from features.chars import codepoints
+    from features.variety import AccessorVariety
+
+    # "ab": left neighbours {start, c, x} (3: bucket 1), right {end, d} (2: bucket 1).
+    # "ca", "bd", "xa" have one neighbour on each side: not kept.
+    variety = AccessorVariety.from_texts(["ab", "cab", "abd", "xab"], max_length=3)
+    keys, left, right = variety.tables[2]
+    assert len(keys) == 1 and left.tolist() == [1] and right.tolist() == [1]
+    assert len(variety.tables[3][0]) == 0
+    padded = np.concatenate(([BOS], codepoints("zabab"), [EOS]))
+    buckets = variety.buckets(padded)
+    assert buckets["av_begin2"].tolist() == [0, 0, 1, 0, 1, 0, 0]
+    assert buckets["av_end2"].tolist() == [0, 0, 0, 1, 0, 1, 0]
+    rebuilt = AccessorVariety.from_arrays(variety.to_arrays())
+    assert all(np.array_equal(rebuilt.buckets(padded)[k], v) for k, v in buckets.items())
+
+
+def test_accessor_variety_buckets_are_log2():
+    from features.variety import MAX_BUCKET, bucket
+
+    assert bucket(np.array([0, 1, 2, 3, 4, 7, 8, 1 << 20])).tolist() == [0, 0, 1, 1, 2, 2, 3, MAX_BUCKET]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(alphabet="中国人民银行家ab，", max_size=40))
+def test_lexicon_loop_and_array_matching_agree(text):
+    from features.chars import codepoints
+    from features.lexicon import Lexicon
+
+    lexicon = Lexicon(["中国", "中国人", "人民", "人民银行", "银行家", "ab", "国人民银", "b，"], max_length=5)
+    padded = np.concatenate(([BOS] * 3, fold_table().take(codepoints(text)), [EOS] * 3))
+    loop = lexicon._match_lengths_loop(padded)
+    arrays = lexicon.match_lengths(np.concatenate((padded, [EOS] * 300)))  # long: the array path
+    assert all(np.array_equal(a[: len(padded)], b) for a, b in zip(arrays, loop))

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from model.crfsuite_file import CrfsuiteWeights
 
 PYTHON_VITERBI_MAX_SEQUENCES = 2  # below this, a plain loop beats per-step numpy overhead
+BATCHED_VITERBI_MAX_LENGTH = 4096  # longer sequences in a batch are decoded on their own
 
 
 @dataclass
@@ -145,7 +146,18 @@ class CompiledCRF:
         """Best label index per position for consecutive sequences of the given lengths."""
         if len(lengths) <= PYTHON_VITERBI_MAX_SEQUENCES:
             return viterbi_loop(emissions, lengths, self._transition_rows)
-        return viterbi_batched(emissions, lengths, self.transitions)
+        lengths = np.asarray(lengths, dtype=np.int64)
+        long = lengths > BATCHED_VITERBI_MAX_LENGTH
+        if not long.any():
+            return viterbi_batched(emissions, lengths, self.transitions)
+        # A batch costs a step per position of its longest sequence: decode the few very long
+        # ones on their own, so one huge line among short ones costs neither time nor memory.
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        best = viterbi_batched(emissions, np.where(long, 0, lengths), self.transitions, starts)
+        for start, length in zip(starts[long].tolist(), lengths[long].tolist()):
+            best[start : start + length] = viterbi_loop(emissions[start : start + length], [length],
+                                                        self._transition_rows)
+        return best
 
 
 LOOP_BLOCK = 16_384  # positions converted to Python lists at a time: bounds a long text's memory
@@ -216,65 +228,51 @@ def viterbi_loop(emissions: np.ndarray, lengths: Sequence[int], transitions: lis
     return best
 
 
-def viterbi_batched(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray, few: int = 48) -> np.ndarray:
+def viterbi_batched(emissions: np.ndarray, lengths: np.ndarray, transitions: np.ndarray,
+                    starts: np.ndarray | None = None) -> np.ndarray:
     """Viterbi over many sequences at once: one step per position, longest sequences first, so
     the sequences still running at step ``t`` are a prefix of the order and nothing is padded.
 
-    Within a step the label loops are spelled out as whole-vector operations per (from, to) pair:
-    with many sequences running that beats reducing over a tiny axis several times over. In the
-    tail, where few long sequences remain, one (sequences, to, from) reduction costs fewer array
-    calls. Both do crfsuite's float operations: ``score[i] + transition[i][j]``, the first
-    maximum over ``i``, then ``+ emission[j]``.
+    Sequences are consecutive in ``emissions`` unless ``starts`` gives where each begins (then
+    only their positions of the result are filled). A step works on ``(label, sequence)`` arrays:
+    for each previous label ``i``, ``score[i] + transition[i][:, None]`` against the running best,
+    a handful of whole-array calls whatever the label count (reducing over the tiny label axis
+    instead is several times slower). Floats go as in crfsuite: ``score[i] + transition[i][j]``,
+    the first maximum over ``i`` (strictly greater replaces), then ``+ emission[j]``.
     """
     lengths = np.asarray(lengths, dtype=np.int64)
     best = np.zeros(len(emissions), dtype=np.int64)
-    if len(emissions) == 0:
-        return best
-    n_labels = transitions.shape[0]
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    if starts is None:
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     order = np.argsort(-lengths, kind="stable")
     order = order[lengths[order] > 0]
+    if len(order) == 0:
+        return best
+    n_labels = transitions.shape[0]
     sorted_lengths = lengths[order]
     sorted_starts = starts[order]
     longest = int(sorted_lengths[0])
     running = np.searchsorted(-sorted_lengths, -np.arange(longest), side="left")  # with a position t
     by_label = np.ascontiguousarray(emissions.T)  # (label, position): contiguous per label
-    score = [by_label[j].take(sorted_starts) for j in range(n_labels)]
-    weights = transitions.tolist()
+    score = by_label.take(sorted_starts, axis=1)  # (label, sequence)
+    from_label = [transitions[i][:, None] for i in range(n_labels)]  # (to, 1) per previous label
     backpointers = []
-    transposed = np.ascontiguousarray(transitions.T)  # (to, from)
     for t in range(1, longest):
         n = running[t]
-        rows = sorted_starts[:n] + t
-        if n < few:
-            previous = np.stack([s[:n] for s in score], axis=1)
-            candidates = previous[:, None, :] + transposed  # (sequence, to, from)
-            pointers = candidates.argmax(axis=2)
-            best_scores = candidates.max(axis=2) + by_label[:, rows].T
-            for j in range(n_labels):
-                score[j][:n] = best_scores[:, j]
-            backpointers.append(pointers.astype(np.int8))
-            continue
-        previous = [s[:n] for s in score]
-        step_scores, step_pointers = [], []
-        for j in range(n_labels):
-            top = previous[0] + weights[0][j]
-            pointer = np.zeros(n, dtype=np.int8)
-            for i in range(1, n_labels):
-                candidate = previous[i] + weights[i][j]
-                better = candidate > top  # strict: ties keep the lower label, as crfsuite
-                top = np.where(better, candidate, top)
-                pointer[better] = i
-            top += by_label[j].take(rows)
-            step_scores.append(top)
-            step_pointers.append(pointer)
-        for j in range(n_labels):
-            score[j][:n] = step_scores[j]
-        backpointers.append(np.stack(step_pointers, axis=1))
-    current = np.stack(score, axis=1).argmax(axis=1)
+        previous = score[:, :n]
+        top = previous[0] + from_label[0]  # (to, sequence)
+        pointers = np.zeros((n_labels, n), dtype=np.int8)
+        for i in range(1, n_labels):
+            candidate = previous[i] + from_label[i]
+            better = candidate > top  # strict: ties keep the lower label, as crfsuite
+            np.maximum(top, candidate, out=top)
+            np.copyto(pointers, i, where=better)
+        np.add(top, by_label.take(sorted_starts[:n] + t, axis=1), out=previous)
+        backpointers.append(pointers)
+    current = score.argmax(axis=0)  # the first maximum
     for t in range(longest - 1, 0, -1):
         n = running[t]
         best[sorted_starts[:n] + t] = current[:n]
-        current[:n] = np.take_along_axis(backpointers[t - 1], current[:n, None], axis=1)[:, 0]
+        current[:n] = backpointers[t - 1][current[:n], np.arange(n)]
     best[sorted_starts] = current
     return best

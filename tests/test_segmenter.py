@@ -91,15 +91,22 @@ def test_viterbi_breaks_ties_towards_the_lower_label():
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(0, 12), max_size=8), st.integers(0, 2**32 - 1), st.booleans())
 def test_loop_and_batched_viterbi_agree(lengths, seed, coarse):
-    from model.decode import viterbi_batched, viterbi_loop
+    from model import decode
 
     rng = np.random.default_rng(seed)
     draw = (lambda *shape: rng.integers(-2, 3, shape).astype(float)) if coarse else (lambda *shape: rng.normal(size=shape))
     emissions, transitions = draw(sum(lengths), 4), draw(4, 4)  # coarse values force ties
     lengths = np.array(lengths, dtype=np.int64)
-    expected = viterbi_loop(emissions, lengths, transitions.tolist()).tolist()
-    assert viterbi_batched(emissions, lengths, transitions, few=0).tolist() == expected  # vector pairs
-    assert viterbi_batched(emissions, lengths, transitions, few=1000).tolist() == expected  # reductions
+    expected = decode.viterbi_loop(emissions, lengths, transitions.tolist()).tolist()
+    assert decode.viterbi_batched(emissions, lengths, transitions).tolist() == expected
+    # the dispatcher, with sequences over 5 characters counted as long: those go to the loop
+    crf = decode.CompiledCRF(("a", "b", "c", "d"), (), [], [], transitions)
+    original = decode.BATCHED_VITERBI_MAX_LENGTH
+    try:
+        decode.BATCHED_VITERBI_MAX_LENGTH = 5
+        assert crf.viterbi(emissions, lengths).tolist() == expected
+    finally:
+        decode.BATCHED_VITERBI_MAX_LENGTH = original
 
 
 @settings(max_examples=50, deadline=None)

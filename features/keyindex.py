@@ -9,7 +9,9 @@ import numpy as np
 
 
 class KeyIndex:
-    """Maps sorted non-negative int64 keys to ids ``0..n-1``, and every other key to ``n``.
+    """Maps sorted non-negative int64 keys to values: by default key ``i`` to its id ``i`` and
+    every other key to ``n``; or to ``values[i]`` and ``values[n]`` (``values`` has ``n + 1``
+    entries; the decoder stores row pointers there, saving a pass over every lookup's result).
 
     Bounded bases (characters, classes) use a direct-index table. N-gram keys are sparse in a
     huge space, so they go through an open-addressing hash table with linear probing, probed for
@@ -20,28 +22,30 @@ class KeyIndex:
     MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
     HASH_MIN_QUERIES = 256  # below this, a binary search costs fewer array operations
 
-    def __init__(self, keys: np.ndarray, domain: int | None):
+    def __init__(self, keys: np.ndarray, domain: int | None, values: np.ndarray | None = None):
         self.keys = keys
         n = len(keys)
+        self.values = np.arange(n + 1, dtype=np.intp) if values is None else np.asarray(values, dtype=np.intp)
+        if len(self.values) != n + 1:
+            raise ValueError("a key index needs one value per key and one for unknown keys")
         if domain is not None:
-            self.dense = np.full(domain, n, dtype=np.intp)
-            self.dense[keys] = np.arange(n)
+            self.dense = np.full(domain, self.values[n], dtype=np.intp)
+            self.dense[keys] = self.values[:n]
             return
         self.dense = None
         self.bits = max(4, int(n * 4 - 1).bit_length())  # load factor <= 1/4: short probe runs
         self.mask = (1 << self.bits) - 1
         self.slot_keys = np.full(1 << self.bits, -1, dtype=np.int64)  # keys are >= 0
-        self.slot_ids = np.full(1 << self.bits, n, dtype=np.intp)
+        self.slot_values = np.full(1 << self.bits, self.values[n], dtype=np.intp)
         pending = np.arange(n)
         slots = self._hash(keys)
         while len(pending):
-            free = self.slot_keys[slots] == -1
-            # of the pending keys that hash to the same free slot, the first takes it
-            candidates = np.flatnonzero(free)
-            _, first = np.unique(slots[candidates], return_index=True)
-            placed = candidates[first]
-            self.slot_keys[slots[placed]] = keys[pending[placed]]
-            self.slot_ids[slots[placed]] = pending[placed]
+            candidates = np.flatnonzero(self.slot_keys[slots] == -1)  # pending keys at a free slot
+            # of several keys written to one free slot one stays; keys are unique, so reading the
+            # slots back tells which
+            self.slot_keys[slots[candidates]] = keys[pending[candidates]]
+            placed = candidates[self.slot_keys[slots[candidates]] == keys[pending[candidates]]]
+            self.slot_values[slots[placed]] = self.values[pending[placed]]
             keep = np.ones(len(pending), dtype=bool)
             keep[placed] = False
             pending, slots = pending[keep], (slots[keep] + 1) & self.mask
@@ -50,7 +54,8 @@ class KeyIndex:
         mixed = keys.astype(np.uint64) * self.MULTIPLIER
         return (mixed >> np.uint64(64 - self.bits)).astype(np.intp)
 
-    def ids(self, query: np.ndarray) -> np.ndarray:
+    def lookup(self, query: np.ndarray) -> np.ndarray:
+        """The value of each key of ``query`` (the unknown-key value where it is not a key)."""
         if self.dense is not None:
             return self.dense.take(query)
         if len(query) < self.HASH_MIN_QUERIES:
@@ -58,15 +63,15 @@ class KeyIndex:
             ids = self.keys.searchsorted(query)
             if n:
                 ids[self.keys.take(np.minimum(ids, n - 1)) != query] = n
-            return ids
+            return self.values.take(ids)
         slots = self._hash(query)
         found = self.slot_keys.take(slots)
-        ids = self.slot_ids.take(slots)  # right where found == query; `n` where the slot is empty
+        result = self.slot_values.take(slots)  # right where found == query or the slot is empty
         unresolved = np.flatnonzero((found != query) & (found != -1))
         while len(unresolved):  # collided: follow the probe sequence
             slots_next = (slots[unresolved] + 1) & self.mask
             slots[unresolved] = slots_next
             found_next = self.slot_keys[slots_next]
-            ids[unresolved] = self.slot_ids[slots_next]
+            result[unresolved] = self.slot_values[slots_next]
             unresolved = unresolved[(found_next != query[unresolved]) & (found_next != -1)]
-        return ids
+        return result

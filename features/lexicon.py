@@ -96,7 +96,7 @@ class Lexicon:
             if known is None:
                 continue
             maybe = np.flatnonzero(self.filters[length].take(prefixes >> FILTER_SHIFT))
-            starts = maybe[known.ids(finish_hash(prefixes.take(maybe), length)) < len(known.keys)]
+            starts = maybe[known.lookup(finish_hash(prefixes.take(maybe), length)) < len(known.keys)]
             if not len(starts):
                 continue
             # lengths grow, so plain assignment keeps the longest match

@@ -97,7 +97,7 @@ class AccessorVariety:
             if length not in self.tables:
                 continue
             keys, left, right = self.tables[length]
-            ids = self._index(length).ids(hashes)
+            ids = self._index(length).lookup(hashes)
             known = np.flatnonzero(ids < len(keys))
             out[f"av_begin{length}"][known] = left[ids[known]]
             out[f"av_end{length}"][known + length - 1] = right[ids[known]]

@@ -49,10 +49,16 @@ class CompiledCRF:
         # Decoding tables, derived at load time from the stored per-template arrays:
         # - one key lookup per base (templates sharing a base differ only by a shift);
         # - all weight matrices stacked into one, so one gather fetches every template's rows;
-        # - per base, a (base id, template) -> stacked row map.
+        # - per base, a (base id, template) -> stacked row map, all bases' maps in one array; a
+        #   base's key index answers with the key's start in that map, so a template's rows are
+        #   ``row_map[lookup(key at position + offset) + slot]`` for all templates in one gather.
         self._stacked = np.concatenate(self.weights) if self.weights else np.zeros((1, len(self.labels)))
         row_offsets = np.concatenate(([0], np.cumsum([len(w) for w in self.weights])))
-        self._groups = []
+        self._lookups: list[tuple[str, KeyIndex]] = []
+        maps = []
+        map_size = 0
+        template_base = np.zeros(len(self.templates), dtype=np.intp)
+        template_slot = np.zeros(len(self.templates), dtype=np.intp)
         for base in dict.fromkeys(t.base for t in self.templates):
             members = [j for j, t in enumerate(self.templates) if t.base == base]
             # the stored keys are sorted and unique per template; merge them by sorting (numpy's
@@ -60,15 +66,20 @@ class CompiledCRF:
             union = np.sort(np.concatenate([self.keys[j] for j in members]))
             if len(members) > 1 and len(union) > 1:
                 union = union[np.concatenate(([True], union[1:] != union[:-1]))]
-            row_map = np.empty((len(union) + 1, len(members)), dtype=np.int32)
+            row_map = np.empty((len(union) + 1, len(members)), dtype=np.intp)
             for slot, j in enumerate(members):
                 missing_row = row_offsets[j] + len(self.keys[j])  # the template's zero row
                 row_map[:, slot] = missing_row
                 row_map[np.searchsorted(union, self.keys[j]), slot] = row_offsets[j] + np.arange(len(self.keys[j]))
-            offsets = np.array([self.templates[j].offset for j in members], dtype=np.intp)[:, None]
-            slots = np.arange(len(members), dtype=np.intp)[:, None]
-            self._groups.append((base, KeyIndex(union, base_domain(base)), np.array(members), offsets,
-                                 slots, len(members), row_map.ravel()))
+                template_base[j], template_slot[j] = len(self._lookups), slot
+            starts = map_size + np.arange(len(union) + 1, dtype=np.intp) * len(members)
+            self._lookups.append((base, KeyIndex(union, base_domain(base), starts)))
+            maps.append(row_map.ravel())
+            map_size += row_map.size
+        self._row_map = np.concatenate(maps) if maps else np.zeros(0, dtype=np.intp)
+        self._template_base = template_base
+        self._template_offset = np.array([t.offset for t in self.templates], dtype=np.intp)
+        self._template_slot = template_slot[:, None]
         self._transition_rows = self.transitions.tolist()
 
     @classmethod
@@ -120,21 +131,28 @@ class CompiledCRF:
 
     # -- decoding ----------------------------------------------------------------------------
     EMISSION_BLOCK = 65_536  # positions per block: bounds the (templates, block) row temporary
+    SUM_AT_ONCE = 1024  # up to this many positions, all templates' rows are gathered at once
 
     def emissions(self, positions: np.ndarray, bases: Mapping[str, np.ndarray]) -> np.ndarray:
         """State scores ``(n_chars, n_labels)`` from :func:`features.templates.padded_bases` output."""
-        ids = {base: lookup.ids(bases[base]) for base, lookup, *_ in self._groups}
+        if not self.templates:
+            return np.zeros((len(positions), len(self.labels)))
+        # every base's map starts, end to end, so one gather serves all templates
+        size = len(bases[self._lookups[0][0]])
+        starts = np.concatenate([lookup.lookup(bases[base]) for base, lookup in self._lookups])
+        template_start = self._template_base * size + self._template_offset
         if len(positions) <= self.EMISSION_BLOCK:
-            return self._emission_block(positions, ids)
-        blocks = [self._emission_block(positions[a : a + self.EMISSION_BLOCK], ids)
+            return self._emission_block(positions, starts, template_start)
+        blocks = [self._emission_block(positions[a : a + self.EMISSION_BLOCK], starts, template_start)
                   for a in range(0, len(positions), self.EMISSION_BLOCK)]
         return np.concatenate(blocks)
 
-    def _emission_block(self, positions: np.ndarray, ids: Mapping[str, np.ndarray]) -> np.ndarray:
-        rows = np.empty((len(self.templates), len(positions)), dtype=np.intp)
-        for base, _, members, offsets, slots, width, row_map in self._groups:
-            base_ids = ids[base].take(offsets + positions)  # (templates, chars)
-            rows[members] = row_map.take(base_ids * width + slots if width > 1 else base_ids)
+    def _emission_block(self, positions: np.ndarray, starts: np.ndarray, template_start: np.ndarray) -> np.ndarray:
+        rows = self._row_map.take(starts.take(template_start[:, None] + positions) + self._template_slot)
+        if len(positions) <= self.SUM_AT_ONCE:
+            # one gather and one reduction over the template axis: numpy adds along an outer axis
+            # in order, so the floats are crfsuite's
+            return self._stacked.take(rows, axis=0).sum(axis=0)
         # Template by template, in template order: the same float operations as crfsuite's, hence
         # the same scores (and no (templates, positions, labels) temporary).
         scores = self._stacked.take(rows[0], axis=0)

@@ -123,9 +123,9 @@ def test_base_lookup_finds_exactly_the_known_keys(keys, others, domain):
     query = np.array(list(keys) + others, dtype=np.int64)
     position = {int(k): i for i, k in enumerate(keys)}
     expected = [position.get(int(q), len(keys)) for q in query]
-    assert lookup.ids(query).tolist() == expected  # few queries: binary search
+    assert lookup.lookup(query).tolist() == expected  # few queries: binary search
     repeats = KeyIndex.HASH_MIN_QUERIES // max(1, len(query)) + 1
-    assert lookup.ids(np.tile(query, repeats)).tolist() == expected * repeats  # many: the hash table
+    assert lookup.lookup(np.tile(query, repeats)).tolist() == expected * repeats  # many: the hash table
 
 
 def test_dictionary_and_six_tag_model_matches_crfsuite(accurate_seed_model):

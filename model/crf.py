@@ -98,38 +98,33 @@ def _progress_trainer(report: ProgressCallback):
     return make
 
 
-LEXICON_FOLDS = 5
+FOLDS = 5
 
 
-def crf_inputs(sentences: Sequence[Sentence], config: FeatureConfig, tag_set: str,
-               variety: AccessorVariety | None = None):
+def crf_inputs(sentences: Sequence[Sentence], config: FeatureConfig, tag_set: str, raw_texts: Sequence[str] = ()):
     """Attribute-string sequences and tag sequences for sklearn-crfsuite.
 
-    Dictionary features are computed k-fold: a sentence's lexicon holds the words of the other
-    folds only. With the full vocabulary every training word would be "known", the CRF would learn
-    to trust the dictionary blindly, and unknown words at test time would suffer.
+    Dictionary and accessor variety features are computed k-fold: a sentence's lexicon holds the
+    words of the other folds only, and its variety is counted on the other folds' text (and the
+    raw text). With the full vocabulary every training word would be "known", the CRF would learn
+    to trust the dictionary blindly, and unknown words at test time would suffer; likewise every
+    training n-gram would have been counted at least once.
     """
     names = config.template_names()
     texts = [s.text for s in sentences]
-    if config.dictionary:
-        folds = [list(range(k, len(sentences), LEXICON_FOLDS)) for k in range(LEXICON_FOLDS)]
-        rows_by_sentence: list = [None] * len(sentences)
-        for k, members in enumerate(folds):
-            others = (w for j, fold in enumerate(folds) if j != k for i in fold for w in sentences[i].words)
-            lexicon = Lexicon(others, config.dictionary)
-            keys = feature_keys([texts[i] for i in members], config, lexicon, variety)
-            rows = attribute_strings(keys, names)
-            offset = 0
-            for i in members:
-                rows_by_sentence[i] = rows[offset : offset + len(texts[i])]
-                offset += len(texts[i])
-        xs = rows_by_sentence
-    else:
-        rows = attribute_strings(feature_keys(texts, config, None, variety), names)
-        xs, offset = [], 0
-        for text in texts:
-            xs.append(rows[offset : offset + len(text)])
-            offset += len(text)
+    raw = variety_texts(raw_texts)
+    held_out = config.dictionary or config.variety
+    folds = [list(range(k, len(sentences), FOLDS)) for k in range(FOLDS)] if held_out else [list(range(len(sentences)))]
+    xs: list = [None] * len(sentences)
+    for k, members in enumerate(folds):
+        others = [i for j, fold in enumerate(folds) if j != k for i in fold]
+        lexicon = Lexicon((w for i in others for w in sentences[i].words), config.dictionary) if config.dictionary else None
+        variety = AccessorVariety.from_texts([texts[i] for i in others] + raw, config.variety) if config.variety else None
+        rows = attribute_strings(feature_keys([texts[i] for i in members], config, lexicon, variety), names)
+        offset = 0
+        for i in members:
+            xs[i] = rows[offset : offset + len(texts[i])]
+            offset += len(texts[i])
     ys = [words_to_tags(s.words, tag_set) for s in sentences]
     return xs, ys
 
@@ -156,12 +151,8 @@ def train_model(
     report = progress or (lambda event, info: None)
     config = options.features
     started = time.perf_counter()
-    variety = None
-    if config.variety:
-        report("phase", {"phase": "counting accessor variety"})
-        variety = AccessorVariety.from_texts([s.text for s in sentences] + variety_texts(raw_texts), config.variety)
     report("phase", {"phase": "extracting features"})
-    xs, ys = crf_inputs(sentences, config, options.tag_set, variety)
+    xs, ys = crf_inputs(sentences, config, options.tag_set, raw_texts)
     iterations: list[dict] = []
 
     def record(event: str, info: dict) -> None:
@@ -188,7 +179,8 @@ def train_model(
         store.write_arrays(building, compiled.to_arrays())
         vocabulary = {w for s in sentences for w in s.words}
         store.write_vocab(building, vocabulary)
-        if variety is not None:
+        if config.variety:  # for decoding: counted on all the training text and the raw text
+            variety = AccessorVariety.from_texts([s.text for s in sentences] + variety_texts(raw_texts), config.variety)
             store.write_arrays(building, variety.to_arrays(), store.VARIETY_FILE)
         seconds = time.perf_counter() - started
         meta = {

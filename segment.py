@@ -17,7 +17,6 @@ import typer
 from features.errors import UserError, exit_on_user_error
 from features.fileio import atomic_output, read_blocks, read_lines
 from model.segmenter import BACKENDS, Segmenter, segment_parallel
-from model.store import read_meta
 
 
 PARALLEL_BLOCK_BYTES = 1 << 18  # small enough to keep every worker busy to the end
@@ -40,21 +39,17 @@ def main(
         raise UserError("--sep must be a non-empty string without line breaks")
     if jobs < 1:
         raise UserError("--jobs must be at least 1")
-    if jobs == 1:
-        segmenter = Segmenter.load(model, backend=backend)
-    else:
-        read_meta(model)  # a bad model path fails here, before workers start (each loads its own)
+    segmenter = Segmenter.load(model, backend=backend)  # with --jobs, this process is one of them
     sources = files or [Path("-")]
     with atomic_output(output) if output else nullcontext(sys.stdout) as out:
         if jobs == 1:
             lines = (text for path in sources for _, text in read_lines(path, encoding))
-            for words in segmenter.cut_lines(lines):
-                out.write(sep.join(words))
-                out.write("\n")
+            for text in segmenter.segment_lines(lines, sep):
+                out.write(text)
         else:
             blocks = (b for path in sources for b in read_blocks(path, encoding, PARALLEL_BLOCK_BYTES))
             out.flush()
-            for data in segment_parallel(model, blocks, jobs, sep, backend):
+            for data in segment_parallel(model, blocks, jobs, sep, backend, local=segmenter):
                 out.buffer.write(data)
 
 

@@ -3,8 +3,10 @@
 A lexicon is a set of words (normally the training vocabulary) of 2 to ``max_length``
 characters. Words are matched by a polynomial hash of their folded code points, computed for
 every n-gram of the padded text at once; training and decoding use the same function, so the
-features are the same on both paths. (A hash collision could add a spurious match, with odds of
-about one in 10^10 per n-gram; that changes a feature, never the output's characters.)
+features are the same on both paths. Short texts (one sentence) are matched against Python sets
+of the folded words instead, which costs fewer operations. The two agree except on a hash
+collision, which could add a spurious match in the array path with odds of about one in 10^14
+per n-gram; that changes a feature, never the output's characters.
 """
 
 from __future__ import annotations
@@ -59,13 +61,13 @@ class Lexicon:
                 by_length.setdefault(len(word), []).append(word)
         self.indexes: dict[int, KeyIndex] = {}
         self.filters: dict[int, np.ndarray] = {}
-        self.words: dict[int, frozenset[str]] = {}  # folded, per length, ascending
+        self._words: dict[int, frozenset[str]] | None = None  # built on first use
+        self._folded: dict[int, np.ndarray] = {}
         for length in range(2, max_length + 1):
             group = by_length.get(length, [])
             if group:
                 folded = fold_table().take(codepoints("".join(group))).reshape(len(group), length)
-                joined = folded.astype("<u4").tobytes().decode("utf-32-le")
-                self.words[length] = frozenset(joined[k : k + length] for k in range(0, len(joined), length))
+                self._folded[length] = folded
                 prefixes = self._rolling_hash(folded)
                 self.indexes[length] = KeyIndex(np.unique(finish_hash(prefixes, length)), None)
                 # Most n-grams of a text are not words: a bitmap of the top bits of the rolling
@@ -73,6 +75,15 @@ class Lexicon:
                 # hashes are finished and looked up.
                 self.filters[length] = np.zeros(1 << FILTER_BITS, dtype=bool)
                 self.filters[length][prefixes >> FILTER_SHIFT] = True
+
+    def words(self) -> dict[int, frozenset[str]]:
+        """The folded words per length, ascending (for short texts; built on first use)."""
+        if self._words is None:
+            self._words = {}
+            for length, folded in self._folded.items():
+                joined = folded.astype("<u4").tobytes().decode("utf-32-le")
+                self._words[length] = frozenset(joined[k : k + length] for k in range(0, len(joined), length))
+        return self._words
 
     @staticmethod
     def _rolling_hash(columns: np.ndarray) -> np.ndarray:
@@ -114,7 +125,7 @@ class Lexicon:
         text = np.where(padded < BOS, padded, 0).astype("<u4").tobytes().decode("utf-32-le")
         first, last = len(text) - len(text.lstrip("\x00")), len(text.rstrip("\x00"))  # the real text
         begin, end, middle = [0] * n, [0] * n, [0] * n
-        for length, words in self.words.items():  # lengths grow: the last match is the longest
+        for length, words in self.words().items():  # lengths grow: the last match is the longest
             for i in [i for i in range(first, last - length + 1) if text[i : i + length] in words]:
                 begin[i] = length
                 end[i + length - 1] = length

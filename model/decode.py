@@ -130,7 +130,7 @@ class CompiledCRF:
         return int(sum(np.count_nonzero(w) for w in self.weights) + np.count_nonzero(self.transitions))
 
     # -- decoding ----------------------------------------------------------------------------
-    EMISSION_BLOCK = 65_536  # positions per block: bounds the (templates, block) row temporary
+    EMISSION_BLOCK = 8_192  # positions per block: its temporaries stay in cache (65,536 ran 20% slower)
     SUM_AT_ONCE = 1024  # up to this many positions, all templates' rows are gathered at once
 
     def emissions(self, positions: np.ndarray, bases: Mapping[str, np.ndarray]) -> np.ndarray:

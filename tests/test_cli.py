@@ -116,3 +116,16 @@ def test_parallel_jobs_give_the_same_output_in_order(seed_model, tmp_path):
     assert one.returncode == two.returncode == 0, two.stderr
     lines_in = text.count("\n") + (0 if text.endswith("\n") else 1)
     assert two.stdout == one.stdout and two.stdout.count("\n") == lines_in
+
+
+def test_parallel_blocks_keep_their_order_when_this_process_helps(seed_model, tmp_path):
+    from features.fileio import read_blocks
+    from model.segmenter import Segmenter, segment_parallel
+
+    source = tmp_path / "in.txt"
+    source.write_text(WEB_SEED.read_text(encoding="utf-8").replace("@@", "") * 8, encoding="utf-8")
+    local = Segmenter.load(seed_model)
+    expected = "".join(" ".join(words) + "\n" for words in local.cut_lines(source.read_text(encoding="utf-8").split("\n")))
+    # small blocks: the worker's queue fills at once and this process segments many blocks itself
+    got = b"".join(segment_parallel(seed_model, read_blocks(source, "utf-8", 2048), 2, local=local))
+    assert got.decode("utf-8") == expected

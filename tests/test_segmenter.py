@@ -138,3 +138,10 @@ def test_dictionary_and_six_tag_model_matches_crfsuite(accurate_seed_model):
     got = list(fast.cut_lines(lines))
     assert got == [reference.cut(line) for line in lines]
     assert all("".join(words) == re.sub(r"\s+", "", line) for words, line in zip(got, lines))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(texts, max_size=12), st.sampled_from([" ", "/", " | ", "\t"]), st.integers(min_value=1, max_value=50))
+def test_segment_lines_is_cut_lines_joined(segmenter, lines, sep, batch_chars):
+    expected = "".join(sep.join(words) + "\n" for words in segmenter.cut_lines(lines))
+    assert "".join(segmenter.segment_lines(lines, sep, batch_chars=batch_chars)) == expected

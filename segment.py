@@ -17,6 +17,7 @@ import typer
 from features.errors import UserError, exit_on_user_error
 from features.fileio import atomic_output, read_blocks, read_lines
 from model.segmenter import BACKENDS, Segmenter, segment_parallel
+from model.store import read_meta
 
 
 PARALLEL_BLOCK_BYTES = 1 << 18  # small enough to keep every worker busy to the end
@@ -39,7 +40,10 @@ def main(
         raise UserError("--sep must be a non-empty string without line breaks")
     if jobs < 1:
         raise UserError("--jobs must be at least 1")
-    segmenter = Segmenter.load(model, backend=backend)  # with --jobs, this process is one of them
+    if jobs == 1:
+        segmenter = Segmenter.load(model, backend=backend)
+    else:
+        read_meta(model)  # a bad model path fails here, before workers start
     sources = files or [Path("-")]
     with atomic_output(output) if output else nullcontext(sys.stdout) as out:
         if jobs == 1:
@@ -49,7 +53,7 @@ def main(
         else:
             blocks = (b for path in sources for b in read_blocks(path, encoding, PARALLEL_BLOCK_BYTES))
             out.flush()
-            for data in segment_parallel(model, blocks, jobs, sep, backend, local=segmenter):
+            for data in segment_parallel(model, blocks, jobs, sep, backend):
                 out.buffer.write(data)
 
 

@@ -29,9 +29,10 @@ VARIANTS = {
     "accurate (dictionary, k-fold), BMES": ["--features", "accurate"],
     "accurate, 6-tag": ["--features", "accurate", "--tag-set", "6tag"],
     "variety (accurate + accessor variety of 2- to 4-grams, k-fold), BMES": ["--features", "variety"],
-    "accurate, 6-tag, c1 0.1 c2 0.005": ["--features", "accurate", "--tag-set", "6tag", "--c1", "0.1", "--c2", "0.005"],
     "accurate, 6-tag, c1 0.02 c2 0.02": ["--features", "accurate", "--tag-set", "6tag", "--c1", "0.02", "--c2", "0.02"],
-    "accurate, 6-tag, 300 iterations": ["--features", "accurate", "--tag-set", "6tag", "--max-iterations", "300"],
+    "accurate, 300 iterations": ["--features", "accurate", "--max-iterations", "300"],
+    "accurate, c1 0.03 c2 0.02": ["--features", "accurate", "--c1", "0.03", "--c2", "0.02"],
+    "accurate, min-freq 2": ["--features", "accurate", "--min-freq", "2"],
 }
 
 

@@ -98,10 +98,11 @@ def main(
     same = (out / "zhseg2.txt").read_bytes() == (out / "zhseg.txt").read_bytes()
     rows.append([f"`segment.py --jobs 2` vs `--jobs 1`, {size_mb:.1f} MB file (s)", f"{two:.2f}", f"{ours:.2f}",
                  f"{ours / two:.2f}", ">= 1.8"])
-    larger = out / "input-x5.txt"  # worker start-up is fixed: a larger file shows the scaling
-    larger.write_text(block * copies * 5, encoding="utf-8")
-    one_large = wall([python, "segment.py", "--model", str(model), str(larger)], out / "zhseg-x5.txt", 2)
-    two_large = wall([python, "segment.py", "--model", str(model), str(larger), "--jobs", "2"], out / "zhseg2-x5.txt", 2)
+    larger = out / "input-x10.txt"  # start-up costs are fixed: a larger file shows the scaling
+    larger.write_text(block * copies * 10, encoding="utf-8")
+    one_large = wall([python, "segment.py", "--model", str(model), str(larger)], out / "zhseg-x10.txt", 2)
+    two_large = wall([python, "segment.py", "--model", str(model), str(larger), "--jobs", "2"], out / "zhseg2-x10.txt", 2)
+    same = same and (out / "zhseg2-x10.txt").read_bytes() == (out / "zhseg-x10.txt").read_bytes()
     rows.append([f"`segment.py --jobs 2` vs `--jobs 1`, {larger.stat().st_size / 1e6:.0f} MB file (s)",
                  f"{two_large:.2f}", f"{one_large:.2f}", f"{one_large / two_large:.2f}", ">= 1.8"])
     rows.append(["model load (s, median of 5)", f"{load:.3f}", "-", "-", "<= 0.5"])

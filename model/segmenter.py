@@ -260,24 +260,25 @@ def _segment_block(block: TextBlock, sep: str, segmenter: Segmenter | None = Non
 
 
 def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: int, sep: str = " ",
-                     backend: str = "numpy", local: Segmenter | None = None) -> Iterator[bytes]:
+                     backend: str = "numpy", work_here: bool = True) -> Iterator[bytes]:
     """Segment blocks of lines in ``jobs`` processes; yield each block's output, UTF-8 encoded
     (a line per input line, words joined by ``sep``), in input order.
 
     Workers receive undecoded bytes and return encoded bytes, so the parent does little more than
     move data; a bounded number of blocks is in flight, so memory stays bounded however large the
     input. Workers are started with the ``spawn`` method, which behaves the same on every OS, and
-    each loads the model once. Given ``local`` (the model, loaded here), this process is one of
-    the ``jobs``: it segments a block itself whenever the workers have enough queued, which also
-    covers the half second a fresh worker needs to import numpy and load the model.
+    each loads the model once. With ``work_here`` this process is one of the ``jobs``: it loads
+    the model while the workers start, and segments a block itself whenever the workers have
+    enough queued, which also covers the half second a fresh worker needs before its first block.
     """
     import collections
     import multiprocessing
 
-    workers = jobs - 1 if local is not None else jobs
+    workers = jobs - 1 if work_here else jobs
     queued_per_worker = 2
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers, initializer=_load_worker, initargs=(str(directory), backend)) as pool:
+        local = Segmenter.load(directory, backend=backend) if work_here else None
         pending: collections.deque = collections.deque()  # bytes, or a worker's pending result
         for block in blocks:
             busy = sum(1 for item in pending if not isinstance(item, bytes) and not item.ready())

@@ -124,8 +124,8 @@ def test_parallel_blocks_keep_their_order_when_this_process_helps(seed_model, tm
 
     source = tmp_path / "in.txt"
     source.write_text(WEB_SEED.read_text(encoding="utf-8").replace("@@", "") * 8, encoding="utf-8")
-    local = Segmenter.load(seed_model)
-    expected = "".join(" ".join(words) + "\n" for words in local.cut_lines(source.read_text(encoding="utf-8").split("\n")))
+    lines = source.read_text(encoding="utf-8").split("\n")
+    expected = "".join(" ".join(words) + "\n" for words in Segmenter.load(seed_model).cut_lines(lines))
     # small blocks: the worker's queue fills at once and this process segments many blocks itself
-    got = b"".join(segment_parallel(seed_model, read_blocks(source, "utf-8", 2048), 2, local=local))
+    got = b"".join(segment_parallel(seed_model, read_blocks(source, "utf-8", 2048), 2))
     assert got.decode("utf-8") == expected

@@ -3,8 +3,8 @@
 A lexicon is a set of words (normally the training vocabulary) of 2 to ``max_length``
 characters. Words are matched by a polynomial hash of their folded code points, computed for
 every n-gram of the padded text at once; training and decoding use the same function, so the
-features are the same on both paths. Short texts (one sentence) are matched against Python sets
-of the folded words instead, which costs fewer operations. The two agree except on a hash
+features are the same on both paths. Short texts (one sentence) are matched against a Python
+dictionary of the folded words instead, which costs fewer operations. The two agree except on a hash
 collision, which could add a spurious match in the array path with odds of about one in 10^14
 per n-gram; that changes a feature, never the output's characters.
 """
@@ -22,6 +22,7 @@ PRIME = np.uint64(0x100000001B3)  # FNV-64 prime: odd, mixes the 21-bit code poi
 SEED = np.uint64(0xCBF29CE484222325)
 FILTER_BITS = 18  # 256 KB per word length
 FILTER_SHIFT = np.uint64(64 - FILTER_BITS)  # the filter reads the top bits of the rolling hash
+WORD, PREFIX = 1, 2  # flags of a piece of text in Lexicon.pieces()
 PYTHON_MATCH_MAX = 256  # texts shorter than this (padded) are matched in plain Python
 
 
@@ -61,7 +62,7 @@ class Lexicon:
                 by_length.setdefault(len(word), []).append(word)
         self.indexes: dict[int, KeyIndex] = {}
         self.filters: dict[int, np.ndarray] = {}
-        self._words: dict[int, frozenset[str]] | None = None  # built on first use
+        self._pieces: dict[str, int] | None = None  # built on first use
         self._folded: dict[int, np.ndarray] = {}
         for length in range(2, max_length + 1):
             group = by_length.get(length, [])
@@ -76,14 +77,19 @@ class Lexicon:
                 self.filters[length] = np.zeros(1 << FILTER_BITS, dtype=bool)
                 self.filters[length][prefixes >> FILTER_SHIFT] = True
 
-    def words(self) -> dict[int, frozenset[str]]:
-        """The folded words per length, ascending (for short texts; built on first use)."""
-        if self._words is None:
-            self._words = {}
+    def pieces(self) -> dict[str, int]:
+        """Folded words (flag WORD) and the pieces of two or more characters that begin a longer
+        word (flag PREFIX), for short texts; built on first use."""
+        if self._pieces is None:
+            pieces: dict[str, int] = {}
             for length, folded in self._folded.items():
                 joined = folded.astype("<u4").tobytes().decode("utf-32-le")
-                self._words[length] = frozenset(joined[k : k + length] for k in range(0, len(joined), length))
-        return self._words
+                for word in (joined[k : k + length] for k in range(0, len(joined), length)):
+                    pieces[word] = pieces.get(word, 0) | WORD
+                    for cut in range(2, length):
+                        pieces[word[:cut]] = pieces.get(word[:cut], 0) | PREFIX
+            self._pieces = pieces
+        return self._pieces
 
     @staticmethod
     def _rolling_hash(columns: np.ndarray) -> np.ndarray:
@@ -119,16 +125,24 @@ class Lexicon:
 
     def _match_lengths_loop(self, padded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """:meth:`match_lengths` for a short text, in plain Python: a single sentence needs a few
-        hundred set lookups, far fewer operations than the array path's hundred numpy calls.
-        Padding becomes NUL, which no known word contains."""
+        dozen dictionary lookups, far fewer operations than the array path's hundred numpy calls.
+        A piece is looked up at the next length only if it begins some longer word, so most
+        positions cost one or two lookups. Padding becomes NUL, which no known word contains."""
         n = len(padded)
         text = np.where(padded < BOS, padded, 0).astype("<u4").tobytes().decode("utf-32-le")
         first, last = len(text) - len(text.lstrip("\x00")), len(text.rstrip("\x00"))  # the real text
         begin, end, middle = [0] * n, [0] * n, [0] * n
-        for length, words in self.words().items():  # lengths grow: the last match is the longest
-            for i in [i for i in range(first, last - length + 1) if text[i : i + length] in words]:
-                begin[i] = length
-                end[i + length - 1] = length
-                for inner in range(i + 1, i + length - 1):
-                    middle[inner] = length
+        kind_of = self.pieces().get
+        alive = range(first, last - 1)  # where a known piece of the current length may start
+        for length in range(2, self.max_length + 1):  # lengths grow: later matches are longer
+            kinds = [(i, kind_of(text[i : i + length], 0)) for i in alive if i <= last - length]
+            for i, kind in kinds:
+                if kind & WORD:
+                    begin[i] = length
+                    end[i + length - 1] = length
+                    for inner in range(i + 1, i + length - 1):
+                        middle[inner] = length
+            alive = [i for i, kind in kinds if kind & PREFIX]
+            if not alive:
+                break
         return tuple(np.array(x, dtype=np.int64) for x in (begin, end, middle))

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.results import markdown_table, write_section  # noqa: E402
+from features.corpus import read_corpus  # noqa: E402
 
 VARIANTS = {
     "fast, BMES": ["--features", "fast"],
@@ -29,6 +30,9 @@ VARIANTS = {
     "accurate (dictionary, k-fold), BMES": ["--features", "accurate"],
     "accurate, 6-tag": ["--features", "accurate", "--tag-set", "6tag"],
     "variety (accurate + accessor variety of 2- to 4-grams, k-fold), BMES": ["--features", "variety"],
+    # unlabelled in-domain text, as a user with raw text of their domain would pass it: the dev
+    # text itself with its spaces removed (transductive: no labels, but the very text scored)
+    "variety, --raw the dev text unsegmented": ["--features", "variety", "--raw", "{dev_raw}"],
     "accurate, 6-tag, c1 0.02 c2 0.02": ["--features", "accurate", "--tag-set", "6tag", "--c1", "0.02", "--c2", "0.02"],
     "accurate, 300 iterations": ["--features", "accurate", "--max-iterations", "300"],
     "accurate, c1 0.03 c2 0.02": ["--features", "accurate", "--c1", "0.03", "--c2", "0.02"],
@@ -42,6 +46,10 @@ def slug(name: str) -> str:
 
 def main(corpus: str = typer.Option("ctb6"), only: Optional[List[str]] = typer.Option(None, help="Train only these variants (the table still lists every finished one).")):
     data = ROOT.parent / "shared" / "corpora" / corpus
+    dev_raw = ROOT / "build" / "ablation" / corpus / "dev.raw.txt"
+    if not dev_raw.exists():
+        dev_raw.parent.mkdir(parents=True, exist_ok=True)
+        dev_raw.write_text("".join(s.text + "\n" for s in read_corpus(data / "dev.txt")), encoding="utf-8")
     rows = []
     for name, options in VARIANTS.items():
         model = ROOT / "build" / "ablation" / corpus / slug(name)
@@ -49,13 +57,14 @@ def main(corpus: str = typer.Option("ctb6"), only: Optional[List[str]] = typer.O
             if only and name not in only:
                 continue  # not asked for now; a row once it has been trained
             command = [sys.executable, "train.py", str(data / "train.txt"), "-o", str(model),
-                       "--dev", str(data / "dev.txt"), "--quiet", *options]
+                       "--dev", str(data / "dev.txt"), "--quiet", *(o.format(dev_raw=dev_raw) for o in options)]
             print(f"training {name}", file=sys.stderr, flush=True)
             subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         meta = json.loads((model / "meta.json").read_text(encoding="utf-8"))
         dev, training = meta["dev"], meta["training"]
         size = sum(f.stat().st_size for f in model.iterdir()) / 1e6
-        rows.append([name, f"`{' '.join(options)}`", f"{100 * dev['precision']:.2f}", f"{100 * dev['recall']:.2f}",
+        shown = " ".join(options).format(dev_raw="dev.raw.txt")
+        rows.append([name, f"`{shown}`", f"{100 * dev['precision']:.2f}", f"{100 * dev['recall']:.2f}",
                      f"{100 * dev['f1']:.2f}", f"{100 * dev['oov_recall']:.2f}", f"{100 * dev['iv_recall']:.2f}",
                      f"{training['seconds']:.0f}", f"{size:.1f}"])
         print(rows[-1], file=sys.stderr, flush=True)

@@ -37,6 +37,7 @@ VARIANTS = {
     "accurate, 300 iterations": ["--features", "accurate", "--max-iterations", "300"],
     "accurate, c1 0.03 c2 0.02": ["--features", "accurate", "--c1", "0.03", "--c2", "0.02"],
     "accurate, min-freq 2": ["--features", "accurate", "--min-freq", "2"],
+    "accurate + centred trigram, BMES": ["--features", "trigram"],
 }
 
 

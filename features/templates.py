@@ -31,7 +31,8 @@ class Template:
     """One feature template: the key of base array ``base`` at ``offset`` from the character.
 
     Bases are per-position key arrays over the padded text: ``char`` (folded code point),
-    ``bigram`` (this and the next character), ``skipD`` (this character and the one D ahead),
+    ``bigram`` (this and the next character), ``trigram`` (this and the next two), ``skipD`` (this
+    character and the one D ahead),
     ``class`` (character class), ``class3`` (classes of the previous, this and the next),
     ``sameD`` (1 if this character equals the one D away, else 0). Templates that share a base
     differ only by a shift, which the fast decoder exploits: one lookup per base, not per template.
@@ -47,6 +48,8 @@ class Template:
         extra = 0
         if self.base == "bigram":
             extra = 1
+        elif self.base == "trigram":
+            extra = 2
         elif self.base.startswith(("skip", "same")):
             extra = int(self.base[4:])
         elif self.base == "class3":
@@ -64,6 +67,7 @@ class FeatureConfig:
     unigrams: offsets ``o`` of single characters ``c[o]``.
     bigrams: offsets ``o`` of adjacent pairs ``c[o] c[o+1]``.
     skip_bigrams: pairs of offsets ``(a, b)`` of non-adjacent characters ``c[a] c[b]``.
+    trigrams: offsets ``o`` of three adjacent characters ``c[o] c[o+1] c[o+2]``.
     class_unigram: the class (digit, Latin, punctuation, Chinese numeral, date unit, Han, other)
         of the current character.
     class_trigram: the classes of the previous, current and next characters together.
@@ -79,6 +83,7 @@ class FeatureConfig:
     unigrams: tuple[int, ...] = (-2, -1, 0, 1, 2)
     bigrams: tuple[int, ...] = (-2, -1, 0, 1)
     skip_bigrams: tuple[tuple[int, int], ...] = ((-1, 1),)
+    trigrams: tuple[int, ...] = ()
     class_unigram: bool = True
     class_trigram: bool = True
     reduplication: tuple[int, ...] = (-1, -2)
@@ -90,6 +95,7 @@ class FeatureConfig:
         found = [Template(f"U{o}", "char", o) for o in self.unigrams]
         found += [Template(f"B{o}", "bigram", o) for o in self.bigrams]
         found += [Template(f"S{a}{b:+d}", f"skip{b - a}", a) for a, b in self.skip_bigrams]
+        found += [Template(f"T{o}", "trigram", o) for o in self.trigrams]
         found += [Template("K0", "class", 0)] if self.class_unigram else []
         found += [Template("K-1:1", "class3", 0)] if self.class_trigram else []
         if any(o >= 0 for o in self.reduplication):
@@ -134,6 +140,7 @@ class FeatureConfig:
             unigrams=tuple(data.get("unigrams", ())),
             bigrams=tuple(data.get("bigrams", ())),
             skip_bigrams=tuple(tuple(pair) for pair in data.get("skip_bigrams", ())),
+            trigrams=tuple(data.get("trigrams", ())),
             class_unigram=bool(data.get("class_unigram", False)),
             class_trigram=bool(data.get("class_trigram", False)),
             reduplication=tuple(data.get("reduplication", ())),
@@ -150,6 +157,8 @@ PRESETS: dict[str, FeatureConfig] = {
     # Adds dictionary features from the training vocabulary (built k-fold in training): +0.5 F1
     # on CTB6 dev over "standard" (benchmarks/RESULTS.md, ablation), in about 1.5x the time.
     "accurate": FeatureConfig(dictionary=6),
+    # Adds the trigram centred on the character.
+    "trigram": FeatureConfig(dictionary=6, trigrams=(-1,)),
     # Adds accessor variety of 2- to 4-grams from the training text and --raw text.
     "variety": FeatureConfig(dictionary=6, variety=4),
 }
@@ -224,6 +233,14 @@ def padded_bases(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexic
             keys = padded * CODE_SPACE
             keys[:-distance] += padded[distance:]
             keys[-distance:] += EOS
+            bases[base] = keys
+        elif base == "trigram":  # 3 x 21 bits: still a non-negative int64
+            keys = padded * CODE_SPACE
+            keys[:-1] += padded[1:]
+            keys[-1] += EOS
+            keys *= CODE_SPACE
+            keys[:-2] += padded[2:]
+            keys[-2:] += EOS
             bases[base] = keys
         elif base in ("class", "class3"):
             if classes is None:

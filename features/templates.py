@@ -31,10 +31,10 @@ class Template:
     """One feature template: the key of base array ``base`` at ``offset`` from the character.
 
     Bases are per-position key arrays over the padded text: ``char`` (folded code point),
-    ``bigram`` (this and the next character), ``trigram`` (this and the next two), ``skipD`` (this
-    character and the one D ahead),
-    ``class`` (character class), ``class3`` (classes of the previous, this and the next),
-    ``sameD`` (1 if this character equals the one D away, else 0). Templates that share a base
+    ``bigram`` (this and the next character), ``trigram`` (this and the next two), ``skipD``
+    (this character and the one D ahead), ``class`` (character class), ``class3`` (classes of the
+    previous, this and the next), ``sameD`` (1 if this character equals the one D away, else 0),
+    ``dict_*`` and ``av_*`` (features/lexicon.py, features/variety.py). Templates that share a base
     differ only by a shift, which the fast decoder exploits: one lookup per base, not per template.
     """
 

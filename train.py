@@ -89,8 +89,12 @@ def main(
         records.append(CorpusRecord(path=str(path), sha256=file_sha256(path), sentences=len(own),
                                     words=sum(len(s.words) for s in own), chars=sum(len(s.text) for s in own)))
     dev_sentences = read_corpus(dev, **reading) if dev else None
-    raw_texts = [text for path in raw for _, text in read_lines(path, encoding)]
-    result = train_model(sentences, output, options, records, dev_sentences, progress, raw_texts)
+    raw_texts, raw_files = [], []
+    for path in raw:
+        own = [text for _, text in read_lines(path, encoding)]
+        raw_texts.extend(own)
+        raw_files.append({"path": str(path), "sha256": file_sha256(path), "lines": len(own)})
+    result = train_model(sentences, output, options, records, dev_sentences, progress, raw_texts, raw_files)
     training = result.meta["training"]
     size = sum(f.stat().st_size for f in result.model_dir.iterdir())
     print(f"model: {result.model_dir}  ({size / 1e6:.1f} MB, {training['features']} features)")

@@ -137,11 +137,12 @@ def train_model(
     dev: Sequence[Sentence] | None = None,
     progress: ProgressCallback | None = None,
     raw_texts: Sequence[str] = (),
+    raw_files: Sequence[dict] = (),
 ) -> TrainingResult:
     """Train on ``sentences`` and write the model directory atomically.
 
     ``raw_texts`` (unsegmented lines) add to the accessor variety statistics of presets that use
-    them; other presets ignore them.
+    them; other presets ignore them. ``raw_files`` describes where they came from, for ``meta.json``.
 
     ``progress(event, info)`` is called with ``phase`` events (``info['phase']`` names the step)
     and ``iteration`` events (crfsuite's per-iteration record: ``num``, ``loss``, ``time``, ...).
@@ -201,6 +202,7 @@ def train_model(
                 "chars": sum(len(s.text) for s in sentences),
                 "vocabulary": len(vocabulary),
                 "raw_lines": len(raw_texts),
+                "raw_files": list(raw_files),
                 "features": compiled.n_features,
                 "corpora": [asdict(c) for c in corpora],
             },

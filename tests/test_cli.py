@@ -129,3 +129,20 @@ def test_parallel_blocks_keep_their_order_when_this_process_helps(seed_model, tm
     # small blocks: the worker's queue fills at once and this process segments many blocks itself
     got = b"".join(segment_parallel(seed_model, read_blocks(source, "utf-8", 2048), 2))
     assert got.decode("utf-8") == expected
+
+
+def test_raw_text_feeds_the_variety_preset_and_is_recorded(tmp_path):
+    import json
+
+    raw = tmp_path / "raw.txt"
+    raw.write_text(WEB_SEED.read_text(encoding="utf-8").replace("@@", ""), encoding="utf-8")
+    model = tmp_path / "m"
+    assert_user_error(run("train.py", NEWS_SEED, "-o", model, "--features", "variety", "--raw", tmp_path / "nope.txt"),
+                      "nope.txt", "no such file")
+    result = run("train.py", NEWS_SEED, "-o", model, "--features", "variety", "--raw", raw, "--max-iterations", "20")
+    assert result.returncode == 0, result.stderr
+    training = json.loads((model / "meta.json").read_text(encoding="utf-8"))["training"]
+    assert [f["path"] for f in training["raw_files"]] == [str(raw)] and training["raw_lines"] > 1
+    assert (model / "variety.npz").is_file()
+    segmented = run("segment.py", "-m", model, raw)
+    assert segmented.returncode == 0 and segmented.stdout.count("\n") == len(raw.read_text(encoding="utf-8").split("\n"))

@@ -52,6 +52,8 @@ bench-pkuseg: $(STAMP)
 
 bench-ablation: $(STAMP)
 	$(PY) benchmarks/ablation.py --corpus ctb6
+	$(PY) benchmarks/ablation.py --corpus nlpcc2016-weibo --only "accurate (dictionary, k-fold), BMES" \
+	  --only "variety (accurate + accessor variety of 2- to 4-grams, k-fold), BMES" --only "variety, --raw the dev text unsegmented"
 
 clean:
 	rm -rf build $(VENV)

@@ -45,7 +45,9 @@ def slug(name: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in name).strip("-").lower()
 
 
-def main(corpus: str = typer.Option("ctb6"), only: Optional[List[str]] = typer.Option(None, help="Train only these variants (the table still lists every finished one).")):
+def main(corpus: str = typer.Option("ctb6"),
+         only: Optional[List[str]] = typer.Option(None, help="Train only these variants (the table still lists every finished one)."),
+         no_train: bool = typer.Option(False, "--no-train", help="Train nothing: write the table of the variants trained so far.")):
     data = ROOT.parent / "shared" / "corpora" / corpus
     dev_raw = ROOT / "build" / "ablation" / corpus / "dev.raw.txt"
     if not dev_raw.exists():
@@ -55,7 +57,7 @@ def main(corpus: str = typer.Option("ctb6"), only: Optional[List[str]] = typer.O
     for name, options in VARIANTS.items():
         model = ROOT / "build" / "ablation" / corpus / slug(name)
         if not (model / "meta.json").exists():
-            if only and name not in only:
+            if no_train or (only and name not in only):
                 continue  # not asked for now; a row once it has been trained
             command = [sys.executable, "train.py", str(data / "train.txt"), "-o", str(model),
                        "--dev", str(data / "dev.txt"), "--quiet", *(o.format(dev_raw=dev_raw) for o in options)]

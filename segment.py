@@ -31,7 +31,7 @@ def main(
     sep: str = typer.Option(" ", "--sep", help="String printed between words."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the input files; output is UTF-8."),
     backend: str = typer.Option("numpy", "--backend", help=f"Decoder: {', '.join(BACKENDS)} (the reference)."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Worker processes for large inputs (output stays in input order)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Processes for large inputs: this one and N-1 workers (output stays in input order)."),
 ) -> None:
     """Segment text files (or stdin) into words, one output line per input line."""
     if backend not in BACKENDS:

@@ -68,6 +68,16 @@ def test_a_line_longer_than_a_decoding_block_matches_crfsuite(segmenter, referen
     assert segmenter.cut(line) == reference_segmenter.cut(line)
 
 
+def test_a_long_line_among_short_ones_matches_crfsuite(segmenter, reference_segmenter):
+    from model.decode import BATCHED_VITERBI_MAX_LENGTH
+
+    short = [line for line in web_seed_lines() if line.strip()][:20]
+    long = re.sub(r"\s+", "", "".join(web_seed_lines())) * 2
+    assert len(long) > BATCHED_VITERBI_MAX_LENGTH  # decoded apart from the batch
+    lines = short[:10] + [long] + short[10:]
+    assert list(segmenter.cut_lines(lines)) == [reference_segmenter.cut(line) for line in lines]
+
+
 def test_one_long_line_is_segmented_whole(segmenter):
     line = "".join(web_seed_lines()).replace(" ", "") * 40  # ~150,000 characters, no whitespace
     words = segmenter.cut(line)

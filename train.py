@@ -68,6 +68,8 @@ def main(
     c2: float = typer.Option(DEFAULTS.c2, "--c2", help="L2 regularisation."),
     max_iterations: int = typer.Option(DEFAULTS.max_iterations, "--max-iterations", help="L-BFGS iteration limit."),
     min_freq: int = typer.Option(DEFAULTS.min_freq, "--min-freq", help="Drop features seen fewer times than this."),
+    folds: int = typer.Option(DEFAULTS.folds, "--folds", help="Folds for the dictionary (and variety) features: "
+                              "each sentence's come from the other folds."),
     sep: Optional[str] = typer.Option(None, "--sep", help="Extra word separator besides whitespace, e.g. '@@'."),
     fmt: str = typer.Option("text", "--format", help=f"Corpus format: {', '.join(FORMATS)}."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the corpus files (utf-8, gb18030, big5, ...)."),
@@ -75,7 +77,7 @@ def main(
 ) -> None:
     """Train a CRF word segmenter on pre-segmented text and write MODEL_DIR."""
     try:
-        options = TrainingOptions(c1=c1, c2=c2, max_iterations=max_iterations, min_freq=min_freq,
+        options = TrainingOptions(c1=c1, c2=c2, max_iterations=max_iterations, min_freq=min_freq, folds=folds,
                                   tag_set=tag_set, preset=features)
     except ValueError as error:
         raise UserError(str(error)) from None

@@ -38,6 +38,8 @@ VARIANTS = {
     "accurate, c1 0.03 c2 0.02": ["--features", "accurate", "--c1", "0.03", "--c2", "0.02"],
     "accurate, min-freq 2": ["--features", "accurate", "--min-freq", "2"],
     "accurate + centred trigram, BMES": ["--features", "trigram"],
+    "accurate, 3 folds": ["--features", "accurate", "--folds", "3"],
+    "accurate, 10 folds": ["--features", "accurate", "--folds", "10"],
 }
 
 

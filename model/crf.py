@@ -38,6 +38,8 @@ class TrainingOptions:
     c2: L2 regularisation strength.
     max_iterations: limit on L-BFGS iterations (training also stops when the loss settles).
     min_freq: attributes seen fewer times than this in training are dropped.
+    folds: the training data is split into this many folds for the dictionary and accessor
+        variety features: a sentence's features come from the other folds only.
     tag_set: ``bmes`` or ``6tag``.
     preset: a named feature configuration from :data:`features.templates.PRESETS`.
     """
@@ -46,6 +48,7 @@ class TrainingOptions:
     c2: float = 0.01
     max_iterations: int = 200
     min_freq: int = 1
+    folds: int = 5
     tag_set: str = "bmes"
     preset: str = DEFAULT_PRESET
 
@@ -58,6 +61,8 @@ class TrainingOptions:
             raise ValueError("c1 and c2 must be non-negative")
         if self.max_iterations < 1:
             raise ValueError("max_iterations must be at least 1")
+        if self.folds < 2:
+            raise ValueError("folds must be at least 2")
 
     @property
     def features(self) -> FeatureConfig:
@@ -98,10 +103,8 @@ def _progress_trainer(report: ProgressCallback):
     return make
 
 
-FOLDS = 5
-
-
-def crf_inputs(sentences: Sequence[Sentence], config: FeatureConfig, tag_set: str, raw_texts: Sequence[str] = ()):
+def crf_inputs(sentences: Sequence[Sentence], config: FeatureConfig, tag_set: str, raw_texts: Sequence[str] = (),
+               n_folds: int = 5):
     """Attribute-string sequences and tag sequences for sklearn-crfsuite.
 
     Dictionary and accessor variety features are computed k-fold: a sentence's lexicon holds the
@@ -114,7 +117,7 @@ def crf_inputs(sentences: Sequence[Sentence], config: FeatureConfig, tag_set: st
     texts = [s.text for s in sentences]
     raw = variety_texts(raw_texts)
     held_out = config.dictionary or config.variety
-    folds = [list(range(k, len(sentences), FOLDS)) for k in range(FOLDS)] if held_out else [list(range(len(sentences)))]
+    folds = [list(range(k, len(sentences), n_folds)) for k in range(n_folds)] if held_out else [list(range(len(sentences)))]
     xs: list = [None] * len(sentences)
     for k, members in enumerate(folds):
         others = [i for j, fold in enumerate(folds) if j != k for i in fold]
@@ -153,7 +156,7 @@ def train_model(
     config = options.features
     started = time.perf_counter()
     report("phase", {"phase": "extracting features"})
-    xs, ys = crf_inputs(sentences, config, options.tag_set, raw_texts)
+    xs, ys = crf_inputs(sentences, config, options.tag_set, raw_texts, options.folds)
     iterations: list[dict] = []
 
     def record(event: str, info: dict) -> None:

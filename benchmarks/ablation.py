@@ -40,6 +40,7 @@ VARIANTS = {
     "accurate + centred trigram, BMES": ["--features", "trigram"],
     "accurate, 3 folds": ["--features", "accurate", "--folds", "3"],
     "accurate, 10 folds": ["--features", "accurate", "--folds", "10"],
+    "accurate, 20 folds": ["--features", "accurate", "--folds", "20"],
 }
 
 

@@ -25,7 +25,7 @@ from model.decode import CompiledCRF
 CHUNK = re.compile(r"\S+")
 BACKENDS = ("numpy", "crfsuite")
 BATCH_CHARS = 100_000  # characters decoded together in bulk mode; bounds memory
-SPLIT_MIN_CHARS = 512  # texts at least this long are cut into words by str.split
+SPLIT_MIN_CHARS = 512  # cut() sends texts at least this long down the bulk path
 
 
 class Segmenter:
@@ -81,7 +81,10 @@ class Segmenter:
     # -- public API -------------------------------------------------------------------------
     def cut(self, text: str) -> list[str]:
         """Segment one text into a list of words (whitespace separates words and is dropped)."""
-        return self._words(CHUNK.findall(text))
+        chunks = CHUNK.findall(text)
+        if sum(map(len, chunks)) >= SPLIT_MIN_CHARS:
+            return self._cut_batch([text])[0]
+        return self._words(chunks)
 
     def cut_lines(self, lines: Iterable[str], batch_chars: int = BATCH_CHARS) -> Iterator[list[str]]:
         """Segment many lines, yielding one word list per line, in order.
@@ -109,10 +112,8 @@ class Segmenter:
     def tokenize(self, text: str) -> list[tuple[str, int, int]]:
         """Words with their ``(start, end)`` character offsets in ``text``: ``text[start:end] == word``."""
         tokens = []
-        chunks = list(CHUNK.finditer(text))
-        words = self._words([m.group() for m in chunks])
-        chunk_iter = iter(chunks)
-        chunk = None
+        words = self.cut(text)
+        chunk_iter = CHUNK.finditer(text)
         pos = end = 0
         for word in words:
             if pos >= end:  # the next word opens the next chunk
@@ -133,9 +134,11 @@ class Segmenter:
         return variety
 
     def _cut_batch(self, lines: Sequence[str]) -> list[list[str]]:
-        chunks_per_line = [CHUNK.findall(line) for line in lines]
-        chunks = [chunk for line_chunks in chunks_per_line for chunk in line_chunks]
-        return self._cut_chunks(chunks, [len(c) for c in chunks_per_line])
+        # The batch's text with one space between words and a newline after each line: str.split
+        # then cuts the words out in C, twice as fast as slicing in Python. Chunks hold no
+        # whitespace, so a space or newline is only ever a separator.
+        text = self._segment_batch(lines, " ")
+        return [line.split(" ") if line else [] for line in text.split("\n")[:-1]]
 
     def _segment_batch(self, lines: Sequence[str], sep: str) -> str:
         chunks_per_line = [CHUNK.findall(line) for line in lines]
@@ -164,36 +167,16 @@ class Segmenter:
             out[sep_starts + k] = code
         return out.tobytes().decode("utf-32-le")
 
-    def _words(self, chunks: list[str], starts: np.ndarray | None = None) -> list[str]:
-        """The words of the concatenated chunks (``starts`` from :meth:`word_starts`, if known)."""
+    def _words(self, chunks: list[str]) -> list[str]:
+        """The words of the concatenated chunks of one short text, sliced out one by one (fewer
+        operations than :meth:`_cut_batch` for a sentence)."""
         if not chunks:
             return []
-        if starts is None:
-            starts = self.word_starts(chunks, np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks)))
+        starts = self.word_starts(chunks, np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks)))
         text = "".join(chunks)
-        if len(text) < SPLIT_MIN_CHARS:
-            bounds = np.flatnonzero(starts).tolist()
-            bounds.append(len(text))
-            return [text[a:b] for a, b in zip(bounds, bounds[1:])]
-        # Bulk: put a space before every word but the first and let str.split cut the words out
-        # in C, twice as fast as slicing in Python. Chunks hold no whitespace, so a space is only
-        # ever a separator.
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
-        spaces_before = np.cumsum(starts) - 1
-        spaced = np.full(len(text) + int(spaces_before[-1]), 0x20, dtype="<u4")
-        spaced[np.arange(len(text)) + spaces_before] = codes
-        return spaced.tobytes().decode("utf-32-le").split(" ")
-
-    def _cut_chunks(self, chunks: list[str], chunks_per_line: Sequence[int]) -> list[list[str]]:
-        lengths = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
-        starts = self.word_starts(chunks, lengths)
-        words = self._words(chunks, starts)
-        # words before each line's first character, to slice the flat word list per line
-        words_before = np.concatenate(([0], np.cumsum(starts)))
-        chunk_ends = np.concatenate(([0], np.cumsum(lengths)))
-        line_ends = chunk_ends[np.concatenate(([0], np.cumsum(chunks_per_line))).astype(np.int64)]
-        cuts = words_before[line_ends].tolist()
-        return [words[a:b] for a, b in zip(cuts, cuts[1:])]
+        bounds = np.flatnonzero(starts).tolist()
+        bounds.append(len(text))
+        return [text[a:b] for a, b in zip(bounds, bounds[1:])]
 
     def word_starts(self, chunks: Sequence[str], lengths: np.ndarray) -> np.ndarray:
         """A boolean per character of the concatenated chunks: does a word start here?"""
@@ -281,14 +264,21 @@ def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: i
         local = Segmenter.load(directory, backend=backend) if work_here else None
         pending: collections.deque = collections.deque()  # bytes, or a worker's pending result
         for block in blocks:
-            busy = sum(1 for item in pending if not isinstance(item, bytes) and not item.ready())
+            busy = sum(1 for item in pending if not _is_done(item))
             if local is not None and busy >= queued_per_worker * workers:
                 pending.append(_segment_block(block, sep, local))
             else:
                 pending.append(pool.apply_async(_segment_block, (block, sep)))
-            while pending and (isinstance(pending[0], bytes) or pending[0].ready() or len(pending) > 4 * jobs):
-                head = pending.popleft()
-                yield head if isinstance(head, bytes) else head.get()
+            while pending and (_is_done(pending[0]) or len(pending) > 4 * jobs):
+                yield _output(pending.popleft())
         while pending:
-            head = pending.popleft()
-            yield head if isinstance(head, bytes) else head.get()
+            yield _output(pending.popleft())
+
+
+def _is_done(item) -> bool:
+    return isinstance(item, bytes) or item.ready()
+
+
+def _output(item) -> bytes:
+    """A block's output: segmented here already, or a worker's result (waited for)."""
+    return item if isinstance(item, bytes) else item.get()

@@ -8,6 +8,7 @@ the padding before and after a sequence.
 from __future__ import annotations
 
 import functools
+from typing import Sequence
 
 import numpy as np
 
@@ -60,3 +61,32 @@ def class_table() -> np.ndarray:
     table[[BOS, EOS]] = CHAR_CLASSES.index("pad")
     table.setflags(write=False)
     return table
+
+
+def padded_layout(lengths: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Where each character of concatenated sequences goes in a padded array.
+
+    Each sequence gets ``radius`` BOS slots before it and ``radius`` EOS slots after it. Returns
+    the positions of the real characters, the positions of the EOS slots and the padded size.
+    """
+    n_seq = len(lengths)
+    if n_seq == 1:  # the per-call case: skip the general bookkeeping
+        n = int(lengths[0])
+        return np.arange(radius, radius + n), np.arange(radius + n, n + 2 * radius), n + 2 * radius
+    seq_of_char = np.repeat(np.arange(n_seq), lengths)
+    shift = radius * (2 * np.arange(n_seq) + 1)
+    char_positions = np.arange(int(lengths.sum())) + shift[seq_of_char]
+    ends = np.cumsum(lengths) + shift
+    eos_positions = (ends[:, None] + np.arange(radius)).ravel()
+    return char_positions, eos_positions, int(lengths.sum()) + 2 * radius * n_seq
+
+
+def padded_codepoints(sequences: Sequence[str], radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """The folded code points of ``sequences`` laid out as :func:`padded_layout` says, BOS and EOS
+    in the padding; returns the positions of the real characters and the padded array."""
+    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
+    pos, eos_pos, size = padded_layout(lengths, radius)
+    padded = np.full(size, BOS, dtype=np.int64)
+    padded[pos] = fold_table().take(codepoints("".join(sequences)))
+    padded[eos_pos] = EOS
+    return pos, padded

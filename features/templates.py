@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from features.chars import BOS, CHAR_CLASSES, CODE_SPACE, EOS, class_table, codepoints, fold_table
+from features.chars import CHAR_CLASSES, CODE_SPACE, EOS, class_table, padded_codepoints
 from features.lexicon import Lexicon
 from features.variety import DOMAIN as VARIETY_DOMAIN
 from features.variety import AccessorVariety
@@ -165,24 +165,6 @@ PRESETS: dict[str, FeatureConfig] = {
 DEFAULT_PRESET = "accurate"
 
 
-def padded_layout(lengths: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Where each character of concatenated sequences goes in a padded array.
-
-    Each sequence gets ``radius`` BOS slots before it and ``radius`` EOS slots after it. Returns
-    the positions of the real characters, the positions of the EOS slots and the padded size.
-    """
-    n_seq = len(lengths)
-    if n_seq == 1:  # the per-call case: skip the general bookkeeping
-        n = int(lengths[0])
-        return np.arange(radius, radius + n), np.arange(radius + n, n + 2 * radius), n + 2 * radius
-    seq_of_char = np.repeat(np.arange(n_seq), lengths)
-    shift = radius * (2 * np.arange(n_seq) + 1)
-    char_positions = np.arange(int(lengths.sum())) + shift[seq_of_char]
-    ends = np.cumsum(lengths) + shift
-    eos_positions = (ends[:, None] + np.arange(radius)).ravel()
-    return char_positions, eos_positions, int(lengths.sum()) + 2 * radius * n_seq
-
-
 def base_domain(base: str) -> int | None:
     """An exclusive upper bound on the keys of a base, or None where keys are too sparse for a
     direct-index table (the n-gram bases)."""
@@ -214,11 +196,8 @@ def padded_bases(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexic
         raise ValueError("this feature configuration needs a lexicon")
     if config.variety and variety is None:
         raise ValueError("this feature configuration needs accessor variety tables")
-    lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
-    pos, eos_pos, size = padded_layout(lengths, config.radius)
-    padded = np.full(size, BOS, dtype=np.int64)
-    padded[pos] = fold_table().take(codepoints("".join(sequences)))
-    padded[eos_pos] = EOS
+    pos, padded = padded_codepoints(sequences, config.radius)
+    size = len(padded)
     # Each base is computed over the whole padded array with slices. Past the array's ends a
     # neighbour counts as padding: EOS for n-grams, class "pad" (0) for classes, "different" for
     # reduplication. Those values are valid keys but never read: real characters are at least

@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from features.chars import BOS, EOS, codepoints, fold_table
+from features.chars import padded_codepoints
 from features.keyindex import KeyIndex
 from features.lexicon import ngram_hashes
 
@@ -63,13 +63,9 @@ class AccessorVariety:
         if not texts:
             return cls(max_length, tables)
         # one BOS before and one EOS after each text, as the contexts at its edges
-        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-        padded = np.full(int(lengths.sum()) + 2 * len(texts), BOS, dtype=np.int64)
-        ends = np.cumsum(lengths + 2)
-        is_char = np.ones(len(padded), dtype=bool)
-        is_char[ends - 1] = is_char[ends - lengths - 2] = False
-        padded[is_char] = fold_table().take(codepoints("".join(texts)))
-        padded[ends - 1] = EOS
+        pos, padded = padded_codepoints(texts, 1)
+        is_char = np.zeros(len(padded), dtype=bool)
+        is_char[pos] = True
         pads_before = np.concatenate(([0], np.cumsum(~is_char)))  # pads in padded[:i]
         for length, hashes in ngram_hashes(padded, max_length):
             starts = np.arange(1, len(hashes) - 1)  # windows with a context on both sides

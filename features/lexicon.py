@@ -69,7 +69,9 @@ class Lexicon:
             if group:
                 folded = fold_table().take(codepoints("".join(group))).reshape(len(group), length)
                 self._folded[length] = folded
-                prefixes = self._rolling_hash(folded)
+                # the rolling hash of the words' own windows, the same function text gets
+                _, rolled = list(ngram_prefixes(folded.ravel(), length))[-1]
+                prefixes = rolled[::length]
                 self.indexes[length] = KeyIndex(np.unique(finish_hash(prefixes, length)), None)
                 # Most n-grams of a text are not words: a bitmap of the top bits of the rolling
                 # hash, small enough to stay in cache, rules nearly all of them out before their
@@ -90,14 +92,6 @@ class Lexicon:
                         pieces[word[:cut]] = pieces.get(word[:cut], 0) | PREFIX
             self._pieces = pieces
         return self._pieces
-
-    @staticmethod
-    def _rolling_hash(columns: np.ndarray) -> np.ndarray:
-        """The rolling hash of each row of an (n, length) code point array, as ngram_prefixes."""
-        prefix = np.full(columns.shape[0], SEED, dtype=np.uint64)
-        for k in range(columns.shape[1]):
-            prefix = (prefix ^ columns[:, k].astype(np.uint64)) * PRIME
-        return prefix
 
     def match_lengths(self, padded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each position of a padded folded code point array: the length of the longest known

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -119,8 +119,9 @@ class FeatureConfig:
 
     @functools.cached_property
     def bases(self) -> tuple[str, ...]:
-        """The distinct bases the templates read, in order of first use."""
-        return tuple(dict.fromkeys(t.base for t in self._templates))
+        """The distinct bases the templates read, grouped by :func:`key_space` (the rows of
+        :class:`PaddedBases`)."""
+        return order_bases(t.base for t in self._templates)
 
     @functools.cached_property
     def radius(self) -> int:
@@ -183,68 +184,107 @@ def base_domain(base: str) -> int | None:
     return None
 
 
+KEY_SPACES = ("bounded", "pair", "trigram")
+
+
+def key_space(base: str) -> str:
+    """Which lookup table the fast decoder reads a base's keys from: ``bounded`` (every base with
+    a domain, each at its own offset in one direct-index table), ``pair`` (bigram and skip-bigram
+    keys both encode two characters, so they share one index) or ``trigram``."""
+    if base_domain(base) is not None:
+        return "bounded"
+    if base == "bigram" or base.startswith("skip"):
+        return "pair"
+    if base == "trigram":
+        return "trigram"
+    raise ValueError(f"unknown feature base {base!r}")
+
+
+def order_bases(bases: Iterable[str]) -> tuple[str, ...]:
+    """Distinct bases in order of first use within each key space, key spaces in
+    :data:`KEY_SPACES` order: a key space's bases are consecutive rows, looked up in one call."""
+    distinct = dict.fromkeys(bases)
+    return tuple(sorted(distinct, key=lambda base: KEY_SPACES.index(key_space(base))))
+
+
+@dataclass(frozen=True)
+class PaddedBases:
+    """Every base's keys over the padded concatenation of some sequences.
+
+    positions: where the real characters are in the padded text.
+    names: the bases, in :attr:`FeatureConfig.bases` order.
+    keys: ``(len(names), padded size)`` int64, a row per base.
+    """
+
+    positions: np.ndarray
+    names: tuple[str, ...]
+    keys: np.ndarray
+
+    def __getitem__(self, base: str) -> np.ndarray:
+        return self.keys[self.names.index(base)]
+
+
 def padded_bases(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexicon | None = None,
-                 variety: AccessorVariety | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+                 variety: AccessorVariety | None = None) -> PaddedBases:
     """The base key arrays over the padded concatenation of ``sequences``.
 
-    Returns the positions of the real characters in the padded arrays and ``{base: keys}``. Each
-    sequence is padded with ``config.radius`` BOS before and EOS after, so no template ever sees
-    a neighbouring sequence. Dictionary features need the ``lexicon``, accessor variety features
-    the ``variety`` tables.
+    Each sequence is padded with ``config.radius`` BOS before and EOS after, so no template ever
+    sees a neighbouring sequence. Dictionary features need the ``lexicon``, accessor variety
+    features the ``variety`` tables.
     """
     if config.dictionary and lexicon is None:
         raise ValueError("this feature configuration needs a lexicon")
     if config.variety and variety is None:
         raise ValueError("this feature configuration needs accessor variety tables")
     pos, padded = padded_codepoints(sequences, config.radius)
-    size = len(padded)
-    # Each base is computed over the whole padded array with slices. Past the array's ends a
-    # neighbour counts as padding: EOS for n-grams, class "pad" (0) for classes, "different" for
-    # reduplication. Those values are valid keys but never read: real characters are at least
-    # `radius` slots from either end.
-    bases: dict[str, np.ndarray] = {}
+    keys = np.empty((len(config.bases), len(padded)), dtype=np.int64)
+    row = dict(zip(config.bases, keys))  # each a view of its row of keys
+    # Each base is computed over the whole padded array with slices, written into its row. Past
+    # the array's ends a neighbour counts as padding: EOS for n-grams, class "pad" (0) for
+    # classes, "different" for reduplication. Those values are valid keys but never read: real
+    # characters are at least `radius` slots from either end.
     classes = None
-    for base in config.bases:
+    filled: set[str] = set()
+    for base, out in row.items():
+        if base in filled:
+            continue
         if base == "char":
-            bases[base] = padded
+            out[:] = padded
         elif base == "bigram" or base.startswith("skip"):
             distance = 1 if base == "bigram" else int(base[4:])
-            keys = padded * CODE_SPACE
-            keys[:-distance] += padded[distance:]
-            keys[-distance:] += EOS
-            bases[base] = keys
+            np.multiply(padded, CODE_SPACE, out=out)
+            out[:-distance] += padded[distance:]
+            out[-distance:] += EOS
         elif base == "trigram":  # 3 x 21 bits: still a non-negative int64
-            keys = padded * CODE_SPACE
-            keys[:-1] += padded[1:]
-            keys[-1] += EOS
-            keys *= CODE_SPACE
-            keys[:-2] += padded[2:]
-            keys[-2:] += EOS
-            bases[base] = keys
+            np.multiply(padded, CODE_SPACE, out=out)
+            out[:-1] += padded[1:]
+            out[-1] += EOS
+            out *= CODE_SPACE
+            out[:-2] += padded[2:]
+            out[-2:] += EOS
         elif base in ("class", "class3"):
             if classes is None:
                 classes = class_table().take(padded)
             if base == "class":
-                bases[base] = classes
+                out[:] = classes
             else:  # previous * N^2 + current * N + next
-                keys = classes * N_CLASSES
-                keys[1:] += classes[:-1] * (N_CLASSES * N_CLASSES)
-                keys[:-1] += classes[1:]
-                bases[base] = keys
+                np.multiply(classes, N_CLASSES, out=out)
+                out[1:] += classes[:-1] * (N_CLASSES * N_CLASSES)
+                out[:-1] += classes[1:]
         elif base.startswith("same"):
-            distance = int(base[4:])  # negative: an earlier character
-            keys = np.zeros(size, dtype=np.int64)
-            keys[-distance:] = padded[-distance:] == padded[:distance]
-            bases[base] = keys
-        elif base.startswith("dict_"):
-            if "dict_begin" not in bases:
-                bases["dict_begin"], bases["dict_end"], bases["dict_middle"] = lexicon.match_lengths(padded)
-        elif base.startswith("av_"):
-            if base not in bases:
-                bases.update(variety.buckets(padded))
+            distance = -int(base[4:])  # how far back the earlier character is
+            out[:distance] = 0
+            np.equal(padded[distance:], padded[:-distance], out=out[distance:], casting="unsafe")
+        elif base.startswith(("dict_", "av_")):  # computed together: fill every row of the kind
+            computed = (zip(("dict_begin", "dict_end", "dict_middle"), lexicon.match_lengths(padded))
+                        if base.startswith("dict_") else variety.buckets(padded).items())
+            for name, values in computed:
+                if name in row:
+                    row[name][:] = values
+                    filled.add(name)
         else:
             raise ValueError(f"unknown feature base {base!r}")
-    return pos, bases
+    return PaddedBases(pos, config.bases, keys)
 
 
 def feature_keys(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexicon | None = None,
@@ -254,11 +294,11 @@ def feature_keys(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexic
     Returns an ``(n_chars, n_templates)`` int64 array, rows in the order of the concatenated
     sequences, columns in the order of ``config.templates()``.
     """
-    pos, bases = padded_bases(sequences, config, lexicon, variety)
+    bases = padded_bases(sequences, config, lexicon, variety)
     templates = config.templates()
-    keys = np.empty((len(pos), len(templates)), dtype=np.int64)
+    keys = np.empty((len(bases.positions), len(templates)), dtype=np.int64)
     for j, template in enumerate(templates):
-        keys[:, j] = bases[template.base][pos + template.offset]
+        keys[:, j] = bases[template.base][bases.positions + template.offset]
     return keys
 
 

@@ -2,9 +2,10 @@
 
 A trained crfsuite model is compiled into, per feature template, a sorted array of integer keys
 and a matrix of per-label weights, plus the label transition matrix (that is what the model
-directory stores). At load time templates that read the same base key array (``U-2`` ... ``U2``
-all read characters) are grouped, so decoding does one lookup per base over the padded text and
-each template is a shifted gather. The weight rows are summed in template order, the order
+directory stores). At load time templates are grouped by the key space of the base array they
+read (``U-2`` ... ``U2`` read characters; bigrams and skip bigrams are both character pairs), so
+decoding does one lookup per key space over the padded text and each template is a shifted
+gather. The weight rows are summed in template order, the order
 crfsuite sums them, so the state scores are the same floats; Viterbi breaks ties towards the lower
 label index as crfsuite's does. The output is therefore the crfsuite tagger's, bit for bit.
 """
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 
 from features.keyindex import KeyIndex
-from features.templates import Template, base_domain, parse_attribute
+from features.templates import PaddedBases, Template, base_domain, key_space, order_bases, parse_attribute
 
 if TYPE_CHECKING:
     from model.crfsuite_file import CrfsuiteWeights
@@ -47,37 +48,47 @@ class CompiledCRF:
 
     def __post_init__(self):
         # Decoding tables, derived at load time from the stored per-template arrays:
-        # - one key lookup per base (templates sharing a base differ only by a shift);
-        # - all weight matrices stacked into one, so one gather fetches every template's rows;
-        # - per base, a (base id, template) -> stacked row map, all bases' maps in one array; a
-        #   base's key index answers with the key's start in that map, so a template's rows are
-        #   ``row_map[lookup(key at position + offset) + slot]`` for all templates in one gather.
-        self._stacked = np.concatenate(self.weights) if self.weights else np.zeros((1, len(self.labels)))
-        row_offsets = np.concatenate(([0], np.cumsum([len(w) for w in self.weights])))
-        self._lookups: list[tuple[str, KeyIndex]] = []
-        maps = []
-        map_size = 0
-        template_base = np.zeros(len(self.templates), dtype=np.intp)
+        # - one key lookup per key space (features.templates.key_space): its bases are
+        #   consecutive rows of PaddedBases.keys, and templates sharing a base differ only by a
+        #   shift; the bounded bases are offset into one direct-index table;
+        # - per key space, a weight block per key: the rows of all the space's templates for that
+        #   key, side by side (zeros where a template has no weight for it), every space's blocks
+        #   in one matrix. A space's index answers with the key's first row, so a template's row
+        #   is ``lookup(key at position + offset) + slot``, for all templates in one gather. The
+        #   neighbouring positions that read one key through different templates (``B0`` here is
+        #   ``B-1`` one to the right) find its rows together in memory.
+        bases = order_bases(t.base for t in self.templates)  # the rows of PaddedBases.keys
+        n_labels = len(self.labels)
+        self._lookups: list[tuple[int, int, np.ndarray | None, KeyIndex]] = []  # rows, key offsets, index
+        blocks = []
+        n_rows = 0
         template_slot = np.zeros(len(self.templates), dtype=np.intp)
-        for base in dict.fromkeys(t.base for t in self.templates):
-            members = [j for j, t in enumerate(self.templates) if t.base == base]
+        for space in dict.fromkeys(map(key_space, bases)):
+            space_bases = [b for b in bases if key_space(b) == space]
+            members = [j for j, t in enumerate(self.templates) if t.base in space_bases]
+            if space == "bounded":  # each base's keys moved past the previous bases' domains
+                domains = [base_domain(b) for b in space_bases]
+                base_offset = dict(zip(space_bases, np.cumsum([0] + domains[:-1]).tolist()))
+                member_keys = [self.keys[j] + base_offset[self.templates[j].base] for j in members]
+                offsets, domain = np.array(list(base_offset.values()))[:, None], sum(domains)
+            else:
+                member_keys, offsets, domain = [self.keys[j] for j in members], None, None
             # the stored keys are sorted and unique per template; merge them by sorting (numpy's
             # hash-based unique is several times slower here, and this runs at every load)
-            union = np.sort(np.concatenate([self.keys[j] for j in members]))
+            union = np.sort(np.concatenate(member_keys))
             if len(members) > 1 and len(union) > 1:
                 union = union[np.concatenate(([True], union[1:] != union[:-1]))]
-            row_map = np.empty((len(union) + 1, len(members)), dtype=np.intp)
-            for slot, j in enumerate(members):
-                missing_row = row_offsets[j] + len(self.keys[j])  # the template's zero row
-                row_map[:, slot] = missing_row
-                row_map[np.searchsorted(union, self.keys[j]), slot] = row_offsets[j] + np.arange(len(self.keys[j]))
-                template_base[j], template_slot[j] = len(self._lookups), slot
-            starts = map_size + np.arange(len(union) + 1, dtype=np.intp) * len(members)
-            self._lookups.append((base, KeyIndex(union, base_domain(base), starts)))
-            maps.append(row_map.ravel())
-            map_size += row_map.size
-        self._row_map = np.concatenate(maps) if maps else np.zeros(0, dtype=np.intp)
-        self._template_base = template_base
+            block = np.zeros((len(union) + 1, len(members), n_labels))  # the last: unknown keys
+            for slot, (j, keys) in enumerate(zip(members, member_keys)):
+                block[np.searchsorted(union, keys), slot] = self.weights[j][:-1]
+                template_slot[j] = slot
+            first_rows = n_rows + np.arange(len(union) + 1, dtype=np.intp) * len(members)
+            first = bases.index(space_bases[0])
+            self._lookups.append((first, first + len(space_bases), offsets, KeyIndex(union, domain, first_rows)))
+            blocks.append(block.reshape(-1, n_labels))
+            n_rows += len(blocks[-1])
+        self._weight_rows = np.concatenate(blocks) if blocks else np.zeros((1, n_labels))
+        self._template_row = np.array([bases.index(t.base) for t in self.templates], dtype=np.intp)
         self._template_offset = np.array([t.offset for t in self.templates], dtype=np.intp)
         self._template_slot = template_slot[:, None]
         self._transition_rows = self.transitions.tolist()
@@ -133,14 +144,18 @@ class CompiledCRF:
     EMISSION_BLOCK = 8_192  # positions per block: its temporaries stay in cache (65,536 ran 20% slower)
     SUM_AT_ONCE = 1024  # up to this many positions, all templates' rows are gathered at once
 
-    def emissions(self, positions: np.ndarray, bases: Mapping[str, np.ndarray]) -> np.ndarray:
+    def emissions(self, bases: PaddedBases) -> np.ndarray:
         """State scores ``(n_chars, n_labels)`` from :func:`features.templates.padded_bases` output."""
+        positions = bases.positions
         if not self.templates:
             return np.zeros((len(positions), len(self.labels)))
-        # every base's map starts, end to end, so one gather serves all templates
-        size = len(bases[self._lookups[0][0]])
-        starts = np.concatenate([lookup.lookup(bases[base]) for base, lookup in self._lookups])
-        template_start = self._template_base * size + self._template_offset
+        # every base row's first weight rows, end to end: one gather serves all templates
+        keys = bases.keys
+        size = keys.shape[1]
+        starts = [index.lookup((keys[first:stop] if offsets is None else keys[first:stop] + offsets).ravel())
+                  for first, stop, offsets, index in self._lookups]
+        starts = starts[0] if len(starts) == 1 else np.concatenate(starts)
+        template_start = self._template_row * size + self._template_offset
         if len(positions) <= self.EMISSION_BLOCK:
             return self._emission_block(positions, starts, template_start)
         blocks = [self._emission_block(positions[a : a + self.EMISSION_BLOCK], starts, template_start)
@@ -148,16 +163,16 @@ class CompiledCRF:
         return np.concatenate(blocks)
 
     def _emission_block(self, positions: np.ndarray, starts: np.ndarray, template_start: np.ndarray) -> np.ndarray:
-        rows = self._row_map.take(starts.take(template_start[:, None] + positions) + self._template_slot)
+        rows = starts.take(template_start[:, None] + positions) + self._template_slot
         if len(positions) <= self.SUM_AT_ONCE:
             # one gather and one reduction over the template axis: numpy adds along an outer axis
             # in order, so the floats are crfsuite's
-            return self._stacked.take(rows, axis=0).sum(axis=0)
+            return self._weight_rows.take(rows, axis=0).sum(axis=0)
         # Template by template, in template order: the same float operations as crfsuite's, hence
         # the same scores (and no (templates, positions, labels) temporary).
-        scores = self._stacked.take(rows[0], axis=0)
+        scores = self._weight_rows.take(rows[0], axis=0)
         for template_rows in rows[1:]:
-            scores += self._stacked.take(template_rows, axis=0)
+            scores += self._weight_rows.take(template_rows, axis=0)
         return scores
 
     def viterbi(self, emissions: np.ndarray, lengths: np.ndarray) -> np.ndarray:

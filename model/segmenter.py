@@ -193,8 +193,8 @@ class Segmenter:
     def label_indices(self, chunks: Sequence[str], lengths: np.ndarray) -> np.ndarray:
         """The decoded label index of every character of the concatenated chunks."""
         if self.backend == "numpy":
-            positions, bases = padded_bases(chunks, self.config, self.lexicon, self.variety)
-            return self.crf.viterbi(self.crf.emissions(positions, bases), lengths)
+            bases = padded_bases(chunks, self.config, self.lexicon, self.variety)
+            return self.crf.viterbi(self.crf.emissions(bases), lengths)
         keys = feature_keys(chunks, self.config, self.lexicon, self.variety)
         tagger = self._crfsuite_tagger()
         labels = np.empty(len(keys), dtype=np.int64)

@@ -70,9 +70,6 @@ def padded_layout(lengths: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndar
     the positions of the real characters, the positions of the EOS slots and the padded size.
     """
     n_seq = len(lengths)
-    if n_seq == 1:  # the per-call case: skip the general bookkeeping
-        n = int(lengths[0])
-        return np.arange(radius, radius + n), np.arange(radius + n, n + 2 * radius), n + 2 * radius
     seq_of_char = np.repeat(np.arange(n_seq), lengths)
     shift = radius * (2 * np.arange(n_seq) + 1)
     char_positions = np.arange(int(lengths.sum())) + shift[seq_of_char]
@@ -84,9 +81,18 @@ def padded_layout(lengths: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndar
 def padded_codepoints(sequences: Sequence[str], radius: int) -> tuple[np.ndarray, np.ndarray]:
     """The folded code points of ``sequences`` laid out as :func:`padded_layout` says, BOS and EOS
     in the padding; returns the positions of the real characters and the padded array."""
+    folded = fold_table().take(codepoints("".join(sequences)))
+    if len(sequences) == 1:  # the per-call case: one concatenation, no layout bookkeeping
+        bos, eos = _padding(radius)
+        return np.arange(radius, radius + len(folded)), np.concatenate((bos, folded, eos))
     lengths = np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences))
     pos, eos_pos, size = padded_layout(lengths, radius)
     padded = np.full(size, BOS, dtype=np.int64)
-    padded[pos] = fold_table().take(codepoints("".join(sequences)))
+    padded[pos] = folded
     padded[eos_pos] = EOS
     return pos, padded
+
+
+@functools.cache
+def _padding(radius: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.full(radius, BOS, dtype=np.int64), np.full(radius, EOS, dtype=np.int64)

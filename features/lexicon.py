@@ -11,11 +11,13 @@ per n-gram; that changes a feature, never the output's characters.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from itertools import compress, repeat
+from operator import and_
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from features.chars import BOS, codepoints, fold_table
+from features.chars import CODE_SPACE, codepoints, fold_table
 from features.keyindex import KeyIndex
 
 PRIME = np.uint64(0x100000001B3)  # FNV-64 prime: odd, mixes the 21-bit code points well
@@ -23,6 +25,7 @@ SEED = np.uint64(0xCBF29CE484222325)
 FILTER_BITS = 18  # 256 KB per word length
 FILTER_SHIFT = np.uint64(64 - FILTER_BITS)  # the filter reads the top bits of the rolling hash
 WORD, PREFIX = 1, 2  # flags of a piece of text in Lexicon.pieces()
+PIECE_BITS = (CODE_SPACE - 1).bit_length()  # every folded code point and padding sentinel fits
 PYTHON_MATCH_MAX = 256  # texts shorter than this (padded) are matched in plain Python
 
 
@@ -79,23 +82,26 @@ class Lexicon:
                 self.filters[length] = np.zeros(1 << FILTER_BITS, dtype=bool)
                 self.filters[length][prefixes >> FILTER_SHIFT] = True
 
-    def pieces(self) -> dict[str, int]:
-        """Folded words (flag WORD) and the pieces of two or more characters that begin a longer
-        word (flag PREFIX), for short texts; built on first use."""
+    def pieces(self) -> dict[int, int]:
+        """Known words (flag WORD) and the pieces of two or more characters that begin a longer
+        word (flag PREFIX), keyed by their folded code points packed :data:`PIECE_BITS` apart
+        (a word's first character is never NUL, so keys of different lengths differ); for short
+        texts, built on first use."""
         if self._pieces is None:
-            pieces: dict[str, int] = {}
+            pieces: dict[int, int] = {}
             for length, folded in self._folded.items():
-                joined = folded.astype("<u4").tobytes().decode("utf-32-le")
-                for word in (joined[k : k + length] for k in range(0, len(joined), length)):
-                    pieces[word] = pieces.get(word, 0) | WORD
-                    for cut in range(2, length):
-                        pieces[word[:cut]] = pieces.get(word[:cut], 0) | PREFIX
+                for word in folded.tolist():
+                    key = word[0]
+                    for cut in range(1, length):
+                        key = key << PIECE_BITS | word[cut]
+                        pieces[key] = pieces.get(key, 0) | (WORD if cut == length - 1 else PREFIX)
             self._pieces = pieces
         return self._pieces
 
-    def match_lengths(self, padded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def match_lengths(self, padded: np.ndarray) -> tuple[Sequence[int], Sequence[int], Sequence[int]]:
         """For each position of a padded folded code point array: the length of the longest known
-        word starting there, ending there, and running through it (neither first nor last), or 0."""
+        word starting there, ending there, and running through it (neither first nor last), or 0.
+        Arrays; lists for a short text, which its caller copies into an array anyway."""
         if len(padded) < PYTHON_MATCH_MAX:
             return self._match_lengths_loop(padded)
         n = len(padded)
@@ -117,26 +123,28 @@ class Lexicon:
                 middle[starts + inner] = length
         return begin, end, middle
 
-    def _match_lengths_loop(self, padded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _match_lengths_loop(self, padded: np.ndarray) -> tuple[list[int], list[int], list[int]]:
         """:meth:`match_lengths` for a short text, in plain Python: a single sentence needs a few
         dozen dictionary lookups, far fewer operations than the array path's hundred numpy calls.
-        A piece is looked up at the next length only if it begins some longer word, so most
-        positions cost one or two lookups. Padding becomes NUL, which no known word contains."""
+        Pieces are integer keys (:meth:`pieces`), which cost less to make and hash than strings.
+        A piece grows to the next length only if it begins some longer word, so most positions
+        cost one lookup. No piece contains padding, so none runs past the text's last character."""
         n = len(padded)
-        text = np.where(padded < BOS, padded, 0).astype("<u4").tobytes().decode("utf-32-le")
-        first, last = len(text) - len(text.lstrip("\x00")), len(text.rstrip("\x00"))  # the real text
+        codes = padded.tolist()
         begin, end, middle = [0] * n, [0] * n, [0] * n
         kind_of = self.pieces().get
-        alive = range(first, last - 1)  # where a known piece of the current length may start
+        starts: Sequence[int] = range(n - 1)
+        keys = (padded[:-1] << PIECE_BITS | padded[1:]).tolist()  # every two-character piece
         for length in range(2, self.max_length + 1):  # lengths grow: later matches are longer
-            kinds = [(i, kind_of(text[i : i + length], 0)) for i in alive if i <= last - length]
-            for i, kind in kinds:
-                if kind & WORD:
-                    begin[i] = length
-                    end[i + length - 1] = length
-                    for inner in range(i + 1, i + length - 1):
-                        middle[inner] = length
-            alive = [i for i, kind in kinds if kind & PREFIX]
-            if not alive:
+            kinds = list(map(kind_of, keys, repeat(0)))
+            for i in compress(starts, map(and_, kinds, repeat(WORD))):
+                begin[i] = length
+                end[i + length - 1] = length
+                for inner in range(i + 1, i + length - 1):
+                    middle[inner] = length
+            growing = [(i, key) for i, key, kind in zip(starts, keys, kinds) if kind & PREFIX and i + length < n]
+            if not growing:
                 break
-        return tuple(np.array(x, dtype=np.int64) for x in (begin, end, middle))
+            starts = [i for i, _ in growing]
+            keys = [key << PIECE_BITS | codes[i + length] for i, key in growing]
+        return begin, end, middle

@@ -59,9 +59,9 @@ def test_lexicon_match_lengths():
     padded = fold_table()[np.array([BOS] + [ord(c) for c in "中国人民银行"] + [EOS])]
     begin, end, middle = lexicon.match_lengths(padded)
     # positions: 0 BOS, 1 中, 2 国, 3 人, 4 民, 5 银, 6 行, 7 EOS
-    assert begin.tolist() == [0, 3, 0, 2, 0, 0, 0, 0]
-    assert end.tolist() == [0, 0, 2, 3, 2, 0, 0, 0]
-    assert middle.tolist() == [0, 0, 3, 0, 0, 0, 0, 0]
+    assert list(begin) == [0, 3, 0, 2, 0, 0, 0, 0]
+    assert list(end) == [0, 0, 2, 3, 2, 0, 0, 0]
+    assert list(middle) == [0, 0, 3, 0, 0, 0, 0, 0]
 
 
 def test_dictionary_features_never_span_two_sequences():

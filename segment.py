@@ -16,7 +16,7 @@ import typer
 
 from features.errors import UserError, exit_on_user_error
 from features.fileio import atomic_output, read_blocks, read_lines
-from model.segmenter import BACKENDS, Segmenter, segment_parallel
+from model.segmenter import BACKENDS, Segmenter, resolve_backend, segment_parallel
 from model.store import read_meta
 
 
@@ -30,12 +30,14 @@ def main(
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
     sep: str = typer.Option(" ", "--sep", help="String printed between words."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the input files; output is UTF-8."),
-    backend: str = typer.Option("numpy", "--backend", help=f"Decoder: {', '.join(BACKENDS)} (the reference)."),
+    backend: str = typer.Option("auto", "--backend", help=f"Decoder: {', '.join(BACKENDS)} (the reference); auto is numba when installed, else numpy."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Processes for large inputs: this one and N-1 workers (output stays in input order)."),
 ) -> None:
     """Segment text files (or stdin) into words, one output line per input line."""
-    if backend not in BACKENDS:
-        raise UserError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+    try:
+        backend = resolve_backend(backend)
+    except ValueError as error:
+        raise UserError(str(error)) from None
     if not sep or "\n" in sep:
         raise UserError("--sep must be a non-empty string without line breaks")
     if jobs < 1:

@@ -55,10 +55,16 @@ def ngram_hashes(padded: np.ndarray, max_length: int) -> Iterator[tuple[int, np.
 
 
 class Lexicon:
-    """Known words, as an index of their hashes per length (no strings needed when decoding)."""
+    """Known words, as an index of their hashes per length (no strings needed when decoding).
 
-    def __init__(self, words: Iterable[str], max_length: int):
+    compiled: match with numba (features/lexicon_kernel.py, the ``fast`` extra) instead of numpy
+        and plain Python; the same matches as the array path.
+    """
+
+    def __init__(self, words: Iterable[str], max_length: int, compiled: bool = False):
         self.max_length = max_length
+        self.compiled = compiled
+        self._kernel_tables: tuple | None = None  # built on first compiled match
         by_length: dict[int, list[str]] = {}
         for word in words:
             if 2 <= len(word) <= max_length and "\x00" not in word:
@@ -102,6 +108,8 @@ class Lexicon:
         """For each position of a padded folded code point array: the length of the longest known
         word starting there, ending there, and running through it (neither first nor last), or 0.
         Arrays; lists for a short text, which its caller copies into an array anyway."""
+        if self.compiled:
+            return self._match_lengths_compiled(padded)
         if len(padded) < PYTHON_MATCH_MAX:
             return self._match_lengths_loop(padded)
         n = len(padded)
@@ -121,6 +129,23 @@ class Lexicon:
             end[starts + length - 1] = length
             for inner in range(1, length - 1):
                 middle[starts + inner] = length
+        return begin, end, middle
+
+    def _match_lengths_compiled(self, padded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        from features import lexicon_kernel  # imports numba: only when first needed
+
+        if self._kernel_tables is None:  # every length's filter and hash table, side by side
+            filters = np.zeros((self.max_length + 1, 1 << FILTER_BITS), dtype=bool)
+            offsets = np.zeros(self.max_length + 1, dtype=np.int64)
+            bits = np.zeros(self.max_length + 1, dtype=np.int64)
+            tables = [np.full(1, -1, dtype=np.int64)]
+            for length, index in self.indexes.items():
+                filters[length] = self.filters[length]
+                offsets[length], bits[length] = sum(map(len, tables)), index.bits
+                tables.append(index.slot_keys)
+            self._kernel_tables = (filters, np.concatenate(tables), offsets, bits)
+        begin, end, middle = np.zeros((3, len(padded)), dtype=np.int64)
+        lexicon_kernel.match_lengths(padded, self.max_length, *self._kernel_tables, begin, end, middle)
         return begin, end, middle
 
     def _match_lengths_loop(self, padded: np.ndarray) -> tuple[list[int], list[int], list[int]]:

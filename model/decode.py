@@ -149,18 +149,33 @@ class CompiledCRF:
         positions = bases.positions
         if not self.templates:
             return np.zeros((len(positions), len(self.labels)))
-        # every base row's first weight rows, end to end: one gather serves all templates
-        keys = bases.keys
-        size = keys.shape[1]
-        starts = [index.lookup((keys[first:stop] if offsets is None else keys[first:stop] + offsets).ravel())
-                  for first, stop, offsets, index in self._lookups]
-        starts = starts[0] if len(starts) == 1 else np.concatenate(starts)
-        template_start = self._template_row * size + self._template_offset
+        starts, template_start = self._row_starts(bases)
         if len(positions) <= self.EMISSION_BLOCK:
             return self._emission_block(positions, starts, template_start)
         blocks = [self._emission_block(positions[a : a + self.EMISSION_BLOCK], starts, template_start)
                   for a in range(0, len(positions), self.EMISSION_BLOCK)]
         return np.concatenate(blocks)
+
+    def decode(self, bases: PaddedBases, lengths: np.ndarray, compiled: bool = False) -> np.ndarray:
+        """Best label index per character of consecutive sequences of ``lengths``: state scores,
+        then Viterbi; in numpy, or with ``compiled`` in one numba pass (model/kernels.py)."""
+        if not compiled or not self.templates:
+            return self.viterbi(self.emissions(bases), lengths)
+        from model import kernels  # imports numba: only when first needed
+
+        starts, template_start = self._row_starts(bases)
+        return kernels.decode(starts, template_start, self._template_slot.ravel(), bases.positions,
+                              np.asarray(lengths, dtype=np.int64), self._weight_rows, self.transitions)
+
+    def _row_starts(self, bases: PaddedBases) -> tuple[np.ndarray, np.ndarray]:
+        """Every base row's first weight rows, end to end, and where each template's part of that
+        array starts: template ``t`` at position ``p`` reads weight row
+        ``starts[template_start[t] + p] + slot[t]``."""
+        keys = bases.keys
+        starts = [index.lookup((keys[first:stop] if offsets is None else keys[first:stop] + offsets).ravel())
+                  for first, stop, offsets, index in self._lookups]
+        starts = starts[0] if len(starts) == 1 else np.concatenate(starts)
+        return starts, self._template_row * keys.shape[1] + self._template_offset
 
     def _emission_block(self, positions: np.ndarray, starts: np.ndarray, template_start: np.ndarray) -> np.ndarray:
         rows = starts.take(template_start[:, None] + positions) + self._template_slot

@@ -30,11 +30,18 @@ def seed_model(tmp_path_factory):
     return directory
 
 
-@pytest.fixture(scope="session")
-def segmenter(seed_model):
+def fast_segmenter(directory, backend):
+    """The model at ``directory`` on one of the fast backends (numba's skipped when not installed)."""
     from model import Segmenter
 
-    return Segmenter.load(seed_model)
+    if backend == "numba":
+        pytest.importorskip("numba", reason="the numba backend needs the fast extra")
+    return Segmenter.load(directory, backend=backend)
+
+
+@pytest.fixture(scope="session", params=["numpy", "numba"])
+def segmenter(seed_model, request):
+    return fast_segmenter(seed_model, request.param)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from features.corpus import read_corpus
-from tests.conftest import CORPORA, corpus_file
+from tests.conftest import CORPORA, corpus_file, fast_segmenter
 
 
 @pytest.mark.parametrize("name, words, chars", [
@@ -45,10 +45,11 @@ def test_a_ctb6_slice_learns_to_segment_held_out_text(ctb_slice_model):
     assert scores.iv_recall > scores.oov_recall > 0.3
 
 
-def test_fast_decoder_matches_crfsuite_on_a_ctb6_test_slice(ctb_slice_model):
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_fast_decoder_matches_crfsuite_on_a_ctb6_test_slice(ctb_slice_model, backend):
     from model import Segmenter
 
     lines = [s.text for s in itertools.islice(read_corpus(corpus_file("ctb6", "test")), 800)]
-    fast = list(Segmenter.load(ctb_slice_model).cut_lines(lines))
+    fast = list(fast_segmenter(ctb_slice_model, backend).cut_lines(lines))
     reference = Segmenter.load(ctb_slice_model, backend="crfsuite")
     assert fast == [reference.cut(line) for line in lines]

@@ -1,11 +1,12 @@
 import re
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from features.corpus import read_corpus
-from tests.conftest import NEWS_SEED, WEB_SEED
+from tests.conftest import NEWS_SEED, WEB_SEED, fast_segmenter
 
 # Han, Latin, digits, punctuation, full-width forms, and several kinds of whitespace
 text_chars = st.characters(codec="utf-8", categories=("Lo", "Ll", "Lu", "Nd", "Po", "Zs", "Cc"))
@@ -138,10 +139,11 @@ def test_base_lookup_finds_exactly_the_known_keys(keys, others, domain):
     assert lookup.lookup(np.tile(query, repeats)).tolist() == expected * repeats  # many: the hash table
 
 
-def test_dictionary_and_six_tag_model_matches_crfsuite(accurate_seed_model):
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_dictionary_and_six_tag_model_matches_crfsuite(accurate_seed_model, backend):
     from model import Segmenter
 
-    fast = Segmenter.load(accurate_seed_model)
+    fast = fast_segmenter(accurate_seed_model, backend)
     reference = Segmenter.load(accurate_seed_model, backend="crfsuite")
     assert fast.meta["labels"] and set(fast.meta["labels"]) == {"B", "B2", "B3", "M", "E", "S"}
     lines = web_seed_lines() + [read_corpus(NEWS_SEED)[0].text]
@@ -155,3 +157,16 @@ def test_dictionary_and_six_tag_model_matches_crfsuite(accurate_seed_model):
 def test_segment_lines_is_cut_lines_joined(segmenter, lines, sep, batch_chars):
     expected = "".join(sep.join(words) + "\n" for words in segmenter.cut_lines(lines))
     assert "".join(segmenter.segment_lines(lines, sep, batch_chars=batch_chars)) == expected
+
+
+def test_auto_backend_falls_back_to_numpy_without_numba(monkeypatch):
+    import importlib.util
+
+    from model.segmenter import resolve_backend
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert resolve_backend("auto") == "numpy"
+    with pytest.raises(ValueError, match="pip install 'zhseg\\[fast\\]'"):
+        resolve_backend("numba")
+    with pytest.raises(ValueError, match="unknown backend"):
+        resolve_backend("gpu")

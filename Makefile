@@ -37,8 +37,8 @@ bench-core: $(STAMP)
 
 bench-speed: $(STAMP)
 	$(PY) -m pip install --quiet rjieba
-	$(PY) benchmarks/speed.py --model build/core/ctb6-accurate
-	$(PY) benchmarks/speed.py --model build/core/ctb6-standard
+	for model in ctb6-accurate ctb6-standard; do for backend in numba numpy; do \
+	  $(PY) benchmarks/speed.py --model build/core/$$model --backend $$backend || exit 1; done; done
 
 bench-compare: $(STAMP)
 	$(PY) -m pip install --quiet rjieba matplotlib thulac spacy-pkuseg

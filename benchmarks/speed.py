@@ -2,7 +2,10 @@
 same input, ratios reported (the machines are shared and noisy; ratios travel, absolute figures
 don't).
 
-    python benchmarks/speed.py --model build/core/ctb6-accurate    # writes the 'speed-ctb6-accurate' section
+    python benchmarks/speed.py --model build/core/ctb6-accurate    # writes 'speed-ctb6-accurate-numba'
+    python benchmarks/speed.py --model build/core/ctb6-accurate --backend numpy   # '...-numpy'
+
+The section is named after the backend that ran (``auto``: numba when installed).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from benchmarks.results import best_time, markdown_table, write_section  # noqa:
 from features.corpus import read_corpus  # noqa: E402
 from features.templates import DEFAULT_PRESET  # noqa: E402
 from model import Segmenter  # noqa: E402
+from model.segmenter import resolve_backend  # noqa: E402
 
 
 def wall(command: list[str], stdout_path: Path, repeat: int) -> float:
@@ -37,6 +41,7 @@ def main(
     megabytes: float = typer.Option(5.0, help="Repeat the text to at least this many MB."),
     repeat: int = typer.Option(3, help="Timings are the best of this many runs."),
     out: Path = typer.Option(ROOT / "build" / "speed", help="Scratch folder."),
+    backend: str = typer.Option("auto", help="Decoder backend: auto (numba when installed), numpy or numba."),
 ):
     out.mkdir(parents=True, exist_ok=True)
     sentences = [s.text for s in read_corpus(corpus)]
@@ -49,12 +54,21 @@ def main(
     size_mb = big_file.stat().st_size / 1e6
     print(f"input: {len(big_lines)} lines, {chars} characters, {size_mb:.1f} MB", file=sys.stderr)
 
+    backend = resolve_backend(backend)
     load_times = []
     for _ in range(5):
         started = time.perf_counter()
-        segmenter = Segmenter.load(model)
+        segmenter = Segmenter.load(model, backend=backend)
         load_times.append(time.perf_counter() - started)
     load = statistics.median(load_times)
+    segmenter.cut("中国人民银行")  # start-up (numba's import and code loading) is the row below, not the rates
+    # what a fresh process waits for before its first words: imports, load, first call (which
+    # imports numba and loads its compiled code on that backend)
+    first_words = [float(subprocess.run(
+        [sys.executable, "-c", "import time; t = time.perf_counter(); import sys; sys.path.insert(0, '.'); "
+         f"from model import Segmenter; Segmenter.load({str(model)!r}, backend={backend!r}).cut('中国人民银行'); "
+         "print(time.perf_counter() - t)"], cwd=ROOT, check=True, capture_output=True, text=True).stdout)
+        for _ in range(3)]
     reference = Segmenter.load(model, backend="crfsuite")
 
     import jieba
@@ -90,28 +104,31 @@ def main(
                  f"{jieba_call:,.0f}", f"{per_call / jieba_call:.2f}", ">= 1"])
 
     python = sys.executable
-    ours = wall([python, "segment.py", "--model", str(model), str(big_file)], out / "zhseg.txt", repeat)
+    segment = [python, "segment.py", "--model", str(model), "--backend", backend]
+    ours = wall(segment + [str(big_file)], out / "zhseg.txt", repeat)
     theirs = wall([python, "-m", "jieba", "-d", " ", str(big_file)], out / "jieba.txt", repeat)
     rows.append([f"`segment.py` vs `python -m jieba` on the {size_mb:.1f} MB file (s, whole process)",
                  f"{ours:.2f}", f"{theirs:.2f}", f"{theirs / ours:.2f}", ">= 3"])
-    two = wall([python, "segment.py", "--model", str(model), str(big_file), "--jobs", "2"], out / "zhseg2.txt", repeat)
+    two = wall(segment + [str(big_file), "--jobs", "2"], out / "zhseg2.txt", repeat)
     same = (out / "zhseg2.txt").read_bytes() == (out / "zhseg.txt").read_bytes()
     rows.append([f"`segment.py --jobs 2` vs `--jobs 1`, {size_mb:.1f} MB file (s)", f"{two:.2f}", f"{ours:.2f}",
                  f"{ours / two:.2f}", ">= 1.8"])
     larger = out / "input-x10.txt"  # start-up costs are fixed: a larger file shows the scaling
     larger.write_text(block * copies * 10, encoding="utf-8")
-    one_large = wall([python, "segment.py", "--model", str(model), str(larger)], out / "zhseg-x10.txt", 2)
-    two_large = wall([python, "segment.py", "--model", str(model), str(larger), "--jobs", "2"], out / "zhseg2-x10.txt", 2)
+    one_large = wall(segment + [str(larger)], out / "zhseg-x10.txt", 2)
+    two_large = wall(segment + [str(larger), "--jobs", "2"], out / "zhseg2-x10.txt", 2)
     same = same and (out / "zhseg2-x10.txt").read_bytes() == (out / "zhseg-x10.txt").read_bytes()
     rows.append([f"`segment.py --jobs 2` vs `--jobs 1`, {larger.stat().st_size / 1e6:.0f} MB file (s)",
                  f"{two_large:.2f}", f"{one_large:.2f}", f"{one_large / two_large:.2f}", ">= 1.8"])
     rows.append(["model load (s, median of 5)", f"{load:.3f}", "-", "-", "<= 0.5"])
+    rows.append(["fresh process to its first words: imports, load, first `cut` (s, best of 3)",
+                 f"{min(first_words):.2f}", "-", "-", "-"])
 
     # one 1 MB line without whitespace, in a fresh process so its peak memory is its own
     long_line = out / "one-line.txt"
     long_line.write_text((block.replace("\n", "") * 16)[: 350_000] + "\n", encoding="utf-8")
     probe = ("import sys, time; sys.path.insert(0, '.'); from model import Segmenter; from benchmark import peak_memory_mb; "
-             f"s = Segmenter.load({str(model)!r}); line = open({str(long_line)!r}, encoding='utf-8').read().strip(); "
+             f"s = Segmenter.load({str(model)!r}, backend={backend!r}); line = open({str(long_line)!r}, encoding='utf-8').read().strip(); "
              "before = peak_memory_mb(); t = time.perf_counter(); words = s.cut(line); t = time.perf_counter() - t; "
              "print(''.join(words) == line, round(t, 2), round(peak_memory_mb()), round(before))")
     ok, seconds, peak, before = subprocess.run([python, "-c", probe], cwd=ROOT, check=True, capture_output=True,
@@ -122,11 +139,11 @@ def main(
     table = markdown_table(["measure", "zhseg", "peer", "zhseg advantage", "target"], rows)
     body = (f"## Speed: {model.name}\n\nInput: the text of `{corpus.parent.name}/{corpus.name}` repeated to {size_mb:.1f} MB "
             f"({len(big_lines)} lines, {chars:,} characters); model `{model.name}` "
-            f"({segmenter.meta['feature_preset']} features). Best of {repeat} runs, one process unless "
+            f"({segmenter.meta['feature_preset']} features), backend `{backend}`. Best of {repeat} runs, one process unless "
             f"stated. Advantage = zhseg speed / peer speed.\n\n{table}\n\n"
-            f"Identical output, numpy decoder vs python-crfsuite's tagger: {identical:,} of {len(big_lines):,} "
+            f"Identical output, {backend} backend vs python-crfsuite's tagger: {identical:,} of {len(big_lines):,} "
             f"lines. `--jobs 2` output identical to `--jobs 1`: {same}.")
-    write_section(f"speed-{model.name}", body)
+    write_section(f"speed-{model.name}-{backend}", body)
     print(body)
 
 

@@ -60,6 +60,7 @@ def load_system(system: System):
         from model import Segmenter
 
         segmenter = Segmenter.load(system.path)
+        segmenter.cut("中国")  # load time includes what a first call loads (numba), as jieba's its dictionary
         return lambda lines: list(segmenter.cut_lines(lines))
     per_line = _load_per_line(system)
     return lambda lines: [per_line(line) for line in lines]

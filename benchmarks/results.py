@@ -35,11 +35,19 @@ def markdown_table(headers: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def best_time(run, repeat: int) -> float:
-    """The fastest of ``repeat`` runs of ``run()``, in seconds (the least disturbed by other load)."""
-    times = []
+def best_times(runs: list, repeat: int) -> list[float]:
+    """The fastest of ``repeat`` runs of each of ``runs``, in seconds (the least disturbed by other
+    load). Each round runs them all in turn, so a slow spell of the shared machine falls on every
+    one of them and their ratios hold."""
+    best = [float("inf")] * len(runs)
     for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return min(times)
+        for i, run in enumerate(runs):
+            started = time.perf_counter()
+            run()
+            best[i] = min(best[i], time.perf_counter() - started)
+    return best
+
+
+def best_time(run, repeat: int) -> float:
+    """:func:`best_times` of one run."""
+    return best_times([run], repeat)[0]

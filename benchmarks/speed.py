@@ -21,18 +21,19 @@ import typer
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.results import best_time, markdown_table, write_section  # noqa: E402
+from benchmarks.results import best_time, best_times, markdown_table, write_section  # noqa: E402
 from features.corpus import read_corpus  # noqa: E402
 from features.templates import DEFAULT_PRESET  # noqa: E402
 from model import Segmenter  # noqa: E402
 from model.segmenter import resolve_backend  # noqa: E402
 
 
-def wall(command: list[str], stdout_path: Path, repeat: int) -> float:
+def process(command: list[str], stdout_path: Path):
+    """A function that runs ``command`` as a whole process, its output to ``stdout_path``."""
     def run():
         with open(stdout_path, "wb") as out:
             subprocess.run(command, cwd=ROOT, check=True, stdout=out, stderr=subprocess.DEVNULL)
-    return best_time(run, repeat)
+    return run
 
 
 def main(
@@ -78,8 +79,9 @@ def main(
     rows = []
 
     fast_output: list = []
-    bulk = chars / best_time(lambda: fast_output.__setitem__(slice(None), segmenter.cut_lines(big_lines)), repeat)
-    jieba_bulk = chars / best_time(lambda: [jieba.lcut(x) for x in big_lines], repeat)
+    bulk, jieba_bulk = (chars / t for t in best_times(
+        [lambda: fast_output.__setitem__(slice(None), segmenter.cut_lines(big_lines)),
+         lambda: [jieba.lcut(x) for x in big_lines]], repeat))
     rows.append(["bulk `cut_lines` vs `jieba.lcut` per line (chars/s)", f"{bulk:,.0f}", f"{jieba_bulk:,.0f}",
                  f"{bulk / jieba_bulk:.2f}", ">= 4"])
     crf_output: list = []
@@ -98,25 +100,25 @@ def main(
 
     few = sentences  # one pass over the original sentences, one call each
     few_chars = sum(map(len, few))
-    per_call = few_chars / best_time(lambda: [segmenter.cut(x) for x in few], repeat)
-    jieba_call = few_chars / best_time(lambda: [jieba.lcut(x) for x in few], repeat)
+    per_call, jieba_call = (few_chars / t for t in best_times(
+        [lambda: [segmenter.cut(x) for x in few], lambda: [jieba.lcut(x) for x in few]], max(repeat, 5)))
     rows.append([f"per-call `cut` vs `jieba.lcut`, {len(few)} sentences (chars/s)", f"{per_call:,.0f}",
                  f"{jieba_call:,.0f}", f"{per_call / jieba_call:.2f}", ">= 1"])
 
     python = sys.executable
     segment = [python, "segment.py", "--model", str(model), "--backend", backend]
-    ours = wall(segment + [str(big_file)], out / "zhseg.txt", repeat)
-    theirs = wall([python, "-m", "jieba", "-d", " ", str(big_file)], out / "jieba.txt", repeat)
+    ours, theirs, two = best_times([process(segment + [str(big_file)], out / "zhseg.txt"),
+                                    process([python, "-m", "jieba", "-d", " ", str(big_file)], out / "jieba.txt"),
+                                    process(segment + [str(big_file), "--jobs", "2"], out / "zhseg2.txt")], repeat)
     rows.append([f"`segment.py` vs `python -m jieba` on the {size_mb:.1f} MB file (s, whole process)",
                  f"{ours:.2f}", f"{theirs:.2f}", f"{theirs / ours:.2f}", ">= 3"])
-    two = wall(segment + [str(big_file), "--jobs", "2"], out / "zhseg2.txt", repeat)
     same = (out / "zhseg2.txt").read_bytes() == (out / "zhseg.txt").read_bytes()
     rows.append([f"`segment.py --jobs 2` vs `--jobs 1`, {size_mb:.1f} MB file (s)", f"{two:.2f}", f"{ours:.2f}",
                  f"{ours / two:.2f}", ">= 1.8"])
     larger = out / "input-x10.txt"  # start-up costs are fixed: a larger file shows the scaling
     larger.write_text(block * copies * 10, encoding="utf-8")
-    one_large = wall(segment + [str(larger)], out / "zhseg-x10.txt", 2)
-    two_large = wall(segment + [str(larger), "--jobs", "2"], out / "zhseg2-x10.txt", 2)
+    one_large, two_large = best_times([process(segment + [str(larger)], out / "zhseg-x10.txt"),
+                                       process(segment + [str(larger), "--jobs", "2"], out / "zhseg2-x10.txt")], 2)
     same = same and (out / "zhseg2-x10.txt").read_bytes() == (out / "zhseg-x10.txt").read_bytes()
     rows.append([f"`segment.py --jobs 2` vs `--jobs 1`, {larger.stat().st_size / 1e6:.0f} MB file (s)",
                  f"{two_large:.2f}", f"{one_large:.2f}", f"{one_large / two_large:.2f}", ">= 1.8"])

@@ -118,7 +118,7 @@ def main(
     larger = out / "input-x10.txt"  # start-up costs are fixed: a larger file shows the scaling
     larger.write_text(block * copies * 10, encoding="utf-8")
     one_large, two_large = best_times([process(segment + [str(larger)], out / "zhseg-x10.txt"),
-                                       process(segment + [str(larger), "--jobs", "2"], out / "zhseg2-x10.txt")], 2)
+                                       process(segment + [str(larger), "--jobs", "2"], out / "zhseg2-x10.txt")], repeat)
     same = same and (out / "zhseg2-x10.txt").read_bytes() == (out / "zhseg-x10.txt").read_bytes()
     rows.append([f"`segment.py --jobs 2` vs `--jobs 1`, {larger.stat().st_size / 1e6:.0f} MB file (s)",
                  f"{two_large:.2f}", f"{one_large:.2f}", f"{one_large / two_large:.2f}", ">= 1.8"])

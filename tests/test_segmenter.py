@@ -120,6 +120,24 @@ def test_loop_and_batched_viterbi_agree(lengths, seed, coarse):
         decode.BATCHED_VITERBI_MAX_LENGTH = original
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 12), max_size=8), st.integers(0, 2**32 - 1), st.booleans())
+def test_compiled_decoding_agrees_with_the_loop(lengths, seed, coarse):
+    pytest.importorskip("numba", reason="compiled decoding needs the fast extra")
+    from model import decode, kernels
+
+    rng = np.random.default_rng(seed)
+    draw = (lambda *shape: rng.integers(-2, 3, shape).astype(float)) if coarse else (lambda *shape: rng.normal(size=shape))
+    emissions, transitions = draw(sum(lengths), 4), draw(4, 4)  # coarse values force ties
+    lengths = np.array(lengths, dtype=np.int64)
+    expected = decode.viterbi_loop(emissions, lengths, transitions.tolist()).tolist()
+    # one template whose row at position k is emissions[k]: the kernel's scores are the emissions
+    one = np.zeros(1, dtype=np.intp)
+    positions = np.arange(len(emissions))
+    got = kernels.decode(positions.astype(np.intp), one, one, positions, lengths, emissions, transitions)
+    assert got.tolist() == expected
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.sets(st.integers(0, 2**50), max_size=300), st.lists(st.integers(0, 2**50), max_size=100),
        st.one_of(st.none(), st.just(2**50 + 1)))

@@ -5,9 +5,10 @@ and a matrix of per-label weights, plus the label transition matrix (that is wha
 directory stores). At load time templates are grouped by the key space of the base array they
 read (``U-2`` ... ``U2`` read characters; bigrams and skip bigrams are both character pairs), so
 decoding does one lookup per key space over the padded text and each template is a shifted
-gather. The weight rows are summed in template order, the order
-crfsuite sums them, so the state scores are the same floats; Viterbi breaks ties towards the lower
-label index as crfsuite's does. The output is therefore the crfsuite tagger's, bit for bit.
+gather. The weight rows are summed in template order, the order crfsuite sums them, so the state
+scores are the same floats; Viterbi breaks ties towards the lower label index as crfsuite's does.
+The output is therefore the crfsuite tagger's, bit for bit. With numba installed the same
+arithmetic can run compiled (:meth:`CompiledCRF.decode`, model/kernels.py).
 """
 
 from __future__ import annotations

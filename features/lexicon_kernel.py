@@ -10,15 +10,15 @@ Imported on first use (it imports numba).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from features.jit import jit
 from features.keyindex import KeyIndex
 from features.lexicon import FILTER_SHIFT, PRIME, SEED
 
 MULTIPLIER = KeyIndex.MULTIPLIER
 
 
-@njit(cache=True, nogil=True)
+@jit
 def match_lengths(padded, max_length, filters, slot_keys, slot_offset, slot_bits, begin, end, middle):  # pragma: no cover - compiled
     """Fill ``begin``, ``end`` and ``middle`` (zeros on entry) for the padded folded code points.
 

@@ -15,10 +15,11 @@ numba's cache (compiling it the first time), so :mod:`model.decode` imports it o
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from features.jit import jit
 
 
-@njit(cache=True, nogil=True)
+@jit
 def decode(starts, template_start, template_slot, positions, lengths, weight_rows, transitions):  # pragma: no cover - compiled
     """Best label per position of consecutive sequences of ``lengths``.
 

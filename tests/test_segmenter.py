@@ -188,3 +188,16 @@ def test_auto_backend_falls_back_to_numpy_without_numba(monkeypatch):
         resolve_backend("numba")
     with pytest.raises(ValueError, match="unknown backend"):
         resolve_backend("gpu")
+
+
+def test_kernels_compile_where_numba_cannot_cache():
+    pytest.importorskip("numba", reason="compiled decoding needs the fast extra")
+    from numba import njit
+
+    from features.jit import jit
+
+    namespace: dict = {}
+    exec("def double(x):\n    return 2 * x", namespace)  # no source file: numba has nowhere to cache it
+    with pytest.raises(RuntimeError, match="cannot cache"):
+        njit(cache=True)(namespace["double"])
+    assert jit(namespace["double"])(21) == 42

@@ -70,8 +70,11 @@ class Lexicon:
             if 2 <= len(word) <= max_length and "\x00" not in word:
                 by_length.setdefault(len(word), []).append(word)
         self.indexes: dict[int, KeyIndex] = {}
-        self.filters: dict[int, np.ndarray] = {}
-        self._pieces: dict[str, int] | None = None  # built on first use
+        # Most n-grams of a text are not words: per length, a bitmap of the top bits of the
+        # rolling hash, small enough to stay in cache, rules nearly all of them out before their
+        # hashes are finished and looked up. One array, so the compiled matcher reads it as is.
+        self.filters = np.zeros((max_length + 1, 1 << FILTER_BITS), dtype=bool)
+        self._pieces: dict[int, int] | None = None  # built on first use
         self._folded: dict[int, np.ndarray] = {}
         for length in range(2, max_length + 1):
             group = by_length.get(length, [])
@@ -82,11 +85,7 @@ class Lexicon:
                 _, rolled = list(ngram_prefixes(folded.ravel(), length))[-1]
                 prefixes = rolled[::length]
                 self.indexes[length] = KeyIndex(np.unique(finish_hash(prefixes, length)), None)
-                # Most n-grams of a text are not words: a bitmap of the top bits of the rolling
-                # hash, small enough to stay in cache, rules nearly all of them out before their
-                # hashes are finished and looked up.
-                self.filters[length] = np.zeros(1 << FILTER_BITS, dtype=bool)
-                self.filters[length][prefixes >> FILTER_SHIFT] = True
+                self.filters[length, prefixes >> FILTER_SHIFT] = True
 
     def pieces(self) -> dict[int, int]:
         """Known words (flag WORD) and the pieces of two or more characters that begin a longer
@@ -134,16 +133,14 @@ class Lexicon:
     def _match_lengths_compiled(self, padded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         from features import lexicon_kernel  # imports numba: only when first needed
 
-        if self._kernel_tables is None:  # every length's filter and hash table, side by side
-            filters = np.zeros((self.max_length + 1, 1 << FILTER_BITS), dtype=bool)
+        if self._kernel_tables is None:  # every length's hash table, side by side
             offsets = np.zeros(self.max_length + 1, dtype=np.int64)
             bits = np.zeros(self.max_length + 1, dtype=np.int64)
             tables = [np.full(1, -1, dtype=np.int64)]
             for length, index in self.indexes.items():
-                filters[length] = self.filters[length]
                 offsets[length], bits[length] = sum(map(len, tables)), index.bits
                 tables.append(index.slot_keys)
-            self._kernel_tables = (filters, np.concatenate(tables), offsets, bits)
+            self._kernel_tables = (self.filters, np.concatenate(tables), offsets, bits)
         begin, end, middle = np.zeros((3, len(padded)), dtype=np.int64)
         lexicon_kernel.match_lengths(padded, self.max_length, *self._kernel_tables, begin, end, middle)
         return begin, end, middle

@@ -35,11 +35,11 @@ class Segmenter:
     Use :meth:`load`; then :meth:`cut` for one text, :meth:`cut_lines` for many lines at once (much
     faster per character), :meth:`tokenize` for words with their offsets.
 
-    backend: ``numpy`` decodes from the compiled arrays with numpy; ``numba`` does the scoring and
-        Viterbi compiled (the ``fast`` extra: about 1.3 times the speed per sentence); ``auto``
-        (the default) is ``numba`` when numba is installed, else ``numpy``; ``crfsuite`` feeds
-        the same features to python-crfsuite's tagger, the reference the others are checked
-        against. All give the same words.
+    backend: ``numpy`` decodes from the compiled arrays with numpy; ``numba`` does the dictionary
+        matching, scoring and Viterbi compiled (the ``fast`` extra: about 1.3 times the speed per
+        sentence); ``auto`` (the default) is ``numba`` when numba is installed, else ``numpy``;
+        ``crfsuite`` feeds the same features to python-crfsuite's tagger, the reference the others
+        are checked against. All give the same words.
     """
 
     def __init__(self, directory: Path, meta: dict, crf: CompiledCRF, backend: str = "auto"):

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.results import markdown_table, write_section  # noqa: E402
-from features.corpus import read_corpus  # noqa: E402
+from zhseg.features.corpus import read_corpus  # noqa: E402
 
 VARIANTS = {
     "fast, BMES": ["--features", "fast"],

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.results import write_section  # noqa: E402
-from features.templates import DEFAULT_PRESET  # noqa: E402
+from zhseg.features.templates import DEFAULT_PRESET  # noqa: E402
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 MODELS = ROOT / "build" / "core"

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.results import best_time, markdown_table, write_section  # noqa: E402
-from features.templates import DEFAULT_PRESET  # noqa: E402
+from zhseg.features.templates import DEFAULT_PRESET  # noqa: E402
 
 
 def chars_per_second(cut, lines, repeat: int = 3) -> float:
@@ -49,8 +49,8 @@ def main(corpus: str = typer.Option("ctb6", help="Folder under ../shared/corpora
                                         str(model_dir), "--json"], cwd=ROOT, check=True, capture_output=True,
                                        text=True).stdout)
     size = sum(f.stat().st_size for f in model_dir.iterdir())
-    from features.corpus import read_corpus
-    from model import Segmenter
+    from zhseg.features.corpus import read_corpus
+    from zhseg.model import Segmenter
 
     segmenter = Segmenter.load(model_dir)
     lines = [s.text for s in read_corpus(data / "test.txt")]

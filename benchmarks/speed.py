@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.results import best_time, best_times, markdown_table, write_section  # noqa: E402
-from features.corpus import read_corpus  # noqa: E402
-from features.templates import DEFAULT_PRESET  # noqa: E402
-from model import Segmenter  # noqa: E402
-from model.segmenter import resolve_backend  # noqa: E402
+from zhseg.features.corpus import read_corpus  # noqa: E402
+from zhseg.features.templates import DEFAULT_PRESET  # noqa: E402
+from zhseg.model import Segmenter  # noqa: E402
+from zhseg.model.segmenter import resolve_backend  # noqa: E402
 
 
 def process(command: list[str], stdout_path: Path):

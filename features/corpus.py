@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from features.errors import UserError
-from features.fileio import read_lines
+from zhseg.errors import UserError
+from zhseg.textio import read_lines
 
 FORMATS = ("text", "conllu")
 
@@ -99,6 +99,11 @@ def read_corpus(
     if not any(s.words for s in sentences):
         raise UserError(f"{path}: no words found (is it a segmented corpus? check --sep and --format)")
     return sentences
+
+
+def read_word_list(path: str | Path, encoding: str = "utf-8") -> frozenset[str]:
+    """Words of a word list or a segmented corpus: every whitespace-separated token."""
+    return frozenset(word for _, line in read_lines(path, encoding) for word in line.split())
 
 
 def file_sha256(path: str | Path) -> str:

@@ -17,8 +17,8 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from features.chars import CODE_SPACE, codepoints, fold_table
-from features.keyindex import KeyIndex
+from zhseg.features.chars import CODE_SPACE, codepoints, fold_table
+from zhseg.features.keyindex import KeyIndex
 
 PRIME = np.uint64(0x100000001B3)  # FNV-64 prime: odd, mixes the 21-bit code points well
 SEED = np.uint64(0xCBF29CE484222325)
@@ -131,7 +131,7 @@ class Lexicon:
         return begin, end, middle
 
     def _match_lengths_compiled(self, padded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        from features import lexicon_kernel  # imports numba: only when first needed
+        from zhseg.features import lexicon_kernel  # imports numba: only when first needed
 
         if self._kernel_tables is None:  # every length's hash table, side by side
             offsets = np.zeros(self.max_length + 1, dtype=np.int64)

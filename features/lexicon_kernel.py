@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.jit import jit
-from features.keyindex import KeyIndex
-from features.lexicon import FILTER_SHIFT, PRIME, SEED
+from zhseg.jit import jit
+from zhseg.features.keyindex import KeyIndex
+from zhseg.features.lexicon import FILTER_SHIFT, PRIME, SEED
 
 MULTIPLIER = KeyIndex.MULTIPLIER
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
+import numpy as np
+
 TAG_SETS: dict[str, tuple[str, ...]] = {
     "bmes": ("B", "M", "E", "S"),
     "6tag": ("B", "B2", "B3", "M", "E", "S"),
@@ -39,25 +41,27 @@ def words_to_tags(words: Iterable[str], tag_set: str = "bmes") -> list[str]:
     return tags
 
 
-def tags_to_words(chars: Sequence[str] | str, tags: Sequence[str]) -> list[str]:
-    """Cut ``chars`` into words where the tags say a word starts.
+def word_start_flags(is_start: np.ndarray, is_end: np.ndarray) -> np.ndarray:
+    """The one rule from tags to words: a word starts at the first character, at a start tag
+    (B, S) and after an end tag (E, S). Takes, per character, whether its tag is a start tag and
+    whether it is an end tag; returns whether a word starts there. Any tag sequence is accepted:
+    an ill-formed one (such as B B) still cuts the characters into words that join back."""
+    starts = np.array(is_start, dtype=bool)
+    if len(starts) > 1:
+        starts[1:] |= np.asarray(is_end[:-1], dtype=bool)
+    if len(starts):
+        starts[0] = True
+    return starts
 
-    Any tag sequence is accepted: a word also starts after an E or S, so an ill-formed sequence
-    (such as B B) still yields words that join back to ``chars``.
-    """
+
+def tags_to_words(chars: Sequence[str] | str, tags: Sequence[str]) -> list[str]:
+    """Cut ``chars`` into words where :func:`word_start_flags` says a word starts."""
     if len(chars) != len(tags):
         raise ValueError(f"{len(chars)} characters but {len(tags)} tags")
-    words: list[str] = []
-    start = 0
-    previous = "S"
-    for i, tag in enumerate(tags):
-        if i > 0 and (tag in WORD_START_TAGS or previous in WORD_END_TAGS):
-            words.append("".join(chars[start:i]))
-            start = i
-        previous = tag
-    if len(chars):
-        words.append("".join(chars[start:]))
-    return words
+    flags = word_start_flags(np.array([t in WORD_START_TAGS for t in tags], dtype=bool),
+                             np.array([t in WORD_END_TAGS for t in tags], dtype=bool))
+    bounds = np.flatnonzero(flags).tolist() + [len(chars)]
+    return ["".join(chars[a:b]) for a, b in zip(bounds, bounds[1:])]
 
 
 def word_spans(words: Iterable[str]) -> list[tuple[int, int]]:

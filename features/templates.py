@@ -14,14 +14,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
-from features.chars import CHAR_CLASSES, CODE_SPACE, EOS, class_table, padded_codepoints
-from features.lexicon import Lexicon
-from features.variety import DOMAIN as VARIETY_DOMAIN
-from features.variety import AccessorVariety
+from zhseg.features.chars import CHAR_CLASSES, CODE_SPACE, EOS, class_table, padded_codepoints
+from zhseg.features.lexicon import Lexicon
+from zhseg.features.variety import DOMAIN as VARIETY_DOMAIN
+from zhseg.features.variety import AccessorVariety
 
 N_CLASSES = len(CHAR_CLASSES)
 
@@ -30,12 +30,9 @@ N_CLASSES = len(CHAR_CLASSES)
 class Template:
     """One feature template: the key of base array ``base`` at ``offset`` from the character.
 
-    Bases are per-position key arrays over the padded text: ``char`` (folded code point),
-    ``bigram`` (this and the next character), ``trigram`` (this and the next two), ``skipD``
-    (this character and the one D ahead), ``class`` (character class), ``class3`` (classes of the
-    previous, this and the next), ``sameD`` (1 if this character equals the one D away, else 0),
-    ``dict_*`` and ``av_*`` (features/lexicon.py, features/variety.py). Templates that share a base
-    differ only by a shift, which the fast decoder exploits: one lookup per base, not per template.
+    Bases are per-position key arrays over the padded text; :data:`BASE_KINDS` defines every kind
+    of base. Templates that share a base differ only by a shift, which the fast decoder exploits:
+    one lookup per base, not per template.
     """
 
     name: str
@@ -45,19 +42,8 @@ class Template:
     @property
     def reach(self) -> int:
         """How far from the current character this template reads."""
-        extra = 0
-        if self.base == "bigram":
-            extra = 1
-        elif self.base == "trigram":
-            extra = 2
-        elif self.base.startswith(("skip", "same")):
-            extra = int(self.base[4:])
-        elif self.base == "class3":
-            return abs(self.offset) + 1
-        elif self.base.startswith(("dict_", "av_")):
-            # n-grams that include padding never match, so one pad between sequences suffices
-            return max(1, abs(self.offset))
-        return max(abs(self.offset), abs(self.offset + extra))
+        kind, param = base_kind(self.base)
+        return kind.reach(self.offset, param)
 
 
 @dataclass(frozen=True)
@@ -67,7 +53,6 @@ class FeatureConfig:
     unigrams: offsets ``o`` of single characters ``c[o]``.
     bigrams: offsets ``o`` of adjacent pairs ``c[o] c[o+1]``.
     skip_bigrams: pairs of offsets ``(a, b)`` of non-adjacent characters ``c[a] c[b]``.
-    trigrams: offsets ``o`` of three adjacent characters ``c[o] c[o+1] c[o+2]``.
     class_unigram: the class (digit, Latin, punctuation, Chinese numeral, date unit, Han, other)
         of the current character.
     class_trigram: the classes of the previous, current and next characters together.
@@ -83,7 +68,6 @@ class FeatureConfig:
     unigrams: tuple[int, ...] = (-2, -1, 0, 1, 2)
     bigrams: tuple[int, ...] = (-2, -1, 0, 1)
     skip_bigrams: tuple[tuple[int, int], ...] = ((-1, 1),)
-    trigrams: tuple[int, ...] = ()
     class_unigram: bool = True
     class_trigram: bool = True
     reduplication: tuple[int, ...] = (-1, -2)
@@ -95,7 +79,6 @@ class FeatureConfig:
         found = [Template(f"U{o}", "char", o) for o in self.unigrams]
         found += [Template(f"B{o}", "bigram", o) for o in self.bigrams]
         found += [Template(f"S{a}{b:+d}", f"skip{b - a}", a) for a, b in self.skip_bigrams]
-        found += [Template(f"T{o}", "trigram", o) for o in self.trigrams]
         found += [Template("K0", "class", 0)] if self.class_unigram else []
         found += [Template("K-1:1", "class3", 0)] if self.class_trigram else []
         if any(o >= 0 for o in self.reduplication):
@@ -119,9 +102,9 @@ class FeatureConfig:
 
     @functools.cached_property
     def bases(self) -> tuple[str, ...]:
-        """The distinct bases the templates read, grouped by :func:`key_space` (the rows of
+        """The distinct bases the templates read, in order of first use (the default rows of
         :class:`PaddedBases`)."""
-        return order_bases(t.base for t in self._templates)
+        return tuple(dict.fromkeys(t.base for t in self._templates))
 
     @functools.cached_property
     def radius(self) -> int:
@@ -133,6 +116,9 @@ class FeatureConfig:
 
     @classmethod
     def from_json(cls, data: dict) -> "FeatureConfig":
+        data = dict(data)
+        if data.pop("trigrams", []):  # an empty list is what models of zhseg 0.1 wrote
+            raise ValueError("trigram features were removed in zhseg 0.2 (no gain measured); retrain the model")
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -141,7 +127,6 @@ class FeatureConfig:
             unigrams=tuple(data.get("unigrams", ())),
             bigrams=tuple(data.get("bigrams", ())),
             skip_bigrams=tuple(tuple(pair) for pair in data.get("skip_bigrams", ())),
-            trigrams=tuple(data.get("trigrams", ())),
             class_unigram=bool(data.get("class_unigram", False)),
             class_trigram=bool(data.get("class_trigram", False)),
             reduplication=tuple(data.get("reduplication", ())),
@@ -158,53 +143,129 @@ PRESETS: dict[str, FeatureConfig] = {
     # Adds dictionary features from the training vocabulary (built k-fold in training): +0.5 F1
     # on CTB6 dev over "standard" (benchmarks/RESULTS.md, ablation), in about 1.5x the time.
     "accurate": FeatureConfig(dictionary=6),
-    # Adds the trigram centred on the character.
-    "trigram": FeatureConfig(dictionary=6, trigrams=(-1,)),
     # Adds accessor variety of 2- to 4-grams from the training text and --raw text.
     "variety": FeatureConfig(dictionary=6, variety=4),
 }
 DEFAULT_PRESET = "accurate"
 
 
-def base_domain(base: str) -> int | None:
-    """An exclusive upper bound on the keys of a base, or None where keys are too sparse for a
-    direct-index table (the n-gram bases)."""
-    if base == "char":
-        return CODE_SPACE
-    if base == "class":
-        return N_CLASSES
-    if base == "class3":
-        return N_CLASSES**3
-    if base.startswith("same"):
-        return 2
-    if base.startswith("dict_"):
-        return 64  # word lengths; the lexicon caps them far below this
-    if base.startswith("av_"):
-        return VARIETY_DOMAIN
-    return None
+@dataclass(frozen=True)
+class BaseKind:
+    """One kind of base key array, defined once: every other module asks this registry.
+
+    prefix: base names of this kind start with it; the rest of the name is its parameter
+        (``skip2``: distance 2; ``same-1``: the character 1 back; ``dict_begin``: ``begin``).
+    domain: an exclusive upper bound on its keys given the parameter, or None where keys are too
+        sparse for a direct-index table (character pairs).
+    reach: how far from the current character a template with this base at ``offset`` reads.
+    fill: writes the keys of the named base over the padded folded code points into ``out``
+        (``fill(out, param, padded, context)``); kinds computed together (dictionary, accessor
+        variety) fill all of their bases listed in ``context.rows`` at once.
+    """
+
+    prefix: str
+    domain: Callable[[str], int | None]
+    reach: Callable[[int, str], int]
+    fill: Callable[[np.ndarray, str, np.ndarray, "_FillContext"], None]
 
 
-KEY_SPACES = ("bounded", "pair", "trigram")
+@dataclass
+class _FillContext:
+    rows: dict[str, np.ndarray]
+    lexicon: Lexicon | None
+    variety: AccessorVariety | None
+    filled: set[str]
+    classes: np.ndarray | None = None
+
+    def class_keys(self, padded: np.ndarray) -> np.ndarray:
+        if self.classes is None:
+            self.classes = class_table().take(padded)
+        return self.classes
 
 
-def key_space(base: str) -> str:
-    """Which lookup table the fast decoder reads a base's keys from: ``bounded`` (every base with
-    a domain, each at its own offset in one direct-index table), ``pair`` (bigram and skip-bigram
-    keys both encode two characters, so they share one index) or ``trigram``."""
-    if base_domain(base) is not None:
-        return "bounded"
-    if base == "bigram" or base.startswith("skip"):
-        return "pair"
-    if base == "trigram":
-        return "trigram"
+# Past the array's ends a neighbour counts as padding: EOS for pairs, class "pad" (0) for classes,
+# "different" for reduplication. Those values are valid keys but never read: real characters are
+# at least `radius` slots from either end.
+def _fill_char(out, param, padded, context):
+    out[:] = padded
+
+
+def _fill_pair(out, param, padded, context):
+    distance = int(param or 1)
+    np.multiply(padded, CODE_SPACE, out=out)
+    out[:-distance] += padded[distance:]
+    out[-distance:] += EOS
+
+
+def _fill_class(out, param, padded, context):
+    out[:] = context.class_keys(padded)
+
+
+def _fill_class3(out, param, padded, context):  # previous * N^2 + current * N + next
+    classes = context.class_keys(padded)
+    np.multiply(classes, N_CLASSES, out=out)
+    out[1:] += classes[:-1] * (N_CLASSES * N_CLASSES)
+    out[:-1] += classes[1:]
+
+
+def _fill_same(out, param, padded, context):
+    distance = -int(param)  # how far back the earlier character is
+    out[:distance] = 0
+    np.equal(padded[distance:], padded[:-distance], out=out[distance:], casting="unsafe")
+
+
+def _fill_group(computed, prefix, context):
+    for name, values in computed:
+        if prefix + name in context.rows:
+            context.rows[prefix + name][:] = values
+            context.filled.add(prefix + name)
+
+
+def _fill_dictionary(out, param, padded, context):
+    if context.lexicon is None:
+        raise ValueError("this feature configuration needs a lexicon")
+    _fill_group(zip(("begin", "end", "middle"), context.lexicon.match_lengths(padded)), "dict_", context)
+
+
+def _fill_variety(out, param, padded, context):
+    if context.variety is None:
+        raise ValueError("this feature configuration needs accessor variety tables")
+    _fill_group(((name[3:], values) for name, values in context.variety.buckets(padded).items()), "av_", context)
+
+
+def _window(offset: int, param: str, extra: int) -> int:
+    return max(abs(offset), abs(offset + extra))
+
+
+# Order matters where one prefix begins another: "class3" is tried before "class".
+BASE_KINDS: tuple[BaseKind, ...] = (
+    BaseKind("char", lambda p: CODE_SPACE, lambda o, p: abs(o), _fill_char),
+    BaseKind("bigram", lambda p: None, lambda o, p: _window(o, p, 1), _fill_pair),
+    BaseKind("skip", lambda p: None, lambda o, p: _window(o, p, int(p)), _fill_pair),
+    BaseKind("class3", lambda p: N_CLASSES**3, lambda o, p: abs(o) + 1, _fill_class3),
+    BaseKind("class", lambda p: N_CLASSES, lambda o, p: abs(o), _fill_class),
+    BaseKind("same", lambda p: 2, lambda o, p: _window(o, p, int(p)), _fill_same),
+    # word lengths; the lexicon caps them far below this. N-grams that include padding never
+    # match, so one pad between sequences suffices for these two.
+    BaseKind("dict_", lambda p: 64, lambda o, p: max(1, abs(o)), _fill_dictionary),
+    BaseKind("av_", lambda p: VARIETY_DOMAIN, lambda o, p: max(1, abs(o)), _fill_variety),
+)
+
+
+@functools.cache
+def base_kind(base: str) -> tuple[BaseKind, str]:
+    """The kind of a base name and its parameter; ValueError for an unknown base."""
+    for kind in BASE_KINDS:
+        if base.startswith(kind.prefix):
+            return kind, base[len(kind.prefix):]
     raise ValueError(f"unknown feature base {base!r}")
 
 
-def order_bases(bases: Iterable[str]) -> tuple[str, ...]:
-    """Distinct bases in order of first use within each key space, key spaces in
-    :data:`KEY_SPACES` order: a key space's bases are consecutive rows, looked up in one call."""
-    distinct = dict.fromkeys(bases)
-    return tuple(sorted(distinct, key=lambda base: KEY_SPACES.index(key_space(base))))
+def base_domain(base: str) -> int | None:
+    """An exclusive upper bound on the keys of a base, or None where keys are too sparse for a
+    direct-index table (the character pairs)."""
+    kind, param = base_kind(base)
+    return kind.domain(param)
 
 
 @dataclass(frozen=True)
@@ -212,7 +273,7 @@ class PaddedBases:
     """Every base's keys over the padded concatenation of some sequences.
 
     positions: where the real characters are in the padded text.
-    names: the bases, in :attr:`FeatureConfig.bases` order.
+    names: the bases, one per row of ``keys``.
     keys: ``(len(names), padded size)`` int64, a row per base.
     """
 
@@ -225,66 +286,27 @@ class PaddedBases:
 
 
 def padded_bases(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexicon | None = None,
-                 variety: AccessorVariety | None = None) -> PaddedBases:
+                 variety: AccessorVariety | None = None, order: Sequence[str] | None = None) -> PaddedBases:
     """The base key arrays over the padded concatenation of ``sequences``.
 
     Each sequence is padded with ``config.radius`` BOS before and EOS after, so no template ever
     sees a neighbouring sequence. Dictionary features need the ``lexicon``, accessor variety
-    features the ``variety`` tables.
+    features the ``variety`` tables. ``order`` lays the rows out as a reader wants them (the
+    decoder groups them by lookup table); by default, :attr:`FeatureConfig.bases`.
     """
+    names = tuple(order) if order is not None else config.bases
     if config.dictionary and lexicon is None:
         raise ValueError("this feature configuration needs a lexicon")
     if config.variety and variety is None:
         raise ValueError("this feature configuration needs accessor variety tables")
     pos, padded = padded_codepoints(sequences, config.radius)
-    keys = np.empty((len(config.bases), len(padded)), dtype=np.int64)
-    row = dict(zip(config.bases, keys))  # each a view of its row of keys
-    # Each base is computed over the whole padded array with slices, written into its row. Past
-    # the array's ends a neighbour counts as padding: EOS for n-grams, class "pad" (0) for
-    # classes, "different" for reduplication. Those values are valid keys but never read: real
-    # characters are at least `radius` slots from either end.
-    classes = None
-    filled: set[str] = set()
-    for base, out in row.items():
-        if base in filled:
-            continue
-        if base == "char":
-            out[:] = padded
-        elif base == "bigram" or base.startswith("skip"):
-            distance = 1 if base == "bigram" else int(base[4:])
-            np.multiply(padded, CODE_SPACE, out=out)
-            out[:-distance] += padded[distance:]
-            out[-distance:] += EOS
-        elif base == "trigram":  # 3 x 21 bits: still a non-negative int64
-            np.multiply(padded, CODE_SPACE, out=out)
-            out[:-1] += padded[1:]
-            out[-1] += EOS
-            out *= CODE_SPACE
-            out[:-2] += padded[2:]
-            out[-2:] += EOS
-        elif base in ("class", "class3"):
-            if classes is None:
-                classes = class_table().take(padded)
-            if base == "class":
-                out[:] = classes
-            else:  # previous * N^2 + current * N + next
-                np.multiply(classes, N_CLASSES, out=out)
-                out[1:] += classes[:-1] * (N_CLASSES * N_CLASSES)
-                out[:-1] += classes[1:]
-        elif base.startswith("same"):
-            distance = -int(base[4:])  # how far back the earlier character is
-            out[:distance] = 0
-            np.equal(padded[distance:], padded[:-distance], out=out[distance:], casting="unsafe")
-        elif base.startswith(("dict_", "av_")):  # computed together: fill every row of the kind
-            computed = (zip(("dict_begin", "dict_end", "dict_middle"), lexicon.match_lengths(padded))
-                        if base.startswith("dict_") else variety.buckets(padded).items())
-            for name, values in computed:
-                if name in row:
-                    row[name][:] = values
-                    filled.add(name)
-        else:
-            raise ValueError(f"unknown feature base {base!r}")
-    return PaddedBases(pos, config.bases, keys)
+    keys = np.empty((len(names), len(padded)), dtype=np.int64)
+    context = _FillContext(dict(zip(names, keys)), lexicon, variety, set())  # rows are views of keys
+    for base, out in context.rows.items():
+        if base not in context.filled:
+            kind, param = base_kind(base)
+            kind.fill(out, param, padded, context)
+    return PaddedBases(pos, names, keys)
 
 
 def feature_keys(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexicon | None = None,
@@ -300,15 +322,3 @@ def feature_keys(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexic
     for j, template in enumerate(templates):
         keys[:, j] = bases[template.base][bases.positions + template.offset]
     return keys
-
-
-def attribute_strings(keys: np.ndarray, names: Sequence[str]) -> list[list[str]]:
-    """crfsuite attributes (``name=key``) for each row of a key array from :func:`feature_keys`."""
-    columns = [[f"{name}={k}" for k in keys[:, j].tolist()] for j, name in enumerate(names)]
-    return [list(row) for row in zip(*columns)]
-
-
-def parse_attribute(attribute: str) -> tuple[str, int]:
-    """Inverse of the ``name=key`` naming in :func:`attribute_strings`."""
-    name, _, key = attribute.partition("=")
-    return name, int(key)

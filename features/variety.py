@@ -19,9 +19,9 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from features.chars import padded_codepoints
-from features.keyindex import KeyIndex
-from features.lexicon import ngram_hashes
+from zhseg.features.chars import padded_codepoints
+from zhseg.features.keyindex import KeyIndex
+from zhseg.features.lexicon import ngram_hashes
 
 MAX_BUCKET = 15
 DOMAIN = MAX_BUCKET + 1

@@ -1,13 +1,15 @@
-"""Training a CRF segmenter through sklearn-crfsuite and writing the model directory.
+"""Training a CRF segmenter through sklearn-crfsuite.
 
 The path: sentences (word lists) -> characters and tags -> integer feature keys -> crfsuite
-attribute strings -> L-BFGS training -> the crfsuite file, compiled arrays, vocabulary and
-``meta.json``, built in a temporary directory and renamed into place.
+attribute strings -> L-BFGS training -> a :class:`zhseg.model.store.Model` in memory (the crfsuite
+file's bytes, compiled arrays, vocabulary, meta). :func:`fit` does that; :func:`train_model` also
+scores a dev set and saves the model directory.
 """
 
 from __future__ import annotations
 
 import platform
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from importlib import metadata
@@ -16,16 +18,16 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from features.corpus import Sentence
-from features.lexicon import Lexicon
-from features.metrics import Scores, score_sentences
-from features.tags import TAG_SETS, words_to_tags
-from features.templates import DEFAULT_PRESET, PRESETS, FeatureConfig, attribute_strings, feature_keys
-from features.variety import AccessorVariety, variety_texts
-from model import store
-from model.crfsuite_file import read_crfsuite_weights
-from model.decode import CompiledCRF
-from model.segmenter import Segmenter
+from zhseg.features.corpus import Sentence
+from zhseg.features.lexicon import Lexicon
+from zhseg.metrics import Scores, score_sentences
+from zhseg.features.tags import TAG_SETS, words_to_tags
+from zhseg.features.templates import DEFAULT_PRESET, PRESETS, FeatureConfig, feature_keys
+from zhseg.features.variety import AccessorVariety, variety_texts
+from zhseg.model import store
+from zhseg.model.compiled import CompiledCRF
+from zhseg.model.crfsuite_file import attribute_strings, read_crfsuite_weights
+from zhseg.model.segmenter import Segmenter
 
 ProgressCallback = Callable[[str, dict], None]
 
@@ -132,20 +134,19 @@ def crf_inputs(sentences: Sequence[Sentence], config: FeatureConfig, tag_set: st
     return xs, ys
 
 
-def train_model(
+def fit(
     sentences: Sequence[Sentence],
-    model_dir: str | Path,
     options: TrainingOptions,
     corpora: Sequence[CorpusRecord] = (),
-    dev: Sequence[Sentence] | None = None,
     progress: ProgressCallback | None = None,
     raw_texts: Sequence[str] = (),
     raw_files: Sequence[dict] = (),
-) -> TrainingResult:
-    """Train on ``sentences`` and write the model directory atomically.
+) -> store.Model:
+    """Train on ``sentences``; return the model in memory (nothing is written).
 
     ``raw_texts`` (unsegmented lines) add to the accessor variety statistics of presets that use
-    them; other presets ignore them. ``raw_files`` describes where they came from, for ``meta.json``.
+    them; other presets ignore them. ``corpora`` and ``raw_files`` say where the data came from,
+    for ``meta.json``.
 
     ``progress(event, info)`` is called with ``phase`` events (``info['phase']`` names the step)
     and ``iteration`` events (crfsuite's per-iteration record: ``num``, ``loss``, ``time``, ...).
@@ -164,66 +165,81 @@ def train_model(
             iterations.append(info)
         report(event, info)
 
-    with store.building_model_dir(model_dir) as building:
+    with tempfile.TemporaryDirectory(prefix="zhseg-fit-") as scratch:
+        crfsuite_file = Path(scratch) / store.CRFSUITE_FILE
         crf = sklearn_crfsuite.CRF(
             algorithm="lbfgs",
             c1=options.c1,
             c2=options.c2,
             max_iterations=options.max_iterations,
             min_freq=options.min_freq,
-            model_filename=str(building / store.CRFSUITE_FILE),
+            model_filename=str(crfsuite_file),
             trainer_cls=_progress_trainer(record),
         )
         report("phase", {"phase": "training"})
         crf.fit(xs, ys)
         del xs, ys
         report("phase", {"phase": "compiling"})
-        weights = read_crfsuite_weights(building / store.CRFSUITE_FILE)
-        compiled = CompiledCRF.from_crfsuite(weights, config.templates())
-        store.write_arrays(building, compiled.to_arrays())
-        vocabulary = {w for s in sentences for w in s.words}
-        store.write_vocab(building, vocabulary)
-        if config.variety:  # for decoding: counted on all the training text and the raw text
-            variety = AccessorVariety.from_texts([s.text for s in sentences] + variety_texts(raw_texts), config.variety)
-            store.write_arrays(building, variety.to_arrays(), store.VARIETY_FILE)
-        seconds = time.perf_counter() - started
-        meta = {
-            "zhseg_version": _version("zhseg"),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "tag_set": options.tag_set,
-            "labels": list(compiled.labels),
-            "feature_preset": options.preset,
-            "features": config.to_json(),
-            "template_names": config.template_names(),
-            "training": {
-                "options": asdict(options),
-                "algorithm": "lbfgs",
-                "iterations": len(iterations),
-                "final_loss": iterations[-1]["loss"] if iterations else None,
-                "seconds": round(seconds, 2),
-                "sentences": len(sentences),
-                "chars": sum(len(s.text) for s in sentences),
-                "vocabulary": len(vocabulary),
-                "raw_lines": len(raw_texts),
-                "raw_files": list(raw_files),
-                "features": compiled.n_features,
-                "corpora": [asdict(c) for c in corpora],
-            },
-            "versions": {
-                "python": platform.python_version(),
-                "numpy": np.__version__,
-                "sklearn-crfsuite": _version("sklearn-crfsuite"),
-                "python-crfsuite": _version("python-crfsuite"),
-            },
-        }
-        dev_scores = None
-        if dev:
-            report("phase", {"phase": "scoring the dev set"})
-            predicted = Segmenter(building, meta, compiled).cut_sentences(dev)
-            dev_scores = score_sentences(dev, predicted, vocabulary)
-            meta["dev"] = dev_scores.as_dict()
-        store.write_meta(building, meta)
-    return TrainingResult(Path(model_dir), meta, dev_scores)
+        compiled = CompiledCRF.from_crfsuite(read_crfsuite_weights(crfsuite_file), config.templates())
+        crfsuite_bytes = crfsuite_file.read_bytes()
+    vocabulary = frozenset(w for s in sentences for w in s.words)
+    variety = None
+    if config.variety:  # for decoding: counted on all the training text and the raw text
+        variety = AccessorVariety.from_texts([s.text for s in sentences] + variety_texts(raw_texts), config.variety)
+    meta = {
+        "zhseg_version": _version("zhseg"),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "tag_set": options.tag_set,
+        "labels": list(compiled.labels),
+        "feature_preset": options.preset,
+        "features": config.to_json(),
+        "template_names": config.template_names(),
+        "training": {
+            "options": asdict(options),
+            "algorithm": "lbfgs",
+            "iterations": len(iterations),
+            "final_loss": iterations[-1]["loss"] if iterations else None,
+            "seconds": round(time.perf_counter() - started, 2),
+            "sentences": len(sentences),
+            "chars": sum(len(s.text) for s in sentences),
+            "vocabulary": len(vocabulary),
+            "raw_lines": len(raw_texts),
+            "raw_files": list(raw_files),
+            "features": compiled.n_features,
+            "corpora": [asdict(c) for c in corpora],
+        },
+        "versions": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "sklearn-crfsuite": _version("sklearn-crfsuite"),
+            "python-crfsuite": _version("python-crfsuite"),
+        },
+    }
+    return store.Model(meta, compiled, vocabulary, variety, crfsuite_bytes)
+
+
+def train_model(
+    sentences: Sequence[Sentence],
+    model_dir: str | Path,
+    options: TrainingOptions,
+    corpora: Sequence[CorpusRecord] = (),
+    dev: Sequence[Sentence] | None = None,
+    progress: ProgressCallback | None = None,
+    raw_texts: Sequence[str] = (),
+    raw_files: Sequence[dict] = (),
+) -> TrainingResult:
+    """:func:`fit`, score ``dev`` (its scores go into ``meta.json``), and save the model directory
+    atomically: a failure at any step leaves whatever was at ``model_dir`` as it was."""
+    store.check_target(model_dir)  # before hours of training, not after
+    model = fit(sentences, options, corpora, progress, raw_texts, raw_files)
+    dev_scores = None
+    if dev:
+        (progress or (lambda event, info: None))("phase", {"phase": "scoring the dev set"})
+        predicted = Segmenter(model, backend="numpy").cut_sentences(dev)
+        dev_scores = score_sentences(dev, predicted, model.vocabulary)
+        model.meta["dev"] = dev_scores.as_dict()
+    store.save(model, model_dir)
+    return TrainingResult(Path(model_dir), model.meta, dev_scores)
 
 
 def _version(package: str) -> str | None:

@@ -1,4 +1,8 @@
-"""Reading the weights of a crfsuite model file exactly.
+"""crfsuite's formats: the attribute strings it trains on, and its model file, read exactly.
+
+Attributes are ``name=key`` strings: a template's name and the integer key
+:func:`zhseg.features.templates.feature_keys` gives it (``U-1=20320``).
+
 
 python-crfsuite exposes weights only through a text dump that prints six decimals, which would
 make the compiled decoder disagree with crfsuite on close calls. The binary CRF1d format is small
@@ -12,8 +16,21 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
+
+def attribute_strings(keys: np.ndarray, names: Sequence[str]) -> list[list[str]]:
+    """crfsuite attributes (``name=key``) for each row of a key array from ``feature_keys``."""
+    columns = [[f"{name}={k}" for k in keys[:, j].tolist()] for j, name in enumerate(names)]
+    return [list(row) for row in zip(*columns)]
+
+
+def parse_attribute(attribute: str) -> tuple[str, int]:
+    """Inverse of the ``name=key`` naming in :func:`attribute_strings`."""
+    name, _, key = attribute.partition("=")
+    return name, int(key)
+
 
 HEADER = struct.Struct("<4sI4sIIIIIIIII")
 FEATURE_DTYPE = np.dtype([("type", "<u4"), ("src", "<u4"), ("dst", "<u4"), ("weight", "<f8")])

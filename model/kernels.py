@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from features.jit import jit
+from zhseg.jit import jit
 
 
 @jit

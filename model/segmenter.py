@@ -9,22 +9,23 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import threading
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from features.corpus import Sentence
-from features.fileio import TextBlock
-from features.lexicon import Lexicon
-from features.tags import WORD_END_TAGS, WORD_START_TAGS
-from features.templates import FeatureConfig, attribute_strings, feature_keys, padded_bases
-from features.variety import AccessorVariety
-from model import store
-from model.decode import CompiledCRF
+from zhseg.features.corpus import Sentence
+from zhseg.features.lexicon import Lexicon
+from zhseg.features.tags import WORD_END_TAGS, WORD_START_TAGS, word_start_flags
+from zhseg.features.templates import feature_keys, padded_bases
+from zhseg.model import store
+from zhseg.model.assemble import line_lengths, slice_words, spaced_lines, split_spaced
+from zhseg.model.crfsuite_file import attribute_strings
 
 CHUNK = re.compile(r"\S+")
-BACKENDS = ("auto", "numpy", "numba", "crfsuite")
+BACKENDS = ("numpy", "numba", "auto", "crfsuite")
+DEFAULT_BACKEND = "numpy"
 BATCH_CHARS = 100_000  # characters decoded together in bulk mode; bounds memory
 SPLIT_MIN_CHARS = 512  # cut() sends texts at least this long down the bulk path
 
@@ -35,51 +36,48 @@ class Segmenter:
     Use :meth:`load`; then :meth:`cut` for one text, :meth:`cut_lines` for many lines at once (much
     faster per character), :meth:`tokenize` for words with their offsets.
 
-    backend: ``numpy`` decodes from the compiled arrays with numpy; ``numba`` does the dictionary
-        matching, scoring and Viterbi compiled (the ``fast`` extra: about 1.3 times the speed per
-        sentence); ``auto`` (the default) is ``numba`` when numba is installed, else ``numpy``;
-        ``crfsuite`` feeds the same features to python-crfsuite's tagger, the reference the others
-        are checked against. All give the same words.
+    backend: the rule is the same for the Python API and the command lines: ``numpy`` (the
+        default) decodes from the compiled arrays with numpy, and a fresh process has its first
+        words soonest; ``numba`` does the dictionary matching, scoring and Viterbi compiled (the
+        ``fast`` extra): about 1.3 times the speed per sentence, after about 0.9 s of start-up,
+        so it pays for long-running processes and inputs of tens of MB; ``auto`` is ``numba``
+        when numba is installed, else ``numpy``; ``crfsuite`` feeds the same features to
+        python-crfsuite's tagger, the reference the others are checked against. All give the
+        same words.
     """
 
-    def __init__(self, directory: Path, meta: dict, crf: CompiledCRF, backend: str = "auto"):
-        self.directory = directory
-        self.meta = meta
-        self.crf = crf
+    def __init__(self, model: store.Model, backend: str = DEFAULT_BACKEND):
+        self.model = model
         self.backend = resolve_backend(backend)
-        self.config = FeatureConfig.from_json(meta["features"])
-        self.template_names = tuple(meta["template_names"])
-        labels = crf.labels
+        self.config = model.config
+        self.crf = model.crf
+        labels = self.crf.labels
         self._start_label = np.array([label in WORD_START_TAGS for label in labels])
         self._end_label = np.array([label in WORD_END_TAGS for label in labels])
         self._label_index = {label: i for i, label in enumerate(labels)}
         self._tagger = None
-        self._vocabulary: frozenset[str] | None = None
+        self._tagger_lock = threading.Lock()  # one crfsuite tagger, not safe to share between threads
         # dictionary features match against the training vocabulary
-        self.lexicon = (Lexicon(self.vocabulary, self.config.dictionary, compiled=self.backend == "numba")
+        self.lexicon = (Lexicon(model.vocabulary, self.config.dictionary, compiled=self.backend == "numba")
                         if self.config.dictionary else None)
-        self.variety = self._read_variety() if self.config.variety else None
 
     @classmethod
-    def load(cls, directory: str | Path, backend: str = "auto") -> "Segmenter":
+    def load(cls, directory: str | Path, backend: str = DEFAULT_BACKEND) -> "Segmenter":
         """Load a model directory written by ``zhseg train``. Raises ModelError if it is not one."""
-        directory = Path(directory)
-        meta = store.read_meta(directory)
-        try:
-            config = FeatureConfig.from_json(meta["features"])
-            if config.template_names() != list(meta["template_names"]):
-                raise ValueError("the feature configuration does not match its templates")
-            crf = CompiledCRF.from_arrays(store.read_arrays(directory), meta["labels"], config.templates())
-        except (KeyError, ValueError, TypeError) as error:
-            raise store.ModelError(f"{directory}: inconsistent model files ({error})") from None
-        return cls(directory, meta, crf, backend)
+        return cls(store.load(directory), backend)
+
+    def save(self, directory: str | Path) -> Path:
+        """Write this segmenter's model as a model directory (atomically)."""
+        return store.save(self.model, directory)
+
+    @property
+    def meta(self) -> dict:
+        return self.model.meta
 
     @property
     def vocabulary(self) -> frozenset[str]:
-        """The words seen in training (loaded on first use)."""
-        if self._vocabulary is None:
-            self._vocabulary = store.read_vocab(self.directory)
-        return self._vocabulary
+        """The words seen in training."""
+        return self.model.vocabulary
 
     # -- public API -------------------------------------------------------------------------
     def cut(self, text: str) -> list[str]:
@@ -87,7 +85,9 @@ class Segmenter:
         chunks = CHUNK.findall(text)
         if sum(map(len, chunks)) >= SPLIT_MIN_CHARS:
             return self._cut_batch([text])[0]
-        return self._words(chunks)
+        if not chunks:
+            return []
+        return slice_words("".join(chunks), self._word_starts(chunks, _lengths(chunks)))
 
     def cut_lines(self, lines: Iterable[str], batch_chars: int = BATCH_CHARS) -> Iterator[list[str]]:
         """Segment many lines, yielding one word list per line, in order.
@@ -127,95 +127,59 @@ class Segmenter:
         return tokens
 
     # -- internals --------------------------------------------------------------------------
-    def _read_variety(self) -> AccessorVariety:
-        try:
-            variety = AccessorVariety.from_arrays(store.read_arrays(self.directory, store.VARIETY_FILE))
-        except (KeyError, ValueError, TypeError) as error:
-            raise store.ModelError(f"{self.directory}: inconsistent accessor variety tables ({error})") from None
-        if variety.max_length != self.config.variety:
-            raise store.ModelError(f"{self.directory}: accessor variety tables do not match the features")
-        return variety
-
     def _cut_batch(self, lines: Sequence[str]) -> list[list[str]]:
-        # The batch's text with one space between words and a newline after each line: str.split
-        # then cuts the words out in C, twice as fast as slicing in Python. Chunks hold no
-        # whitespace, so a space or newline is only ever a separator.
-        text = self._segment_batch(lines, " ")
-        return [line.split(" ") if line else [] for line in text.split("\n")[:-1]]
+        return split_spaced(self._segment_batch(lines, " "))
 
     def _segment_batch(self, lines: Sequence[str], sep: str) -> str:
         chunks_per_line = [CHUNK.findall(line) for line in lines]
         chunks = [chunk for line_chunks in chunks_per_line for chunk in line_chunks]
-        lengths = np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
-        text = "".join(chunks)
-        n = len(text)
-        line_chars = np.fromiter((sum(map(len, c)) for c in chunks_per_line), dtype=np.int64, count=len(lines))
-        line_ends = np.cumsum(line_chars)
-        # a separator before every word that does not open its line
-        separated = self.word_starts(chunks, lengths) if n else np.zeros(0, dtype=bool)
-        separated[line_ends[line_chars > 0] - line_chars[line_chars > 0]] = False
-        width = len(sep)
-        seps_through = np.cumsum(separated)  # separators up to and including each character
-        newlines_before = np.searchsorted(line_ends, np.arange(n), side="right")
-        char_at = np.arange(n) + width * seps_through + newlines_before
-        newline_at = line_ends + np.arange(len(lines))
-        after_text = line_ends > 0  # lines with characters before their end, their own or earlier
-        newline_at[after_text] += width * seps_through[line_ends[after_text] - 1]
-        size = n + width * int(seps_through[-1] if n else 0) + len(lines)
-        out = np.empty(size, dtype="<u4")
-        out[char_at] = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
-        out[newline_at] = ord("\n")
-        sep_starts = char_at[separated] - width
-        for k, code in enumerate(np.frombuffer(sep.encode("utf-32-le"), dtype="<u4").tolist()):
-            out[sep_starts + k] = code
-        return out.tobytes().decode("utf-32-le")
+        starts = self._word_starts(chunks, _lengths(chunks)) if chunks else np.zeros(0, dtype=bool)
+        return spaced_lines("".join(chunks), starts, line_lengths(chunks_per_line), sep)
 
-    def _words(self, chunks: list[str]) -> list[str]:
-        """The words of the concatenated chunks of one short text, sliced out one by one (fewer
-        operations than :meth:`_cut_batch` for a sentence)."""
-        if not chunks:
-            return []
-        starts = self.word_starts(chunks, np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks)))
-        text = "".join(chunks)
-        bounds = np.flatnonzero(starts).tolist()
-        bounds.append(len(text))
-        return [text[a:b] for a, b in zip(bounds, bounds[1:])]
-
-    def word_starts(self, chunks: Sequence[str], lengths: np.ndarray) -> np.ndarray:
+    def _word_starts(self, chunks: Sequence[str], lengths: np.ndarray) -> np.ndarray:
         """A boolean per character of the concatenated chunks: does a word start here?"""
-        labels = self.label_indices(chunks, lengths)
-        starts = self._start_label[labels]
-        if len(labels) > 1:
-            starts[1:] |= self._end_label[labels[:-1]]
+        labels = self._label_indices(chunks, lengths)
+        starts = word_start_flags(self._start_label[labels], self._end_label[labels])
         if len(lengths) > 1:
             starts[np.cumsum(lengths[:-1])] = True  # every chunk opens a word
-        if len(labels):
-            starts[0] = True
         return starts
 
-    def label_indices(self, chunks: Sequence[str], lengths: np.ndarray) -> np.ndarray:
+    def _label_indices(self, chunks: Sequence[str], lengths: np.ndarray) -> np.ndarray:
         """The decoded label index of every character of the concatenated chunks."""
         if self.backend != "crfsuite":
-            bases = padded_bases(chunks, self.config, self.lexicon, self.variety)
+            bases = padded_bases(chunks, self.config, self.lexicon, self.model.variety, order=self.crf.bases)
             return self.crf.decode(bases, lengths, compiled=self.backend == "numba")
-        keys = feature_keys(chunks, self.config, self.lexicon, self.variety)
-        tagger = self._crfsuite_tagger()
+        keys = feature_keys(chunks, self.config, self.lexicon, self.model.variety)
+        names = self.config.template_names()
         labels = np.empty(len(keys), dtype=np.int64)
         offset = 0
-        for length in lengths.tolist():
-            rows = keys[offset : offset + length]
-            tags = tagger.tag(attribute_strings(rows, self.template_names))
-            labels[offset : offset + length] = [self._label_index[t] for t in tags]
-            offset += length
+        with self._tagger_lock:
+            tagger = self._crfsuite_tagger()
+            for length in lengths.tolist():
+                tags = tagger.tag(attribute_strings(keys[offset : offset + length], names))
+                labels[offset : offset + length] = [self._label_index[t] for t in tags]
+                offset += length
         return labels
 
     def _crfsuite_tagger(self):
         if self._tagger is None:
             import pycrfsuite  # only the reference path needs it
 
-            self._tagger = pycrfsuite.Tagger()
-            self._tagger.open(str(store.crfsuite_path(self.directory)))
+            source = self.model.crfsuite
+            if source is None:
+                raise store.ModelError("the crfsuite backend needs a model directory with model.crfsuite; "
+                                       "this model has none (use the numpy or numba backend)")
+            tagger = pycrfsuite.Tagger()
+            if isinstance(source, bytes):
+                tagger.open_inmemory(source)
+            else:
+                tagger.open(str(source))
+            self._tagger = tagger
         return self._tagger
+
+
+def _lengths(chunks: Sequence[str]) -> np.ndarray:
+    return np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
 
 
 def resolve_backend(backend: str) -> str:
@@ -242,58 +206,3 @@ def _batches(lines: Iterable[str], batch_chars: int) -> Iterator[list[str]]:
             batch, size = [], 0
     if batch:
         yield batch
-
-
-# -- worker processes for bulk segmentation ------------------------------------------------------
-_worker_segmenter: Segmenter | None = None  # set once in each worker process, never in the parent
-
-
-def _load_worker(directory: str, backend: str) -> None:
-    global _worker_segmenter
-    _worker_segmenter = Segmenter.load(directory, backend=backend)
-
-
-def _segment_block(block: TextBlock, sep: str, segmenter: Segmenter | None = None) -> bytes:
-    return "".join((segmenter or _worker_segmenter).segment_lines(block.lines(), sep)).encode("utf-8")
-
-
-def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: int, sep: str = " ",
-                     backend: str = "auto", work_here: bool = True) -> Iterator[bytes]:
-    """Segment blocks of lines in ``jobs`` processes; yield each block's output, UTF-8 encoded
-    (a line per input line, words joined by ``sep``), in input order.
-
-    Workers receive undecoded bytes and return encoded bytes, so the parent does little more than
-    move data; a bounded number of blocks is in flight, so memory stays bounded however large the
-    input. Workers are started with the ``spawn`` method, which behaves the same on every OS, and
-    each loads the model once. With ``work_here`` this process is one of the ``jobs``: it loads
-    the model while the workers start, and segments a block itself whenever the workers have
-    enough queued, which also covers the half second a fresh worker needs before its first block.
-    """
-    import collections
-    import multiprocessing
-
-    workers = jobs - 1 if work_here else jobs
-    queued_per_worker = 2
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_load_worker, initargs=(str(directory), backend)) as pool:
-        local = Segmenter.load(directory, backend=backend) if work_here else None
-        pending: collections.deque = collections.deque()  # bytes, or a worker's pending result
-        for block in blocks:
-            busy = sum(1 for item in pending if not _is_done(item))
-            if local is not None and busy >= queued_per_worker * workers:
-                pending.append(_segment_block(block, sep, local))
-            else:
-                pending.append(pool.apply_async(_segment_block, (block, sep)))
-            while pending and (_is_done(pending[0]) or len(pending) > 4 * jobs):
-                yield _output(pending.popleft())
-        while pending:
-            yield _output(pending.popleft())
-
-
-def _is_done(item) -> bool:
-    return isinstance(item, bytes) or item.ready()
-
-
-def _output(item) -> bytes:
-    """A block's output: segmented here already, or a worker's result (waited for)."""
-    return item if isinstance(item, bytes) else item.get()

@@ -1,4 +1,4 @@
-"""The model directory: data only, versioned, written atomically.
+"""The model directory: data only, versioned, written atomically; :class:`Model` is the same in memory.
 
 Layout::
 
@@ -18,12 +18,16 @@ import os
 import shutil
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import numpy as np
 
-from features.errors import UserError
+from zhseg.errors import UserError
+from zhseg.features.templates import FeatureConfig
+from zhseg.features.variety import AccessorVariety
+from zhseg.model.compiled import CompiledCRF
 
 FORMAT_VERSION = 1
 META_FILE = "meta.json"
@@ -37,6 +41,67 @@ class ModelError(UserError):
     """A model directory that is missing, incomplete or of an unknown format."""
 
 
+@dataclass
+class Model:
+    """Everything a model directory holds, in memory.
+
+    meta: the ``meta.json`` content (format version added on save).
+    crf: the weights as arrays.
+    vocabulary: the training words (OOV statistics, dictionary features).
+    variety: accessor variety tables, for configurations with variety features.
+    crfsuite: the crfsuite model file, for the reference tagger: its bytes (just trained) or its
+        path (loaded; read by crfsuite itself, on first use).
+    """
+
+    meta: dict
+    crf: CompiledCRF
+    vocabulary: frozenset[str]
+    variety: AccessorVariety | None = None
+    crfsuite: bytes | Path | None = None
+
+    @property
+    def config(self) -> FeatureConfig:
+        return FeatureConfig.from_json(self.meta["features"])
+
+
+def save(model: Model, target: str | Path) -> Path:
+    """Write ``model`` as a model directory at ``target``, atomically (see :func:`building_model_dir`)."""
+    with building_model_dir(target) as building:
+        write_arrays(building, model.crf.to_arrays())
+        write_vocab(building, model.vocabulary)
+        if model.variety is not None:
+            write_arrays(building, model.variety.to_arrays(), VARIETY_FILE)
+        if isinstance(model.crfsuite, bytes):
+            (building / CRFSUITE_FILE).write_bytes(model.crfsuite)
+        elif model.crfsuite is not None:
+            shutil.copyfile(model.crfsuite, building / CRFSUITE_FILE)
+        write_meta(building, model.meta)
+    return Path(target)
+
+
+def load(directory: str | Path) -> Model:
+    """Read a model directory written by :func:`save`; ModelError if it is not a valid one."""
+    directory = Path(directory)
+    meta = read_meta(directory)
+    try:
+        config = FeatureConfig.from_json(meta["features"])
+        if config.template_names() != list(meta["template_names"]):
+            raise ValueError("the feature configuration does not match its templates")
+        crf = CompiledCRF.from_arrays(read_arrays(directory), meta["labels"], config.templates())
+    except (KeyError, ValueError, TypeError) as error:
+        raise ModelError(f"{directory}: inconsistent model files ({error})") from None
+    variety = None
+    if config.variety:
+        try:
+            variety = AccessorVariety.from_arrays(read_arrays(directory, VARIETY_FILE))
+        except (KeyError, ValueError, TypeError) as error:
+            raise ModelError(f"{directory}: inconsistent accessor variety tables ({error})") from None
+        if variety.max_length != config.variety:
+            raise ModelError(f"{directory}: accessor variety tables do not match the features")
+    crfsuite = directory / CRFSUITE_FILE
+    return Model(meta, crf, read_vocab(directory), variety, crfsuite if crfsuite.is_file() else None)
+
+
 @contextlib.contextmanager
 def building_model_dir(target: str | Path) -> Iterator[Path]:
     """Yield a fresh temporary directory beside ``target``; on success it replaces ``target``.
@@ -44,10 +109,7 @@ def building_model_dir(target: str | Path) -> Iterator[Path]:
     An existing ``target`` is only replaced if it is a zhseg model directory, so a typo cannot
     wipe an unrelated folder. On failure nothing at ``target`` changes.
     """
-    target = Path(target)
-    if target.exists() and not (target / META_FILE).is_file():
-        if not target.is_dir() or any(target.iterdir()):
-            raise ModelError(f"{target}: exists and is not a zhseg model directory; choose another -o")
+    target = check_target(target)
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=parent))
@@ -63,6 +125,15 @@ def building_model_dir(target: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
+
+
+def check_target(target: str | Path) -> Path:
+    """``target`` as a Path if a model may be written there: absent, empty, or a model directory."""
+    target = Path(target)
+    if target.exists() and not (target / META_FILE).is_file():
+        if not target.is_dir() or any(target.iterdir()):
+            raise ModelError(f"{target}: exists and is not a zhseg model directory; choose another -o")
+    return target
 
 
 def write_meta(directory: Path, meta: dict) -> None:
@@ -121,10 +192,3 @@ def read_vocab(directory: str | Path) -> frozenset[str]:
         return frozenset(path.read_text(encoding="utf-8").split("\n")) - {""}
     except FileNotFoundError:
         raise ModelError(f"{path}: missing") from None
-
-
-def crfsuite_path(directory: str | Path) -> Path:
-    path = Path(directory) / CRFSUITE_FILE
-    if not path.is_file():
-        raise ModelError(f"{path}: missing")
-    return path

@@ -1,10 +1,8 @@
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 SEEDS = ROOT / "seeds"
 NEWS_SEED = next(SEEDS.glob("000_*.txt"))
@@ -22,8 +20,8 @@ def corpus_file(name: str, split: str) -> Path:
 @pytest.fixture(scope="session")
 def seed_model(tmp_path_factory):
     """A small model trained on the news seed; shared by the tests that need a model."""
-    from features.corpus import read_corpus
-    from model.crf import TrainingOptions, train_model
+    from zhseg.features.corpus import read_corpus
+    from zhseg.model.crf import TrainingOptions, train_model
 
     directory = tmp_path_factory.mktemp("models") / "seed000"
     train_model(read_corpus(NEWS_SEED), directory, TrainingOptions(max_iterations=60))
@@ -32,7 +30,7 @@ def seed_model(tmp_path_factory):
 
 def fast_segmenter(directory, backend):
     """The model at ``directory`` on one of the fast backends (numba's skipped when not installed)."""
-    from model import Segmenter
+    from zhseg import Segmenter
 
     if backend == "numba":
         pytest.importorskip("numba", reason="the numba backend needs the fast extra")
@@ -46,7 +44,7 @@ def segmenter(seed_model, request):
 
 @pytest.fixture(scope="session")
 def reference_segmenter(seed_model):
-    from model import Segmenter
+    from zhseg import Segmenter
 
     return Segmenter.load(seed_model, backend="crfsuite")
 
@@ -55,8 +53,8 @@ def reference_segmenter(seed_model):
 def accurate_seed_model(tmp_path_factory):
     """The richest configuration: dictionary features (k-fold in training), accessor variety with
     raw text, and the 6-tag set."""
-    from features.corpus import read_corpus
-    from model.crf import TrainingOptions, train_model
+    from zhseg.features.corpus import read_corpus
+    from zhseg.model.crf import TrainingOptions, train_model
 
     directory = tmp_path_factory.mktemp("models") / "seed000-accurate"
     sentence = read_corpus(NEWS_SEED)[0]

@@ -100,11 +100,22 @@ def test_user_mistakes_get_one_line_and_exit_2(seed_model, tmp_path):
     assert not (tmp_path / "m").exists()
 
 
-def test_zhseg_command_has_the_subcommands():
-    result = run("zhseg_cli.py", "--help")
-    assert result.returncode == 0
-    for command in ("train", "segment", "evaluate"):
+def test_zhseg_command_has_the_subcommands_and_a_version():
+    import zhseg
+
+    result = run("-m", "zhseg", "--help")
+    assert result.returncode == 0, result.stderr
+    for command in ("train", "segment", "evaluate", "benchmark"):
         assert command in result.stdout
+    version = run("-m", "zhseg", "--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"zhseg {zhseg.__version__}"
+
+
+def test_python_m_zhseg_segments_like_the_root_script(seed_model):
+    via_module = run("-m", "zhseg", "segment", "--model", seed_model, stdin="阿里云总裁\n")
+    via_script = run("segment.py", "--model", seed_model, stdin="阿里云总裁\n")
+    assert via_module.returncode == 0, via_module.stderr
+    assert via_module.stdout == via_script.stdout and via_module.stdout.replace(" ", "") == "阿里云总裁\n"
 
 
 def test_parallel_jobs_give_the_same_output_in_order(seed_model, tmp_path):
@@ -119,8 +130,9 @@ def test_parallel_jobs_give_the_same_output_in_order(seed_model, tmp_path):
 
 
 def test_parallel_blocks_keep_their_order_when_this_process_helps(seed_model, tmp_path):
-    from features.fileio import read_blocks
-    from model.segmenter import Segmenter, segment_parallel
+    from zhseg.textio import read_blocks
+    from zhseg.model.pool import segment_parallel
+    from zhseg.model.segmenter import Segmenter
 
     source = tmp_path / "in.txt"
     source.write_text(WEB_SEED.read_text(encoding="utf-8").replace("@@", "") * 8, encoding="utf-8")

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from features.corpus import read_corpus
+from zhseg.features.corpus import read_corpus
 from tests.conftest import CORPORA, corpus_file, fast_segmenter
 
 
@@ -25,7 +25,7 @@ def test_sighan_gold_files_read_with_their_published_counts(name, words, chars):
 
 @pytest.fixture(scope="module")
 def ctb_slice_model(tmp_path_factory):
-    from model.crf import TrainingOptions, train_model
+    from zhseg.model.crf import TrainingOptions, train_model
 
     train = read_corpus(corpus_file("ctb6", "train"))[:3000]
     directory = tmp_path_factory.mktemp("ctb") / "slice"
@@ -34,8 +34,8 @@ def ctb_slice_model(tmp_path_factory):
 
 
 def test_a_ctb6_slice_learns_to_segment_held_out_text(ctb_slice_model):
-    from features.metrics import score_lines
-    from model import Segmenter
+    from zhseg.metrics import score_lines
+    from zhseg import Segmenter
 
     segmenter = Segmenter.load(ctb_slice_model)
     dev = read_corpus(corpus_file("ctb6", "dev"))[:400]
@@ -47,7 +47,7 @@ def test_a_ctb6_slice_learns_to_segment_held_out_text(ctb_slice_model):
 
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
 def test_fast_decoder_matches_crfsuite_on_a_ctb6_test_slice(ctb_slice_model, backend):
-    from model import Segmenter
+    from zhseg import Segmenter
 
     lines = [s.text for s in itertools.islice(read_corpus(corpus_file("ctb6", "test")), 800)]
     fast = list(fast_segmenter(ctb_slice_model, backend).cut_lines(lines))

@@ -2,8 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from features.corpus import read_corpus, split_words
-from features.errors import UserError
+from zhseg.features.corpus import read_corpus, split_words
+from zhseg.errors import UserError
 from tests.conftest import NEWS_SEED, WEB_SEED
 
 
@@ -81,7 +81,7 @@ def test_missing_file_and_empty_corpus(tmp_path):
 @given(st.lists(st.text(alphabet="ab中\r\u3000 ", max_size=6), max_size=8), st.booleans(), st.booleans(),
        st.integers(min_value=1, max_value=12))
 def test_blocks_of_any_size_give_the_same_lines(tmp_path_factory, lines, crlf, bom, block_bytes):
-    from features.fileio import read_blocks
+    from zhseg.textio import read_blocks
 
     lines = [line.rstrip("\r") for line in lines]
     end = "\r\n" if crlf else "\n"
@@ -94,7 +94,7 @@ def test_blocks_of_any_size_give_the_same_lines(tmp_path_factory, lines, crlf, b
 
 
 def test_decode_error_line_is_right_in_a_later_block(tmp_path):
-    from features.fileio import read_blocks
+    from zhseg.textio import read_blocks
 
     path = write(tmp_path, "一\n二\n三\n".encode() + b"x\xffy\n")
     with pytest.raises(UserError, match=r"corpus.txt:4: cannot decode byte 0xff .*byte offset 13"):

@@ -2,9 +2,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from features.corpus import Sentence
-from features.errors import UserError
-from features.metrics import Scores, score_lines, score_sentences
+from zhseg.features.corpus import Sentence
+from zhseg.errors import UserError
+from zhseg.metrics import Scores, score_lines, score_sentences
 
 
 def test_counts_spans_like_the_bakeoff_scorer():

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features.corpus import read_corpus
+from zhseg.features.corpus import read_corpus
 from tests.conftest import NEWS_SEED, WEB_SEED, fast_segmenter
 
 # Han, Latin, digits, punctuation, full-width forms, and several kinds of whitespace
@@ -62,7 +62,7 @@ def test_learns_the_training_text(segmenter):
 
 
 def test_a_line_longer_than_a_decoding_block_matches_crfsuite(segmenter, reference_segmenter):
-    from model.decode import LOOP_BLOCK
+    from zhseg.model.viterbi import LOOP_BLOCK
 
     line = "".join(web_seed_lines()).replace(" ", "") * 12
     assert len(line) > 2 * LOOP_BLOCK
@@ -70,7 +70,7 @@ def test_a_line_longer_than_a_decoding_block_matches_crfsuite(segmenter, referen
 
 
 def test_a_long_line_among_short_ones_matches_crfsuite(segmenter, reference_segmenter):
-    from model.decode import BATCHED_VITERBI_MAX_LENGTH
+    from zhseg.model.viterbi import BATCHED_VITERBI_MAX_LENGTH
 
     short = [line for line in web_seed_lines() if line.strip()][:20]
     long = re.sub(r"\s+", "", "".join(web_seed_lines())) * 2
@@ -93,7 +93,7 @@ def test_empty_and_blank_input(segmenter):
 
 
 def test_viterbi_breaks_ties_towards_the_lower_label():
-    from model.decode import viterbi_batched, viterbi_loop
+    from zhseg.model.viterbi import viterbi_batched, viterbi_loop
 
     assert viterbi_batched(np.zeros((3, 4)), np.array([3]), np.zeros((4, 4))).tolist() == [0, 0, 0]
     assert viterbi_loop(np.zeros((3, 4)), [3], np.zeros((4, 4)).tolist()).tolist() == [0, 0, 0]
@@ -102,35 +102,34 @@ def test_viterbi_breaks_ties_towards_the_lower_label():
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(0, 12), max_size=8), st.integers(0, 2**32 - 1), st.booleans())
 def test_loop_and_batched_viterbi_agree(lengths, seed, coarse):
-    from model import decode
+    from zhseg.model import viterbi
 
     rng = np.random.default_rng(seed)
     draw = (lambda *shape: rng.integers(-2, 3, shape).astype(float)) if coarse else (lambda *shape: rng.normal(size=shape))
     emissions, transitions = draw(sum(lengths), 4), draw(4, 4)  # coarse values force ties
     lengths = np.array(lengths, dtype=np.int64)
-    expected = decode.viterbi_loop(emissions, lengths, transitions.tolist()).tolist()
-    assert decode.viterbi_batched(emissions, lengths, transitions).tolist() == expected
+    expected = viterbi.viterbi_loop(emissions, lengths, transitions.tolist()).tolist()
+    assert viterbi.viterbi_batched(emissions, lengths, transitions).tolist() == expected
     # the dispatcher, with sequences over 5 characters counted as long: those go to the loop
-    crf = decode.CompiledCRF(("a", "b", "c", "d"), (), [], [], transitions)
-    original = decode.BATCHED_VITERBI_MAX_LENGTH
+    original = viterbi.BATCHED_VITERBI_MAX_LENGTH
     try:
-        decode.BATCHED_VITERBI_MAX_LENGTH = 5
-        assert crf.viterbi(emissions, lengths).tolist() == expected
+        viterbi.BATCHED_VITERBI_MAX_LENGTH = 5
+        assert viterbi.viterbi(emissions, lengths, transitions).tolist() == expected
     finally:
-        decode.BATCHED_VITERBI_MAX_LENGTH = original
+        viterbi.BATCHED_VITERBI_MAX_LENGTH = original
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.integers(0, 12), max_size=8), st.integers(0, 2**32 - 1), st.booleans())
 def test_compiled_decoding_agrees_with_the_loop(lengths, seed, coarse):
     pytest.importorskip("numba", reason="compiled decoding needs the fast extra")
-    from model import decode, kernels
+    from zhseg.model import kernels, viterbi
 
     rng = np.random.default_rng(seed)
     draw = (lambda *shape: rng.integers(-2, 3, shape).astype(float)) if coarse else (lambda *shape: rng.normal(size=shape))
     emissions, transitions = draw(sum(lengths), 4), draw(4, 4)  # coarse values force ties
     lengths = np.array(lengths, dtype=np.int64)
-    expected = decode.viterbi_loop(emissions, lengths, transitions.tolist()).tolist()
+    expected = viterbi.viterbi_loop(emissions, lengths, transitions.tolist()).tolist()
     # one template whose row at position k is emissions[k]: the kernel's scores are the emissions
     one = np.zeros(1, dtype=np.intp)
     positions = np.arange(len(emissions))
@@ -142,7 +141,7 @@ def test_compiled_decoding_agrees_with_the_loop(lengths, seed, coarse):
 @given(st.sets(st.integers(0, 2**50), max_size=300), st.lists(st.integers(0, 2**50), max_size=100),
        st.one_of(st.none(), st.just(2**50 + 1)))
 def test_base_lookup_finds_exactly_the_known_keys(keys, others, domain):
-    from features.keyindex import KeyIndex
+    from zhseg.features.keyindex import KeyIndex
 
     keys = np.array(sorted(keys), dtype=np.int64)
     if domain is not None:  # the direct-index table needs a small domain
@@ -159,7 +158,7 @@ def test_base_lookup_finds_exactly_the_known_keys(keys, others, domain):
 
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
 def test_dictionary_and_six_tag_model_matches_crfsuite(accurate_seed_model, backend):
-    from model import Segmenter
+    from zhseg import Segmenter
 
     fast = fast_segmenter(accurate_seed_model, backend)
     reference = Segmenter.load(accurate_seed_model, backend="crfsuite")
@@ -180,7 +179,7 @@ def test_segment_lines_is_cut_lines_joined(segmenter, lines, sep, batch_chars):
 def test_auto_backend_falls_back_to_numpy_without_numba(monkeypatch):
     import importlib.util
 
-    from model.segmenter import resolve_backend
+    from zhseg.model.segmenter import resolve_backend
 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     assert resolve_backend("auto") == "numpy"
@@ -194,7 +193,7 @@ def test_kernels_compile_where_numba_cannot_cache():
     pytest.importorskip("numba", reason="compiled decoding needs the fast extra")
     from numba import njit
 
-    from features.jit import jit
+    from zhseg.jit import jit
 
     namespace: dict = {}
     exec("def double(x):\n    return 2 * x", namespace)  # no source file: numba has nowhere to cache it

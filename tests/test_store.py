@@ -4,10 +4,11 @@ import shutil
 import numpy as np
 import pytest
 
-from features.corpus import read_corpus
-from features.errors import UserError
-from model import Segmenter, store
-from model.crf import TrainingOptions, train_model
+from zhseg.features.corpus import read_corpus
+from zhseg.errors import UserError
+from zhseg import Segmenter
+from zhseg.model import store
+from zhseg.model.crf import TrainingOptions, train_model
 from tests.conftest import NEWS_SEED
 
 
@@ -63,7 +64,7 @@ def test_training_never_overwrites_a_foreign_directory(tmp_path):
 
 
 def test_failed_training_leaves_nothing_behind(tmp_path, monkeypatch):
-    import model.crf as crf
+    import zhseg.model.crf as crf
 
     def explode(*args, **kwargs):
         raise RuntimeError("boom")

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from features.tags import TAG_SETS, tags_to_words, word_spans, word_tags, words_to_tags
+from zhseg.features.tags import TAG_SETS, tags_to_words, word_spans, word_tags, words_to_tags
 
 word = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters=" \n"), min_size=1, max_size=8)
 words = st.lists(word, max_size=30)

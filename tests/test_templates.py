@@ -3,8 +3,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from features.chars import BOS, CHAR_CLASSES, EOS, class_table, fold_table
-from features.templates import PRESETS, FeatureConfig, attribute_strings, feature_keys, parse_attribute
+from zhseg.features.chars import BOS, CHAR_CLASSES, EOS, class_table, fold_table
+from zhseg.features.templates import PRESETS, FeatureConfig, feature_keys
+from zhseg.model.crfsuite_file import attribute_strings, parse_attribute
 
 chunk = st.text(alphabet="中国人民abcＡＢ１2，。年三", min_size=1, max_size=12)
 
@@ -12,8 +13,8 @@ chunk = st.text(alphabet="中国人民abcＡＢ１2，。年三", min_size=1, ma
 @settings(max_examples=50)
 @given(st.lists(chunk, min_size=1, max_size=6), st.sampled_from(sorted(PRESETS)))
 def test_batching_does_not_change_keys(chunks, preset):
-    from features.lexicon import Lexicon
-    from features.variety import AccessorVariety
+    from zhseg.features.lexicon import Lexicon
+    from zhseg.features.variety import AccessorVariety
 
     config = PRESETS[preset]
     lexicon = Lexicon(["中国", "人民", "ab", "国人民", "2，"], max_length=6)
@@ -54,7 +55,7 @@ def test_attribute_strings_round_trip():
 
 
 def test_lexicon_match_lengths():
-    from features.lexicon import Lexicon
+    from zhseg.features.lexicon import Lexicon
 
     lexicon = Lexicon(["中国", "中国人", "人民", "银行家", "x"], max_length=4)
     padded = fold_table()[np.array([BOS] + [ord(c) for c in "中国人民银行"] + [EOS])]
@@ -66,7 +67,7 @@ def test_lexicon_match_lengths():
 
 
 def test_dictionary_features_never_span_two_sequences():
-    from features.lexicon import Lexicon
+    from zhseg.features.lexicon import Lexicon
 
     config = FeatureConfig(unigrams=(0,), bigrams=(), skip_bigrams=(), class_unigram=False,
                            class_trigram=False, reduplication=(), dictionary=4)
@@ -79,8 +80,8 @@ def test_dictionary_features_never_span_two_sequences():
 
 
 def test_accessor_variety_counts_distinct_neighbours():
-    from features.chars import codepoints
-    from features.variety import AccessorVariety
+    from zhseg.features.chars import codepoints
+    from zhseg.features.variety import AccessorVariety
 
     # "ab": left neighbours {start, c, x} (3: bucket 1), right {end, d} (2: bucket 1).
     # "ca", "bd", "xa" have one neighbour on each side: not kept.
@@ -97,7 +98,7 @@ def test_accessor_variety_counts_distinct_neighbours():
 
 
 def test_accessor_variety_buckets_are_log2():
-    from features.variety import MAX_BUCKET, bucket
+    from zhseg.features.variety import MAX_BUCKET, bucket
 
     assert bucket(np.array([0, 1, 2, 3, 4, 7, 8, 1 << 20])).tolist() == [0, 0, 1, 1, 2, 2, 3, MAX_BUCKET]
 
@@ -105,8 +106,8 @@ def test_accessor_variety_buckets_are_log2():
 @settings(max_examples=100, deadline=None)
 @given(st.text(alphabet="中国人民银行家ab，", max_size=40))
 def test_lexicon_loop_and_array_matching_agree(text):
-    from features.chars import codepoints
-    from features.lexicon import Lexicon
+    from zhseg.features.chars import codepoints
+    from zhseg.features.lexicon import Lexicon
 
     lexicon = Lexicon(["中国", "中国人", "人民", "人民银行", "银行家", "ab", "国人民银", "b，"], max_length=5)
     padded = np.concatenate(([BOS] * 3, fold_table().take(codepoints(text)), [EOS] * 3))
@@ -119,8 +120,8 @@ def test_lexicon_loop_and_array_matching_agree(text):
 @given(st.text(alphabet="中国人民银行家ab，", max_size=300))
 def test_compiled_lexicon_matching_equals_the_array_path(text):
     pytest.importorskip("numba", reason="compiled matching needs the fast extra")
-    from features.chars import codepoints
-    from features.lexicon import Lexicon
+    from zhseg.features.chars import codepoints
+    from zhseg.features.lexicon import Lexicon
 
     words = ["中国", "中国人", "人民", "人民银行", "银行家", "ab", "国人民银", "b，"]
     padded = np.concatenate(([BOS] * 2, fold_table().take(codepoints(text)), [EOS] * 2))

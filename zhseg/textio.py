@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from features.errors import UserError
+from zhseg.errors import UserError
 
 STDIN_NAME = "<stdin>"
 

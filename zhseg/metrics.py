@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Collection, Iterable, Sequence
 
-from features.errors import UserError
-from features.tags import word_spans
+from zhseg.errors import UserError
+from zhseg.features.tags import word_spans
 
 
 @dataclass

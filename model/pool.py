@@ -1,0 +1,61 @@
+"""Worker processes for bulk segmentation (``segment --jobs N``)."""
+
+from __future__ import annotations
+
+import collections
+import multiprocessing
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from zhseg.model.segmenter import Segmenter
+from zhseg.textio import TextBlock
+
+_worker_segmenter: Segmenter | None = None  # set once in each worker process, never in the parent
+
+
+def _load_worker(directory: str, backend: str) -> None:
+    global _worker_segmenter
+    _worker_segmenter = Segmenter.load(directory, backend=backend)
+
+
+def _segment_block(block: TextBlock, sep: str, segmenter: Segmenter | None = None) -> bytes:
+    return "".join((segmenter or _worker_segmenter).segment_lines(block.lines(), sep)).encode("utf-8")
+
+
+def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: int, sep: str = " ",
+                     backend: str = "numpy", work_here: bool = True) -> Iterator[bytes]:
+    """Segment blocks of lines in ``jobs`` processes; yield each block's output, UTF-8 encoded
+    (a line per input line, words joined by ``sep``), in input order.
+
+    Workers receive undecoded bytes and return encoded bytes, so the parent does little more than
+    move data; a bounded number of blocks is in flight, so memory stays bounded however large the
+    input. Workers are started with the ``spawn`` method, which behaves the same on every OS, and
+    each loads the model once. With ``work_here`` this process is one of the ``jobs``: it loads
+    the model while the workers start, and segments a block itself whenever the workers have
+    enough queued, which also covers the half second a fresh worker needs before its first block.
+    """
+    workers = jobs - 1 if work_here else jobs
+    queued_per_worker = 2
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, initializer=_load_worker, initargs=(str(directory), backend)) as pool:
+        local = Segmenter.load(directory, backend=backend) if work_here else None
+        pending: collections.deque = collections.deque()  # bytes, or a worker's pending result
+        for block in blocks:
+            busy = sum(1 for item in pending if not _is_done(item))
+            if local is not None and busy >= queued_per_worker * workers:
+                pending.append(_segment_block(block, sep, local))
+            else:
+                pending.append(pool.apply_async(_segment_block, (block, sep)))
+            while pending and (_is_done(pending[0]) or len(pending) > 4 * jobs):
+                yield _output(pending.popleft())
+        while pending:
+            yield _output(pending.popleft())
+
+
+def _is_done(item) -> bool:
+    return isinstance(item, bytes) or item.ready()
+
+
+def _output(item) -> bytes:
+    """A block's output: segmented here already, or a worker's result (waited for)."""
+    return item if isinstance(item, bytes) else item.get()

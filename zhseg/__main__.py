@@ -1,0 +1,5 @@
+"""``python -m zhseg ...``: the zhseg command."""
+
+from zhseg.cli import main
+
+main()

@@ -1,0 +1,117 @@
+"""``zhseg train``: learn a CRF segmenter from pre-segmented text.
+
+    zhseg train CORPUS [CORPUS ...] -o MODEL_DIR [--dev DEV] [options]
+
+:func:`train` is the importable function; :func:`train_command` its command-line wrapper.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from zhseg.errors import UserError, exit_on_user_error
+from zhseg.features.corpus import FORMATS, file_sha256, read_corpus
+from zhseg.features.tags import TAG_SETS
+from zhseg.features.templates import DEFAULT_PRESET, PRESETS
+from zhseg.model.crf import CorpusRecord, ProgressCallback, TrainingOptions, TrainingResult, train_model
+from zhseg.textio import read_lines
+
+DEFAULTS = TrainingOptions()
+
+
+class ProgressPrinter:
+    """Training progress on stderr: a line rewritten in place on a terminal, every tenth
+    iteration as its own line otherwise (log files)."""
+
+    def __init__(self, max_iterations: int, quiet: bool):
+        self.max_iterations = max_iterations
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.started = time.perf_counter()
+
+    def __call__(self, event: str, info: dict) -> None:
+        if self.quiet:
+            return
+        elapsed = time.perf_counter() - self.started
+        if event == "phase":
+            self._line(f"[{elapsed:7.1f}s] {info['phase']}", final=True)
+        elif event == "iteration":
+            num = info["num"]
+            text = (f"[{elapsed:7.1f}s] iteration {num}/{self.max_iterations}  loss {info['loss']:.2f}"
+                    f"  active features {info.get('active_features', '?')}")
+            if self.tty:
+                self._line(text, final=False)
+            elif num % 10 == 0 or num == 1:
+                self._line(text, final=True)
+
+    def _line(self, text: str, final: bool) -> None:
+        if self.tty:
+            sys.stderr.write("\r\x1b[K" + text + ("\n" if final else ""))
+        else:
+            sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+
+def train(corpora: List[Path], output: Path, options: TrainingOptions, dev: Optional[Path] = None,
+          raw: List[Path] = (), sep: Optional[str] = None, fmt: str = "text", encoding: str = "utf-8",
+          progress: ProgressCallback | None = None) -> TrainingResult:
+    """Read the corpus files (and ``dev``, ``raw``), train, and write the model directory ``output``."""
+    report = progress or (lambda event, info: None)
+    reading = {"sep": sep, "fmt": fmt, "encoding": encoding}
+    report("phase", {"phase": f"reading {len(corpora)} corpus file(s)"})
+    sentences, records = [], []
+    for path in corpora:
+        own = read_corpus(path, **reading)
+        sentences.extend(own)
+        records.append(CorpusRecord(path=str(path), sha256=file_sha256(path), sentences=len(own),
+                                    words=sum(len(s.words) for s in own), chars=sum(len(s.text) for s in own)))
+    dev_sentences = read_corpus(dev, **reading) if dev else None
+    raw_texts, raw_files = [], []
+    for path in raw:
+        own = [text for _, text in read_lines(path, encoding)]
+        raw_texts.extend(own)
+        raw_files.append({"path": str(path), "sha256": file_sha256(path), "lines": len(own)})
+    return train_model(sentences, output, options, records, dev_sentences, progress, raw_texts, raw_files)
+
+
+@exit_on_user_error
+def train_command(
+    corpora: List[Path] = typer.Argument(..., help="Segmented training files: words separated by whitespace (or --sep)."),
+    output: Path = typer.Option(..., "-o", "--output", help="Model directory to write (replaced atomically)."),
+    dev: Optional[Path] = typer.Option(None, "--dev", help="Held-out segmented file; its F1 is reported at the end."),
+    raw: List[Path] = typer.Option([], "--raw", help="Unsegmented text (one or more files) for the accessor "
+                                   "variety statistics of the 'variety' preset; ignored by other presets."),
+    features: str = typer.Option(DEFAULT_PRESET, "--features", help=f"Feature preset: {', '.join(PRESETS)}."),
+    tag_set: str = typer.Option(DEFAULTS.tag_set, "--tag-set", help=f"Tag set: {', '.join(TAG_SETS)}."),
+    c1: float = typer.Option(DEFAULTS.c1, "--c1", help="L1 regularisation (prunes features; smaller models)."),
+    c2: float = typer.Option(DEFAULTS.c2, "--c2", help="L2 regularisation."),
+    max_iterations: int = typer.Option(DEFAULTS.max_iterations, "--max-iterations", help="L-BFGS iteration limit."),
+    min_freq: int = typer.Option(DEFAULTS.min_freq, "--min-freq", help="Drop features seen fewer times than this."),
+    folds: int = typer.Option(DEFAULTS.folds, "--folds", help="Folds for the dictionary (and variety) features: "
+                              "each sentence's come from the other folds."),
+    sep: Optional[str] = typer.Option(None, "--sep", help="Extra word separator besides whitespace, e.g. '@@'."),
+    fmt: str = typer.Option("text", "--format", help=f"Corpus format: {', '.join(FORMATS)}."),
+    encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the corpus files (utf-8, gb18030, big5, ...)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+) -> None:
+    """Train a CRF word segmenter on pre-segmented text and write the model directory -o."""
+    try:
+        options = TrainingOptions(c1=c1, c2=c2, max_iterations=max_iterations, min_freq=min_freq, folds=folds,
+                                  tag_set=tag_set, preset=features)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    result = train(corpora, output, options, dev, raw, sep, fmt, encoding, ProgressPrinter(max_iterations, quiet))
+    training = result.meta["training"]
+    size = sum(f.stat().st_size for f in result.model_dir.iterdir())
+    print(f"model: {result.model_dir}  ({size / 1e6:.1f} MB, {training['features']} features)")
+    print(f"trained on {training['sentences']} sentences, {training['chars']} characters, "
+          f"{training['iterations']} iterations in {training['seconds']:.1f} s")
+    if result.dev_scores:
+        s = result.dev_scores
+        print(f"dev {dev}: P {100 * s.precision:.2f}  R {100 * s.recall:.2f}  F1 {100 * s.f1:.2f}  "
+              f"OOV recall {100 * s.oov_recall:.2f}  IV recall {100 * s.iv_recall:.2f}")

@@ -18,10 +18,9 @@ from typing import List, Optional
 import typer
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from benchmarks.results import markdown_table, write_section  # noqa: E402
-from zhseg.features.corpus import read_corpus  # noqa: E402
+from results import markdown_table, write_section
+from zhseg.features.corpus import read_corpus
 
 VARIANTS = {
     "fast, BMES": ["--features", "fast"],
@@ -37,7 +36,6 @@ VARIANTS = {
     "accurate, 300 iterations": ["--features", "accurate", "--max-iterations", "300"],
     "accurate, c1 0.03 c2 0.02": ["--features", "accurate", "--c1", "0.03", "--c2", "0.02"],
     "accurate, min-freq 2": ["--features", "accurate", "--min-freq", "2"],
-    "accurate + centred trigram, BMES": ["--features", "trigram"],
     "accurate, 3 folds": ["--features", "accurate", "--folds", "3"],
     "accurate, 10 folds": ["--features", "accurate", "--folds", "10"],
     "accurate, 20 folds": ["--features", "accurate", "--folds", "20"],

@@ -15,10 +15,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from benchmarks.results import write_section  # noqa: E402
-from zhseg.features.templates import DEFAULT_PRESET  # noqa: E402
+from results import write_section
+from zhseg.features.templates import DEFAULT_PRESET
 
 CORPORA = ROOT.parent / "shared" / "corpora"
 MODELS = ROOT / "build" / "core"

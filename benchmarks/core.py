@@ -20,10 +20,9 @@ from pathlib import Path
 import typer
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from benchmarks.results import best_time, markdown_table, write_section  # noqa: E402
-from zhseg.features.templates import DEFAULT_PRESET  # noqa: E402
+from results import best_time, markdown_table, write_section
+from zhseg.features.templates import DEFAULT_PRESET
 
 
 def chars_per_second(cut, lines, repeat: int = 3) -> float:
@@ -50,7 +49,7 @@ def main(corpus: str = typer.Option("ctb6", help="Folder under ../shared/corpora
                                        text=True).stdout)
     size = sum(f.stat().st_size for f in model_dir.iterdir())
     from zhseg.features.corpus import read_corpus
-    from zhseg.model import Segmenter
+    from zhseg import Segmenter
 
     segmenter = Segmenter.load(model_dir)
     lines = [s.text for s in read_corpus(data / "test.txt")]

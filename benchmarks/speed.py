@@ -19,13 +19,12 @@ from pathlib import Path
 import typer
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from benchmarks.results import best_time, best_times, markdown_table, write_section  # noqa: E402
-from zhseg.features.corpus import read_corpus  # noqa: E402
-from zhseg.features.templates import DEFAULT_PRESET  # noqa: E402
-from zhseg.model import Segmenter  # noqa: E402
-from zhseg.model.segmenter import resolve_backend  # noqa: E402
+from results import best_time, best_times, markdown_table, write_section
+from zhseg.features.corpus import read_corpus
+from zhseg.features.templates import DEFAULT_PRESET
+from zhseg import Segmenter
+from zhseg.model.segmenter import resolve_backend
 
 
 def process(command: list[str], stdout_path: Path):
@@ -66,8 +65,8 @@ def main(
     # what a fresh process waits for before its first words: imports, load, first call (which
     # imports numba and loads its compiled code on that backend)
     first_words = [float(subprocess.run(
-        [sys.executable, "-c", "import time; t = time.perf_counter(); import sys; sys.path.insert(0, '.'); "
-         f"from model import Segmenter; Segmenter.load({str(model)!r}, backend={backend!r}).cut('中国人民银行'); "
+        [sys.executable, "-c", "import time; t = time.perf_counter(); "
+         f"from zhseg import Segmenter; Segmenter.load({str(model)!r}, backend={backend!r}).cut('中国人民银行'); "
          "print(time.perf_counter() - t)"], cwd=ROOT, check=True, capture_output=True, text=True).stdout)
         for _ in range(3)]
     reference = Segmenter.load(model, backend="crfsuite")
@@ -129,7 +128,7 @@ def main(
     # one 1 MB line without whitespace, in a fresh process so its peak memory is its own
     long_line = out / "one-line.txt"
     long_line.write_text((block.replace("\n", "") * 16)[: 350_000] + "\n", encoding="utf-8")
-    probe = ("import sys, time; sys.path.insert(0, '.'); from model import Segmenter; from benchmark import peak_memory_mb; "
+    probe = ("import sys, time; from zhseg import Segmenter; from zhseg.peers import peak_memory_mb; "
              f"s = Segmenter.load({str(model)!r}, backend={backend!r}); line = open({str(long_line)!r}, encoding='utf-8').read().strip(); "
              "before = peak_memory_mb(); t = time.perf_counter(); words = s.cut(line); t = time.perf_counter() - t; "
              "print(''.join(words) == line, round(t, 2), round(peak_memory_mb()), round(before))")

@@ -61,15 +61,15 @@ def main(
         segmenter = Segmenter.load(model, backend=backend)
         load_times.append(time.perf_counter() - started)
     load = statistics.median(load_times)
-    segmenter.cut("中国人民银行")  # start-up (numba's import and code loading) is the row below, not the rates
+    segmenter.lcut("中国人民银行")  # start-up (numba's import and code loading) is the row below, not the rates
     # what a fresh process waits for before its first words: imports, load, first call (which
     # imports numba and loads its compiled code on that backend)
     first_words = [float(subprocess.run(
         [sys.executable, "-c", "import time; t = time.perf_counter(); "
-         f"from zhseg import Segmenter; Segmenter.load({str(model)!r}, backend={backend!r}).cut('中国人民银行'); "
+         f"from zhseg import Segmenter; Segmenter.load({str(model)!r}, backend={backend!r}).lcut('中国人民银行'); "
          "print(time.perf_counter() - t)"], cwd=ROOT, check=True, capture_output=True, text=True).stdout)
         for _ in range(3)]
-    reference = Segmenter.load(model, backend="crfsuite")
+    reference = Segmenter.load(model, backend="crfsuite", rules=False)
 
     import jieba
 
@@ -100,7 +100,7 @@ def main(
     few = sentences  # one pass over the original sentences, one call each
     few_chars = sum(map(len, few))
     per_call, jieba_call = (few_chars / t for t in best_times(
-        [lambda: [segmenter.cut(x) for x in few], lambda: [jieba.lcut(x) for x in few]], max(repeat, 5)))
+        [lambda: [segmenter.lcut(x) for x in few], lambda: [jieba.lcut(x) for x in few]], max(repeat, 5)))
     rows.append([f"per-call `cut` vs `jieba.lcut`, {len(few)} sentences (chars/s)", f"{per_call:,.0f}",
                  f"{jieba_call:,.0f}", f"{per_call / jieba_call:.2f}", ">= 1"])
 
@@ -130,7 +130,7 @@ def main(
     long_line.write_text((block.replace("\n", "") * 16)[: 350_000] + "\n", encoding="utf-8")
     probe = ("import sys, time; from zhseg import Segmenter; from zhseg.peers import peak_memory_mb; "
              f"s = Segmenter.load({str(model)!r}, backend={backend!r}); line = open({str(long_line)!r}, encoding='utf-8').read().strip(); "
-             "before = peak_memory_mb(); t = time.perf_counter(); words = s.cut(line); t = time.perf_counter() - t; "
+             "before = peak_memory_mb(); t = time.perf_counter(); words = s.lcut(line); t = time.perf_counter() - t; "
              "print(''.join(words) == line, round(t, 2), round(peak_memory_mb()), round(before))")
     ok, seconds, peak, before = subprocess.run([python, "-c", probe], cwd=ROOT, check=True, capture_output=True,
                                                text=True).stdout.split()

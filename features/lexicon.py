@@ -59,9 +59,11 @@ class Lexicon:
 
     compiled: match with numba (features/lexicon_kernel.py, the ``fast`` extra) instead of numpy
         and plain Python; the same matches as the array path.
+    fold: match folded code points (:func:`zhseg.features.chars.fold_table`), as the features
+        see them; without it, words and text are matched exactly as written (user words).
     """
 
-    def __init__(self, words: Iterable[str], max_length: int, compiled: bool = False):
+    def __init__(self, words: Iterable[str], max_length: int, compiled: bool = False, fold: bool = True):
         self.max_length = max_length
         self.compiled = compiled
         self._kernel_tables: tuple | None = None  # built on first compiled match
@@ -79,7 +81,9 @@ class Lexicon:
         for length in range(2, max_length + 1):
             group = by_length.get(length, [])
             if group:
-                folded = fold_table().take(codepoints("".join(group))).reshape(len(group), length)
+                folded = codepoints("".join(group)).reshape(len(group), length)
+                if fold:
+                    folded = fold_table().take(folded)
                 self._folded[length] = folded
                 # the rolling hash of the words' own windows, the same function text gets
                 _, rolled = list(ngram_prefixes(folded.ravel(), length))[-1]
@@ -115,20 +119,35 @@ class Lexicon:
         begin = np.zeros(n, dtype=np.int64)
         end = np.zeros(n, dtype=np.int64)
         middle = np.zeros(n, dtype=np.int64)
-        for length, prefixes in ngram_prefixes(padded, self.max_length):
-            known = self.indexes.get(length)
-            if known is None:
-                continue
-            maybe = np.flatnonzero(self.filters[length].take(prefixes >> FILTER_SHIFT))
-            starts = maybe[known.lookup(finish_hash(prefixes.take(maybe), length)) < len(known.keys)]
-            if not len(starts):
-                continue
+        for length, starts in self._array_matches(padded):
             # lengths grow, so plain assignment keeps the longest match
             begin[starts] = length
             end[starts + length - 1] = length
             for inner in range(1, length - 1):
                 middle[starts + inner] = length
         return begin, end, middle
+
+    def longest_starting(self, codes: np.ndarray) -> np.ndarray:
+        """The length of the longest known word starting at each position of ``codes`` (code
+        points, folded or not as the lexicon was built), or 0; numpy and plain Python only."""
+        if len(codes) < PYTHON_MATCH_MAX:
+            return np.array(self._match_lengths_loop(codes)[0], dtype=np.int64)
+        begin = np.zeros(len(codes), dtype=np.int64)
+        for length, starts in self._array_matches(codes):
+            begin[starts] = length
+        return begin
+
+    def _array_matches(self, padded: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+        """``(length, starts)`` for each length with matches, lengths growing: where a known word
+        of that length starts, by the rolling hash, the length's prefix filter and its index."""
+        for length, prefixes in ngram_prefixes(padded, self.max_length):
+            known = self.indexes.get(length)
+            if known is None:
+                continue
+            maybe = np.flatnonzero(self.filters[length].take(prefixes >> FILTER_SHIFT))
+            starts = maybe[known.lookup(finish_hash(prefixes.take(maybe), length)) < len(known.keys)]
+            if len(starts):
+                yield length, starts
 
     def _match_lengths_compiled(self, padded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         from zhseg.features import lexicon_kernel  # imports numba: only when first needed

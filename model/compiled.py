@@ -172,16 +172,23 @@ class CompiledCRF:
                   for a in range(0, len(positions), self.EMISSION_BLOCK)]
         return np.concatenate(blocks)
 
-    def decode(self, bases: PaddedBases, lengths: np.ndarray, compiled: bool = False) -> np.ndarray:
+    def decode(self, bases: PaddedBases, lengths: np.ndarray, compiled: bool = False,
+               allowed: np.ndarray | None = None) -> np.ndarray:
         """Best label index per character of consecutive sequences of ``lengths``: state scores,
-        then Viterbi; in numpy, or with ``compiled`` in one numba pass (model/kernels.py)."""
+        then Viterbi; in numpy, or with ``compiled`` in one numba pass (model/kernels.py).
+        ``allowed`` (``(n_chars, n_labels)`` bool) masks labels out: they score minus infinity."""
         if not compiled or not self.templates:
-            return viterbi(self.emissions(bases), lengths, self.transitions)
+            emissions = self.emissions(bases)
+            if allowed is not None:
+                emissions[~allowed] = -np.inf
+            return viterbi(emissions, lengths, self.transitions)
         from zhseg.model import kernels  # imports numba: only when first needed
 
+        if allowed is None:
+            allowed = np.ones((0, len(self.labels)), dtype=bool)
         starts, template_start = self._row_starts(bases)
         return kernels.decode(starts, template_start, self._template_slot.ravel(), bases.positions,
-                              np.asarray(lengths, dtype=np.int64), self._weight_rows, self.transitions)
+                              np.asarray(lengths, dtype=np.int64), self._weight_rows, self.transitions, allowed)
 
     def _row_starts(self, bases: PaddedBases) -> tuple[np.ndarray, np.ndarray]:
         """Every base row's first weight rows, end to end, and where each template's part of that

@@ -20,12 +20,15 @@ from zhseg.jit import jit
 
 
 @jit
-def decode(starts, template_start, template_slot, positions, lengths, weight_rows, transitions):  # pragma: no cover - compiled
+def decode(starts, template_start, template_slot, positions, lengths, weight_rows, transitions, allowed):  # pragma: no cover - compiled
     """Best label per position of consecutive sequences of ``lengths``.
 
     Template ``t``'s weight row at position ``positions[k]`` is
-    ``weight_rows[starts[template_start[t] + positions[k]] + template_slot[t]]``.
+    ``weight_rows[starts[template_start[t] + positions[k]] + template_slot[t]]``. ``allowed``
+    is ``(n positions, n labels)`` bool, a label scoring minus infinity where it is False
+    (model/constraints.py), or has no rows: no constraints.
     """
+    masked = allowed.shape[0] > 0
     n_labels = transitions.shape[0]
     n_templates = template_start.shape[0]
     best = np.zeros(positions.shape[0], dtype=np.int64)
@@ -44,6 +47,10 @@ def decode(starts, template_start, template_slot, positions, lengths, weight_row
                 row = starts[template_start[j] + position] + template_slot[j]
                 for label in range(n_labels):
                     state[label] += weight_rows[row, label]
+            if masked:
+                for label in range(n_labels):
+                    if not allowed[first + t, label]:
+                        state[label] = -np.inf
             if t == 0:
                 score[:] = state
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 import multiprocessing
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 from zhseg.model.segmenter import Segmenter
 from zhseg.textio import TextBlock
@@ -13,9 +13,16 @@ from zhseg.textio import TextBlock
 _worker_segmenter: Segmenter | None = None  # set once in each worker process, never in the parent
 
 
-def _load_worker(directory: str, backend: str) -> None:
+def _load_worker(directory: str, backend: str, rules: bool, user_dicts: tuple[str, ...]) -> None:
     global _worker_segmenter
-    _worker_segmenter = Segmenter.load(directory, backend=backend)
+    _worker_segmenter = _load(directory, backend, rules, user_dicts)
+
+
+def _load(directory: str | Path, backend: str, rules: bool, user_dicts: Sequence[str]) -> Segmenter:
+    segmenter = Segmenter.load(directory, backend=backend, rules=rules)
+    for path in user_dicts:
+        segmenter.load_userdict(path)
+    return segmenter
 
 
 def _segment_block(block: TextBlock, sep: str, segmenter: Segmenter | None = None) -> bytes:
@@ -23,7 +30,8 @@ def _segment_block(block: TextBlock, sep: str, segmenter: Segmenter | None = Non
 
 
 def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: int, sep: str = " ",
-                     backend: str = "numpy", work_here: bool = True) -> Iterator[bytes]:
+                     backend: str = "numpy", work_here: bool = True, rules: bool = True,
+                     user_dicts: Sequence[str] = ()) -> Iterator[bytes]:
     """Segment blocks of lines in ``jobs`` processes; yield each block's output, UTF-8 encoded
     (a line per input line, words joined by ``sep``), in input order.
 
@@ -33,12 +41,14 @@ def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: i
     each loads the model once. With ``work_here`` this process is one of the ``jobs``: it loads
     the model while the workers start, and segments a block itself whenever the workers have
     enough queued, which also covers the half second a fresh worker needs before its first block.
+    ``rules`` and ``user_dicts`` (jieba-format files) configure every process's Segmenter alike.
     """
+    user_dicts = tuple(map(str, user_dicts))
     workers = jobs - 1 if work_here else jobs
     queued_per_worker = 2
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_load_worker, initargs=(str(directory), backend)) as pool:
-        local = Segmenter.load(directory, backend=backend) if work_here else None
+    with context.Pool(workers, initializer=_load_worker, initargs=(str(directory), backend, rules, user_dicts)) as pool:
+        local = _load(directory, backend, rules, user_dicts) if work_here else None
         pending: collections.deque = collections.deque()  # bytes, or a worker's pending result
         for block in blocks:
             busy = sum(1 for item in pending if not _is_done(item))

@@ -21,6 +21,7 @@ from zhseg.features.tags import WORD_END_TAGS, WORD_START_TAGS, word_start_flags
 from zhseg.features.templates import feature_keys, padded_bases
 from zhseg.model import store
 from zhseg.model.assemble import line_lengths, slice_words, spaced_lines, split_spaced
+from zhseg.model.constraints import Constraints, UserWords, find_constraints
 from zhseg.model.crfsuite_file import attribute_strings
 
 CHUNK = re.compile(r"\S+")
@@ -43,12 +44,24 @@ class Segmenter:
         so it pays for long-running processes and inputs of tens of MB; ``auto`` is ``numba``
         when numba is installed, else ``numpy``; ``crfsuite`` feeds the same features to
         python-crfsuite's tagger, the reference the others are checked against. All give the
-        same words.
+        same words. The crfsuite tagger cannot be constrained: it needs ``rules=False`` and
+        refuses user words, and it does not keep grapheme clusters whole.
+    rules: keep URLs, e-mail addresses, numbers and Latin words whole (model/constraints.py).
+    user_words: words that always come out whole (:meth:`add_word`, :meth:`load_userdict`).
+
+    Grapheme clusters always stay whole. A Segmenter may be shared by threads for segmenting;
+    changing its user words while another thread segments is not supported.
     """
 
-    def __init__(self, model: store.Model, backend: str = DEFAULT_BACKEND):
+    def __init__(self, model: store.Model, backend: str = DEFAULT_BACKEND, rules: bool = True,
+                 user_words: UserWords | None = None):
         self.model = model
         self.backend = resolve_backend(backend)
+        if self.backend == "crfsuite" and rules:
+            raise ValueError("the crfsuite backend is the unconstrained reference: it cannot apply the rules; "
+                             "pass rules=False (--no-rules)")
+        self.rules = rules
+        self.user_words = user_words if user_words is not None else UserWords()
         self.config = model.config
         self.crf = model.crf
         labels = self.crf.labels
@@ -62,9 +75,14 @@ class Segmenter:
                         if self.config.dictionary else None)
 
     @classmethod
-    def load(cls, directory: str | Path, backend: str = DEFAULT_BACKEND) -> "Segmenter":
-        """Load a model directory written by ``zhseg train``. Raises ModelError if it is not one."""
-        return cls(store.load(directory), backend)
+    def load(cls, directory: str | Path, backend: str = DEFAULT_BACKEND, rules: bool = True,
+             user_dict: str | Path | None = None) -> "Segmenter":
+        """Load a model directory written by ``zhseg train`` (ModelError if it is not one), with
+        the user words of ``user_dict`` (a jieba-format file) if given."""
+        segmenter = cls(store.load(directory), backend, rules)
+        if user_dict is not None:
+            segmenter.load_userdict(user_dict)
+        return segmenter
 
     def save(self, directory: str | Path) -> Path:
         """Write this segmenter's model as a model directory (atomically)."""
@@ -79,15 +97,42 @@ class Segmenter:
         """The words seen in training."""
         return self.model.vocabulary
 
+    # -- user words -------------------------------------------------------------------------
+    def load_userdict(self, source) -> None:
+        """Add the words of a jieba-format user dictionary (``word [freq] [tag]`` per line, freq
+        and tag ignored; a path or an open text file)."""
+        self._check_constrainable()
+        self.user_words.load(source)
+
+    def add_word(self, word: str, freq: int | None = None, tag: str | None = None) -> None:
+        """Add a user word: every occurrence comes out as one word (``freq`` and ``tag`` are
+        accepted for jieba compatibility and ignored)."""
+        self._check_constrainable()
+        self.user_words.add(word)
+
+    def del_word(self, word: str) -> None:
+        """Remove a user word (nothing happens if it is not one)."""
+        self.user_words.remove(word)
+
     # -- public API -------------------------------------------------------------------------
-    def cut(self, text: str) -> list[str]:
-        """Segment one text into a list of words (whitespace separates words and is dropped)."""
+    def cut(self, text: str) -> Iterator[str]:
+        """Segment one text; yield its words (whitespace separates words and is dropped, except
+        inside a user word that contains it)."""
+        return iter(self.lcut(text))
+
+    def lcut(self, text: str) -> list[str]:
+        """:meth:`cut` as a list."""
+        _check_text(text)
         chunks = CHUNK.findall(text)
         if sum(map(len, chunks)) >= SPLIT_MIN_CHARS:
             return self._cut_batch([text])[0]
         if not chunks:
             return []
-        return slice_words("".join(chunks), self._word_starts(chunks, _lengths(chunks)))
+        constraints = self._constraints(text)
+        starts = self._word_starts(chunks, _lengths(chunks), constraints)
+        if constraints is not None and constraints.glue.any():
+            return _glued_words([text], starts)[0]
+        return slice_words("".join(chunks), starts)
 
     def cut_lines(self, lines: Iterable[str], batch_chars: int = BATCH_CHARS) -> Iterator[list[str]]:
         """Segment many lines, yielding one word list per line, in order.
@@ -112,43 +157,70 @@ class Segmenter:
         cuts = self.cut_lines(s.text for s in sentences)
         return [Sentence(s.line_no, tuple(words)) for s, words in zip(sentences, cuts)]
 
-    def tokenize(self, text: str) -> list[tuple[str, int, int]]:
-        """Words with their ``(start, end)`` character offsets in ``text``: ``text[start:end] == word``."""
-        tokens = []
-        words = self.cut(text)
-        chunk_iter = CHUNK.finditer(text)
-        pos = end = 0
-        for word in words:
-            if pos >= end:  # the next word opens the next chunk
-                chunk = next(chunk_iter)
-                pos, end = chunk.start(), chunk.end()
-            tokens.append((word, pos, pos + len(word)))
+    def tokenize(self, text: str) -> Iterator[tuple[str, int, int]]:
+        """Yield the words of :meth:`cut` with their ``(start, end)`` character offsets in
+        ``text``: ``text[start:end] == word``."""
+        pos = 0
+        for word in self.lcut(text):
+            pos = CHUNK.search(text, pos).start()  # words open at the next non-whitespace character
+            yield word, pos, pos + len(word)
             pos += len(word)
-        return tokens
 
     # -- internals --------------------------------------------------------------------------
+    def _check_constrainable(self) -> None:
+        if self.backend == "crfsuite":
+            raise ValueError("the crfsuite backend is the unconstrained reference: it cannot keep user words; "
+                             "use the numpy or numba backend")
+
+    def _constraints(self, text: str) -> Constraints | None:
+        if self.backend == "crfsuite":
+            return None
+        return find_constraints(text, self.rules, self.user_words)
+
     def _cut_batch(self, lines: Sequence[str]) -> list[list[str]]:
-        return split_spaced(self._segment_batch(lines, " "))
+        chunks, starts, line_chars, glued = self._decode_batch(lines)
+        if glued:
+            return _glued_words(lines, starts)
+        return split_spaced(spaced_lines("".join(chunks), starts, line_chars, " "))
 
     def _segment_batch(self, lines: Sequence[str], sep: str) -> str:
+        chunks, starts, line_chars, glued = self._decode_batch(lines)
+        if glued:
+            return "".join(sep.join(words) + "\n" for words in _glued_words(lines, starts))
+        return spaced_lines("".join(chunks), starts, line_chars, sep)
+
+    def _decode_batch(self, lines: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray, bool]:
+        """The chunks of ``lines``, a word-start flag per chunk character, the characters per line,
+        and whether a user word spans whitespace somewhere (its words then need the original text)."""
+        for line in lines:
+            _check_text(line)
         chunks_per_line = [CHUNK.findall(line) for line in lines]
         chunks = [chunk for line_chunks in chunks_per_line for chunk in line_chunks]
-        starts = self._word_starts(chunks, _lengths(chunks)) if chunks else np.zeros(0, dtype=bool)
-        return spaced_lines("".join(chunks), starts, line_lengths(chunks_per_line), sep)
+        line_chars = line_lengths(chunks_per_line)
+        if not chunks:
+            return chunks, np.zeros(0, dtype=bool), line_chars, False
+        constraints = self._constraints("\n".join(lines))
+        starts = self._word_starts(chunks, _lengths(chunks), constraints)
+        return chunks, starts, line_chars, constraints is not None and bool(constraints.glue.any())
 
-    def _word_starts(self, chunks: Sequence[str], lengths: np.ndarray) -> np.ndarray:
+    def _word_starts(self, chunks: Sequence[str], lengths: np.ndarray, constraints: Constraints | None = None) -> np.ndarray:
         """A boolean per character of the concatenated chunks: does a word start here?"""
-        labels = self._label_indices(chunks, lengths)
+        allowed = None if constraints is None else constraints.label_mask(self._start_label, self._end_label)
+        labels = self._label_indices(chunks, lengths, allowed)
         starts = word_start_flags(self._start_label[labels], self._end_label[labels])
         if len(lengths) > 1:
-            starts[np.cumsum(lengths[:-1])] = True  # every chunk opens a word
+            starts[np.cumsum(lengths[:-1])] = True  # every chunk opens a word...
+        if constraints is not None:
+            starts[constraints.glue] = False  # ...but one inside a user word
         return starts
 
-    def _label_indices(self, chunks: Sequence[str], lengths: np.ndarray) -> np.ndarray:
+    def _label_indices(self, chunks: Sequence[str], lengths: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         """The decoded label index of every character of the concatenated chunks."""
         if self.backend != "crfsuite":
             bases = padded_bases(chunks, self.config, self.lexicon, self.model.variety, order=self.crf.bases)
-            return self.crf.decode(bases, lengths, compiled=self.backend == "numba")
+            return self.crf.decode(bases, lengths, compiled=self.backend == "numba", allowed=allowed)
+        if len(self.user_words):
+            self._check_constrainable()
         keys = feature_keys(chunks, self.config, self.lexicon, self.model.variety)
         names = self.config.template_names()
         labels = np.empty(len(keys), dtype=np.int64)
@@ -176,6 +248,27 @@ class Segmenter:
                 tagger.open(str(source))
             self._tagger = tagger
         return self._tagger
+
+
+def _check_text(text) -> None:
+    if not isinstance(text, str):
+        raise TypeError(f"expected a str to segment, got {type(text).__name__}")
+
+
+def _glued_words(lines: Sequence[str], starts: np.ndarray) -> list[list[str]]:
+    """Each line's words, cut out of the original line so that a word spanning whitespace (a
+    user word) keeps it: a word runs from its first character to the last one before the next
+    word's first (the slow path, for batches holding such a word)."""
+    result = []
+    offset = 0
+    for line in lines:
+        positions = [k for m in CHUNK.finditer(line) for k in range(m.start(), m.end())]
+        flags = starts[offset : offset + len(positions)]
+        offset += len(positions)
+        firsts = np.flatnonzero(flags).tolist()
+        lasts = [p - 1 for p in firsts[1:]] + [len(positions) - 1]
+        result.append([line[positions[a] : positions[b] + 1] for a, b in zip(firsts, lasts)])
+    return result
 
 
 def _lengths(chunks: Sequence[str]) -> np.ndarray:

@@ -127,6 +127,19 @@ def building_model_dir(target: str | Path) -> Iterator[Path]:
         raise
 
 
+def model_or_default(directory: str | Path | None) -> Path:
+    """``directory``, or the embedded default model when it is None (ModelError if there is none)."""
+    if directory is not None:
+        return Path(directory)
+    import zhseg
+
+    path = zhseg.default_model_path()
+    if not (path / META_FILE).is_file():
+        raise ModelError(f"no --model given and this zhseg has no default model ({path}); "
+                         "give --model MODEL_DIR (train one with 'zhseg train')")
+    return path
+
+
 def check_target(target: str | Path) -> Path:
     """``target`` as a Path if a model may be written there: absent, empty, or a model directory."""
     target = Path(target)

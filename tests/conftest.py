@@ -28,25 +28,39 @@ def seed_model(tmp_path_factory):
     return directory
 
 
-def fast_segmenter(directory, backend):
+def fast_segmenter(directory, backend, rules=True):
     """The model at ``directory`` on one of the fast backends (numba's skipped when not installed)."""
     from zhseg import Segmenter
 
     if backend == "numba":
         pytest.importorskip("numba", reason="the numba backend needs the fast extra")
-    return Segmenter.load(directory, backend=backend)
+    return Segmenter.load(directory, backend=backend, rules=rules)
 
 
 @pytest.fixture(scope="session", params=["numpy", "numba"])
 def segmenter(seed_model, request):
+    """The seed model as users get it: rules on."""
     return fast_segmenter(seed_model, request.param)
+
+
+@pytest.fixture(scope="session", params=["numpy", "numba"])
+def unconstrained(seed_model, request):
+    """The seed model with rules off: its words must equal the crfsuite tagger's."""
+    return fast_segmenter(seed_model, request.param, rules=False)
 
 
 @pytest.fixture(scope="session")
 def reference_segmenter(seed_model):
     from zhseg import Segmenter
 
-    return Segmenter.load(seed_model, backend="crfsuite")
+    return Segmenter.load(seed_model, backend="crfsuite", rules=False)
+
+
+def single_code_point_clusters(text: str) -> bool:
+    """Is every grapheme cluster of ``text`` one code point (where decoding is unconstrained)?"""
+    import regex
+
+    return all(len(cluster) == 1 for cluster in regex.findall(r"\X", text))
 
 
 @pytest.fixture(scope="session")

@@ -50,6 +50,6 @@ def test_fast_decoder_matches_crfsuite_on_a_ctb6_test_slice(ctb_slice_model, bac
     from zhseg import Segmenter
 
     lines = [s.text for s in itertools.islice(read_corpus(corpus_file("ctb6", "test")), 800)]
-    fast = list(fast_segmenter(ctb_slice_model, backend).cut_lines(lines))
-    reference = Segmenter.load(ctb_slice_model, backend="crfsuite")
-    assert fast == [reference.cut(line) for line in lines]
+    fast = list(fast_segmenter(ctb_slice_model, backend, rules=False).cut_lines(lines))
+    reference = Segmenter.load(ctb_slice_model, backend="crfsuite", rules=False)
+    assert fast == [reference.lcut(line) for line in lines]

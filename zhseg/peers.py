@@ -27,6 +27,8 @@ class System:
     kind: str
     path: str | None = None
     install: str | None = None
+    user_dicts: tuple[str, ...] = ()  # given to every system that takes user words (zhseg, jieba)
+    rules: bool = True  # zhseg's rules (model/constraints.py)
 
 
 @dataclass
@@ -50,8 +52,10 @@ def load_system(system: System):
     if system.kind == "zhseg":
         from zhseg.model.segmenter import Segmenter
 
-        segmenter = Segmenter.load(system.path)
-        segmenter.cut("中国")  # load time includes what a first call loads (numba), as jieba's its dictionary
+        segmenter = Segmenter.load(system.path, rules=system.rules)
+        for path in system.user_dicts:
+            segmenter.load_userdict(path)
+        segmenter.lcut("中国")  # load time includes what a first call loads (numba), as jieba's its dictionary
         return lambda lines: list(segmenter.cut_lines(lines))
     per_line = _load_per_line(system)
     return lambda lines: [per_line(line) for line in lines]
@@ -64,6 +68,8 @@ def _load_per_line(system: System):
         jieba.setLogLevel(60)
         tokenizer = jieba.Tokenizer(dictionary=system.path) if system.kind == "jieba-dict" else jieba.Tokenizer()
         tokenizer.initialize()
+        for path in system.user_dicts:
+            tokenizer.load_userdict(path)
         hmm = system.kind != "jieba-nohmm"
         return lambda text: tokenizer.lcut(text, HMM=hmm)
     if system.kind == "rjieba":
@@ -87,7 +93,8 @@ def _load_per_line(system: System):
 
 def worker(spec: str, input_path: str, output_path: str) -> None:
     """Segment ``input_path`` line by line with one system; write words and a JSON timing line."""
-    system = System(**json.loads(spec))
+    fields = json.loads(spec)
+    system = System(**{**fields, "user_dicts": tuple(fields.get("user_dicts", ()))})
     started = time.perf_counter()
     cut = load_system(system)
     load_seconds = time.perf_counter() - started
@@ -129,12 +136,14 @@ def available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def choose_systems(models: list[Path], train_dict: Path | None, pkuseg_model: str | None) -> list[System]:
-    systems = [System(f"zhseg ({m.name})", "zhseg", str(m)) for m in models]
-    systems += [System("jieba (HMM on)", "jieba", install="pip install jieba"),
-                System("jieba (HMM off)", "jieba-nohmm", install="pip install jieba")]
+def choose_systems(models: list[Path], train_dict: Path | None, pkuseg_model: str | None,
+                   user_dicts: tuple[str, ...] = (), rules: bool = True) -> list[System]:
+    systems = [System(f"zhseg ({m.name})", "zhseg", str(m), user_dicts=user_dicts, rules=rules) for m in models]
+    systems += [System("jieba (HMM on)", "jieba", install="pip install jieba", user_dicts=user_dicts),
+                System("jieba (HMM off)", "jieba-nohmm", install="pip install jieba", user_dicts=user_dicts)]
     if train_dict:
-        systems.append(System("jieba (train dict)", "jieba-dict", str(train_dict), install="pip install jieba"))
+        systems.append(System("jieba (train dict)", "jieba-dict", str(train_dict), install="pip install jieba",
+                              user_dicts=user_dicts))
     systems.append(System("rjieba", "rjieba", install="pip install rjieba"))
     systems.append(System(f"pkuseg ({Path(pkuseg_model).name if pkuseg_model else 'no --pkuseg-model'})", "pkuseg", pkuseg_model,
                           install="pip install spacy-pkuseg, then pass --pkuseg-model DIR"))

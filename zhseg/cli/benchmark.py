@@ -17,8 +17,10 @@ from typing import List, Optional
 
 import typer
 
+from zhseg.cli.segment import NO_RULES_HELP, USER_DICT_HELP
 from zhseg.errors import UserError, exit_on_user_error
 from zhseg.features.corpus import FORMATS, read_corpus, read_word_list
+from zhseg.model.constraints import read_user_dict
 from zhseg.peers import Row, choose_systems, run_system, skip_reason, write_jieba_dictionary
 from zhseg.textio import atomic_output
 
@@ -79,10 +81,14 @@ def benchmark_command(
     sep: Optional[str] = typer.Option(None, "--sep", help="Extra word separator in the gold files."),
     fmt: str = typer.Option("text", "--format", help=f"Format of the gold files: {', '.join(FORMATS)}."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the gold files."),
+    user_dicts: List[Path] = typer.Option([], "--user-dict", "-u", help=USER_DICT_HELP + " Given to jieba too."),
+    no_rules: bool = typer.Option(False, "--no-rules", help=NO_RULES_HELP),
 ) -> None:
     """Compare segmenters on one gold file: accuracy, speed, load time and memory."""
     from rich.progress import track
 
+    for path in user_dicts:
+        read_user_dict(path)  # a bad dictionary fails now, not in every system's subprocess
     models = list(models or [])
     if not models:
         raise UserError("give at least one --model DIR (zhseg has no built-in default model yet)")
@@ -108,7 +114,8 @@ def benchmark_command(
         if train_sentences:
             train_dict = scratch / "jieba-train-dict.txt"
             write_jieba_dictionary(train_sentences, train_dict)
-        systems = choose_systems(models, train_dict, pkuseg_model)
+        systems = choose_systems(models, train_dict, pkuseg_model, tuple(str(p.resolve()) for p in user_dicts),
+                                 not no_rules)
         for system in track(systems, description="benchmarking", transient=True, console=_stderr_console()):
             reason = skip_reason(system)
             rows.append(Row(system.name, reason) if reason else

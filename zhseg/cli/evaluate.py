@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 from zhseg.errors import UserError, exit_on_user_error
 from zhseg.features.corpus import FORMATS, read_corpus, read_word_list
 from zhseg.metrics import Scores, score_sentences
+from zhseg.cli.segment import NO_RULES_HELP, USER_DICT_HELP
 from zhseg.model.segmenter import Segmenter
+from zhseg.model.store import model_or_default
 
 
 def print_table(scores: Scores, has_vocabulary: bool) -> None:
@@ -34,13 +36,19 @@ def print_table(scores: Scores, has_vocabulary: bool) -> None:
 
 
 def evaluate(gold: Path, model: Optional[Path] = None, pred: Optional[Path] = None, words: Optional[Path] = None,
-             sep: Optional[str] = None, fmt: str = "text", encoding: str = "utf-8") -> tuple[Scores, bool]:
-    """Score ``pred`` (a segmentation of GOLD's text), or ``model``'s segmentation of it, against
-    ``gold``. Returns the scores and whether OOV statistics apply (a vocabulary was known)."""
-    if model is None and pred is None:
-        raise UserError("give --model MODEL_DIR to segment GOLD, or --pred FILE to score a segmentation")
+             sep: Optional[str] = None, fmt: str = "text", encoding: str = "utf-8", rules: bool = True,
+             user_dicts: List[Path] = ()) -> tuple[Scores, bool]:
+    """Score ``pred`` (a segmentation of GOLD's text), or ``model``'s segmentation of it (with
+    ``rules`` and the words of ``user_dicts``), against ``gold``. Returns the scores and whether
+    OOV statistics apply (a vocabulary was known)."""
+    if model is not None and pred is not None:
+        raise UserError("give --model MODEL_DIR to segment GOLD, or --pred FILE to score a segmentation, not both")
+    if pred is None:
+        model = model_or_default(model)
     gold_sentences = read_corpus(gold, sep=sep, fmt=fmt, encoding=encoding, keep_blank=pred is not None)
-    segmenter = Segmenter.load(model) if model else None
+    segmenter = Segmenter.load(model, rules=rules) if model else None
+    for path in user_dicts if segmenter else ():
+        segmenter.load_userdict(path)
     if pred is not None:
         predicted = read_corpus(pred, encoding=encoding, keep_blank=True)
         # a final newline or trailing blank lines on one side only are not misalignment
@@ -59,16 +67,18 @@ def evaluate(gold: Path, model: Optional[Path] = None, pred: Optional[Path] = No
 @exit_on_user_error
 def evaluate_command(
     gold: Path = typer.Argument(..., help="Gold segmented file."),
-    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Segment GOLD's text with this model."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Segment GOLD's text with this model (default: the embedded model, unless --pred).", show_default=False),
     pred: Optional[Path] = typer.Option(None, "--pred", help="A segmentation of GOLD's text to score, line by line."),
     words: Optional[Path] = typer.Option(None, "--words", help="Vocabulary for OOV statistics (default: the model's training words)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     sep: Optional[str] = typer.Option(None, "--sep", help="Extra word separator in GOLD besides whitespace."),
     fmt: str = typer.Option("text", "--format", help=f"Format of GOLD: {', '.join(FORMATS)}."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of GOLD and PRED."),
+    user_dicts: List[Path] = typer.Option([], "--user-dict", "-u", help=USER_DICT_HELP),
+    no_rules: bool = typer.Option(False, "--no-rules", help=NO_RULES_HELP),
 ) -> None:
     """Score a segmentation against GOLD, matching word spans as the SIGHAN scorer does."""
-    scores, has_vocabulary = evaluate(gold, model, pred, words, sep, fmt, encoding)
+    scores, has_vocabulary = evaluate(gold, model, pred, words, sep, fmt, encoding, not no_rules, user_dicts)
     if as_json:
         result = scores.as_dict()
         if not has_vocabulary:

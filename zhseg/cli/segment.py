@@ -16,29 +16,35 @@ from typing import List, Optional
 import typer
 
 from zhseg.errors import UserError, exit_on_user_error
+from zhseg.model.constraints import read_user_dict
 from zhseg.model.segmenter import BACKENDS, DEFAULT_BACKEND, Segmenter, resolve_backend
-from zhseg.model.store import read_meta
+from zhseg.model.store import model_or_default, read_meta
 from zhseg.textio import atomic_output, read_blocks, read_lines
 
 PARALLEL_BLOCK_BYTES = 1 << 18  # small enough to keep every worker busy to the end
 
 
-def segment_files(files: List[Path], model: Path, output: Optional[Path] = None, sep: str = " ",
-                  encoding: str = "utf-8", backend: str = DEFAULT_BACKEND, jobs: int = 1) -> None:
-    """Segment ``files`` (stdin for ``-``) with the model at ``model`` into ``output`` (stdout when
-    None; written atomically otherwise): a line per input line, words joined by ``sep``."""
-    try:
-        backend = resolve_backend(backend)
-    except ValueError as error:
-        raise UserError(str(error)) from None
+def segment_files(files: List[Path], model: Optional[Path] = None, output: Optional[Path] = None, sep: str = " ",
+                  encoding: str = "utf-8", backend: str = DEFAULT_BACKEND, jobs: int = 1, rules: bool = True,
+                  user_dicts: List[Path] = ()) -> None:
+    """Segment ``files`` (stdin for ``-``) with the model at ``model`` (the default model when
+    None) into ``output`` (stdout when
+    None; written atomically otherwise): a line per input line, words joined by ``sep``; a user
+    word with whitespace inside is printed with it."""
+    backend = check_backend(backend, rules, user_dicts)
+    model = model_or_default(model)
     if not sep or "\n" in sep:
         raise UserError("--sep must be a non-empty string without line breaks")
     if jobs < 1:
         raise UserError("--jobs must be at least 1")
     if jobs == 1:
-        segmenter = Segmenter.load(model, backend=backend)
+        segmenter = Segmenter.load(model, backend=backend, rules=rules)
+        for path in user_dicts:
+            segmenter.load_userdict(path)
     else:
-        read_meta(model)  # a bad model path fails here, before workers start
+        read_meta(model)  # a bad model path or user dictionary fails here, before workers start
+        for path in user_dicts:
+            read_user_dict(path)
     sources = files or [Path("-")]
     with atomic_output(output) if output else nullcontext(sys.stdout) as out:
         if jobs == 1:
@@ -50,19 +56,37 @@ def segment_files(files: List[Path], model: Path, output: Optional[Path] = None,
 
             blocks = (b for path in sources for b in read_blocks(path, encoding, PARALLEL_BLOCK_BYTES))
             out.flush()
-            for data in segment_parallel(model, blocks, jobs, sep, backend):
+            for data in segment_parallel(model, blocks, jobs, sep, backend, rules=rules, user_dicts=user_dicts):
                 out.buffer.write(data)
+
+
+def check_backend(backend: str, rules: bool, user_dicts) -> str:
+    """The backend to use; UserError for an unknown one, or for constraints the crfsuite tagger cannot apply."""
+    try:
+        backend = resolve_backend(backend)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    if backend == "crfsuite" and (rules or user_dicts):
+        raise UserError("--backend crfsuite is the unconstrained reference: it takes --no-rules and no --user-dict")
+    return backend
+
+
+USER_DICT_HELP = ("User dictionary (repeatable; jieba's 'word [freq] [tag]' lines): each of its words always "
+                  "comes out as one word, overlaps resolved leftmost-longest.")
+NO_RULES_HELP = "Do not keep URLs, e-mail addresses, numbers and Latin words whole (grapheme clusters always are)."
 
 
 @exit_on_user_error
 def segment_command(
     files: Optional[List[Path]] = typer.Argument(None, help="Text files to segment (stdin when none)."),
-    model: Path = typer.Option(..., "--model", "-m", help="Model directory written by zhseg train."),
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory written by zhseg train (default: the embedded model).", show_default=False),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
     sep: str = typer.Option(" ", "--sep", help="String printed between words.", show_default="one space"),
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the input files; output is UTF-8."),
     backend: str = typer.Option(DEFAULT_BACKEND, "--backend", help=f"Decoder: {', '.join(BACKENDS)} (the reference). numba (the fast extra) takes about 0.9 s more to start and pays on inputs of tens of MB; auto is numba when installed."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Processes for large inputs: this one and N-1 workers (output stays in input order)."),
+    user_dicts: List[Path] = typer.Option([], "--user-dict", "-u", help=USER_DICT_HELP),
+    no_rules: bool = typer.Option(False, "--no-rules", help=NO_RULES_HELP),
 ) -> None:
     """Segment text files (or stdin) into words, one output line per input line."""
-    segment_files(list(files or []), model, output, sep, encoding, backend, jobs)
+    segment_files(list(files or []), model, output, sep, encoding, backend, jobs, not no_rules, user_dicts)

@@ -90,6 +90,28 @@ class Lexicon:
                 prefixes = rolled[::length]
                 self.indexes[length] = KeyIndex(np.unique(finish_hash(prefixes, length)), None)
                 self.filters[length, prefixes >> FILTER_SHIFT] = True
+        # For the array path, per length one index of the words and of the pieces that begin a
+        # longer word, answering with WORD and PREFIX flags: a position goes on to the next
+        # length only while its piece begins some longer word, so the work shrinks with length.
+        self._scan: dict[int, tuple[np.ndarray, KeyIndex]] = {}
+        pieces_by_length: dict[int, list[np.ndarray]] = {}
+        for length, folded in self._folded.items():
+            prefix = (SEED ^ folded[:, 0].astype(np.uint64)) * PRIME
+            for cut in range(2, length):
+                prefix = (prefix ^ folded[:, cut - 1].astype(np.uint64)) * PRIME
+                pieces_by_length.setdefault(cut, []).append(prefix)
+        for length in range(2, max_length + 1):
+            word_hashes = self.indexes[length].keys if length in self.indexes else np.zeros(0, dtype=np.int64)
+            pieces = np.concatenate(pieces_by_length.get(length, [np.zeros(0, dtype=np.uint64)]))
+            piece_hashes = np.unique(finish_hash(pieces, length))
+            keys = np.union1d(word_hashes, piece_hashes)
+            if not len(keys):
+                continue
+            flags = np.zeros(len(keys) + 1, dtype=np.intp)
+            flags[:-1] = np.isin(keys, word_hashes) * WORD | np.isin(keys, piece_hashes) * PREFIX
+            scan_filter = self.filters[length].copy()
+            scan_filter[pieces >> FILTER_SHIFT] = True
+            self._scan[length] = (scan_filter, KeyIndex(keys, None, flags))
 
     def pieces(self) -> dict[int, int]:
         """Known words (flag WORD) and the pieces of two or more characters that begin a longer
@@ -139,15 +161,34 @@ class Lexicon:
 
     def _array_matches(self, padded: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
         """``(length, starts)`` for each length with matches, lengths growing: where a known word
-        of that length starts, by the rolling hash, the length's prefix filter and its index."""
-        for length, prefixes in ngram_prefixes(padded, self.max_length):
-            known = self.indexes.get(length)
-            if known is None:
-                continue
-            maybe = np.flatnonzero(self.filters[length].take(prefixes >> FILTER_SHIFT))
-            starts = maybe[known.lookup(finish_hash(prefixes.take(maybe), length)) < len(known.keys)]
-            if len(starts):
-                yield length, starts
+        of that length starts, by the rolling hash of :func:`ngram_prefixes` (a filter, then an
+        index of words and word-beginning pieces). Only positions whose piece so far begins some
+        longer word go on to the next length (no match is lost: every piece of a word is in the
+        index), so the work shrinks with the length."""
+        n = len(padded)
+        values = padded.astype(np.uint64)
+        alive = np.arange(n)
+        prefix = (SEED ^ values) * PRIME
+        for length in range(2, min(self.max_length, n) + 1):
+            if alive[-1] + length > n:  # alive is increasing: drop windows past the end
+                cut = np.searchsorted(alive, n - length, side="right")
+                alive, prefix = alive[:cut], prefix[:cut]
+                if not cut:
+                    return
+            prefix = (prefix ^ values.take(alive + (length - 1))) * PRIME
+            scan = self._scan.get(length)
+            if scan is None:
+                return
+            scan_filter, index = scan
+            maybe = np.flatnonzero(scan_filter.take(prefix >> FILTER_SHIFT))
+            flags = index.lookup(finish_hash(prefix.take(maybe), length))
+            words = maybe[(flags & WORD) > 0]
+            if len(words):
+                yield length, alive.take(words)
+            growing = maybe[(flags & PREFIX) > 0]
+            if not len(growing):
+                return
+            alive, prefix = alive.take(growing), prefix.take(growing)
 
     def _match_lengths_compiled(self, padded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         from zhseg.features import lexicon_kernel  # imports numba: only when first needed

@@ -152,33 +152,62 @@ class UserWords:
                 matcher = self._matcher
         return matcher
 
-    def occurrences(self, text: str, codes: np.ndarray, cuttable: np.ndarray) -> list[tuple[int, int]]:
+    def occurrences(self, text: str, codes: np.ndarray, cuttable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The spans of ``text`` that are occurrences of user words, leftmost-longest, among
         matches whose both ends are positions where ``cuttable`` (one flag per position 0..n)
-        allows a boundary."""
+        allows a boundary.
+
+        Long texts are matched by hash (features/lexicon.py), which could take an n-gram for a
+        user word on a hash collision, with odds of about one in 10^14 per n-gram; short texts
+        (one sentence) are matched exactly.
+        """
         if not self._words:
-            return []
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         lexicon, singles = self._compiled()
         longest = lexicon.longest_starting(codes) if lexicon is not None else np.zeros(len(codes), dtype=np.int64)
         if len(singles):
-            longest = np.where((longest == 0) & np.isin(codes, singles), 1, longest)
-        candidates = np.flatnonzero((longest > 0) & cuttable[:-1])
-        lengths = longest.take(candidates)
-        fits = cuttable.take(candidates + lengths)
-        spans = []
-        last_end = 0
-        words = self._words
-        for start, length, fit in zip(candidates.tolist(), lengths.tolist(), fits.tolist()):
-            if start < last_end:
-                continue
-            if not fit or text[start : start + length] not in words:  # misaligned end, or a hash collision
-                length = next((k for k in range(length - 1, 0, -1)
-                               if cuttable[start + k] and text[start : start + k] in words), 0)
-                if not length:
-                    continue
-            spans.append((start, start + length))
-            last_end = start + length
-        return spans
+            slot = np.minimum(singles.searchsorted(codes), len(singles) - 1)
+            longest[(longest == 0) & (singles.take(slot) == codes)] = 1
+        starts = np.flatnonzero((longest > 0) & cuttable[:-1])
+        lengths = longest.take(starts)
+        misfits = np.flatnonzero(~cuttable.take(starts + lengths))
+        if len(misfits):  # the longest match ends inside a unit: a shorter one may fit
+            words = self._words
+            for k in misfits.tolist():
+                start = int(starts[k])
+                lengths[k] = next((j for j in range(int(lengths[k]) - 1, 0, -1)
+                                   if cuttable[start + j] and text[start : start + j] in words), 0)
+            keep = lengths > 0
+            starts, lengths = starts[keep], lengths[keep]
+        ends = starts + lengths
+        chosen = leftmost_longest(starts, ends)
+        return starts[chosen], ends[chosen]
+
+
+def leftmost_longest(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Which of the candidate matches ``[starts[k], ends[k])`` (starts increasing, each the
+    longest at its start) a left-to-right scan takes: the first, then the first starting at or
+    after its end, and so on. Returns a boolean per candidate.
+
+    Vectorised: a candidate that no earlier one reaches is taken for certain, and the scan from
+    each such candidate runs in parallel with the others, one step per round, until it reaches
+    the next such candidate.
+    """
+    taken = np.zeros(len(starts), dtype=bool)
+    if not len(starts):
+        return taken
+    reach = np.maximum.accumulate(ends)
+    free = np.ones(len(starts), dtype=bool)
+    free[1:] = starts[1:] >= reach[:-1]
+    free_at = np.flatnonzero(free)
+    # the index of the next free candidate after each candidate: where its scan stops
+    stop = np.append(free_at, len(starts)).take(np.searchsorted(free_at, np.arange(len(starts)), side="right"))
+    heads = free_at
+    while len(heads):
+        taken[heads] = True
+        following = np.searchsorted(starts, ends.take(heads), side="left")
+        heads = following[following < stop.take(heads)]
+    return taken
 
 
 def check_user_word(word: str) -> str:
@@ -226,36 +255,52 @@ def read_user_dict(source: str | Path | IO[str]) -> list[str]:
     return words
 
 
+# Per character, what constraints say of a word starting there (0: nothing, 1: one must, 2: none
+# may) and of one starting just after it; _ALLOWED_BY_STATE says which labels satisfy each pair.
+FREE, MUST, NEVER = 0, 1, 2
+
+
 @dataclass
 class Constraints:
     """Constraints over the characters of a text's chunks (whitespace removed).
 
-    must_start: a word must start at this character.
-    no_start: no word may start at this character.
+    start: per character, FREE, MUST (a word starts here) or NEVER (no word starts here).
     glue: this character opens a chunk but continues the word before it (a user word with
         whitespace inside).
     """
 
-    must_start: np.ndarray
-    no_start: np.ndarray
+    start: np.ndarray
     glue: np.ndarray
 
     def label_mask(self, start_label: np.ndarray, end_label: np.ndarray) -> np.ndarray:
-        """Allowed labels per character, ``(n, n_labels)`` bool: a word starts at a character
+        """Allowed labels per character, ``(n, n_labels)`` bool. A word starts at a character
         exactly when its label is a start label or the previous one an end label, so "a word
         starts here" asks for both and "no word starts here" forbids both."""
-        n = len(self.must_start)
-        allowed = np.ones((n, len(start_label)), dtype=bool)
-        must = np.flatnonzero(self.must_start)
-        never = np.flatnonzero(self.no_start)
-        allowed[must] &= start_label
-        allowed[never] &= ~start_label
-        allowed[must[must > 0] - 1] &= end_label
-        allowed[never[never > 0] - 1] &= ~end_label
-        # a model that never saw the label a combination needs (no 3-character words, say)
-        # cannot enforce it there: leave such positions free rather than unsatisfiable
-        allowed[~allowed.any(axis=1)] = True
-        return allowed
+        state = self.start * 3
+        state[:-1] += self.start[1:]  # what is asked of the next character, through this one's end
+        return _allowed_by_state(start_label, end_label).take(state, axis=0)
+
+
+def _allowed_by_state(start_label: np.ndarray, end_label: np.ndarray) -> np.ndarray:
+    """``(9, n_labels)``: the labels allowed at a character whose start constraint is ``state // 3``
+    and whose next character's is ``state % 3``."""
+    table = np.ones((9, len(start_label)), dtype=bool)
+    for here in (FREE, MUST, NEVER):
+        for after in (FREE, MUST, NEVER):
+            row = table[3 * here + after]
+            if here == MUST:
+                row &= start_label
+            elif here == NEVER:
+                row &= ~start_label
+            if after == MUST:
+                row &= end_label
+            elif after == NEVER:
+                row &= ~end_label
+            # a model that never saw the label a combination needs (no 3-character words, say)
+            # cannot enforce it: leave such a character free rather than unsatisfiable
+            if not row.any():
+                row[:] = True
+    return table
 
 
 def find_constraints(text: str, rules: bool, user_words: UserWords | None) -> Constraints | None:
@@ -267,31 +312,31 @@ def find_constraints(text: str, rules: bool, user_words: UserWords | None) -> Co
         return None
     codes = codepoints(text)
     n = len(codes)
-    inside_unit = _interiors(units, n)
-    occurrences = []
-    if has_user_words:
-        occurrences = user_words.occurrences(text, codes, ~inside_unit)
-    if not units and not occurrences:
+    unit_starts, unit_ends = (np.array(units, dtype=np.int64).reshape(-1, 2).T if units
+                              else (np.zeros(0, dtype=np.int64),) * 2)
+    inside_unit = _interiors(unit_starts, unit_ends, n)
+    word_starts, word_ends = (user_words.occurrences(text, codes, ~inside_unit) if has_user_words
+                              else (np.zeros(0, dtype=np.int64),) * 2)
+    if not units and not len(word_starts):
         return None
-    inside_word = _interiors(occurrences, n)
-    word_edges = np.zeros(n + 1, dtype=bool)
-    if occurrences:
-        word_edges[np.array(occurrences, dtype=np.int64).ravel()] = True
+    inside_word = _interiors(word_starts, word_ends, n)
     space = is_whitespace(codes)
     kept = ~space
     chunk_start = kept.copy()
     chunk_start[1:] &= space[:-1]
     inner = kept & ~chunk_start  # a boundary here is not given by whitespace
-    return Constraints(must_start=(word_edges[:-1] & inner)[kept],
-                       no_start=((inside_unit[:-1] | inside_word[:-1]) & inner)[kept],
-                       glue=(inside_word[:-1] & chunk_start)[kept])
+    start = np.zeros(n + 1, dtype=np.int8)
+    start[inside_unit | inside_word] = NEVER
+    start[word_starts] = MUST
+    start[word_ends] = MUST
+    start = start[:-1]
+    start[~inner] = FREE
+    return Constraints(start=start[kept], glue=(inside_word[:-1] & chunk_start)[kept])
 
 
-def _interiors(spans: Sequence[tuple[int, int]], n: int) -> np.ndarray:
-    """Flags over positions 0..n: is a boundary here strictly inside one of ``spans``?"""
-    depth = np.zeros(n + 2, dtype=np.int64)
-    if spans:
-        bounds = np.array(spans, dtype=np.int64)
-        np.add.at(depth, bounds[:, 0] + 1, 1)
-        np.add.at(depth, bounds[:, 1], -1)
+def _interiors(starts: np.ndarray, ends: np.ndarray, n: int) -> np.ndarray:
+    """Flags over positions 0..n: is a boundary here strictly inside a span ``[starts[k], ends[k])``?"""
+    if not len(starts):
+        return np.zeros(n + 1, dtype=bool)
+    depth = np.bincount(starts + 1, minlength=n + 2) - np.bincount(ends, minlength=n + 2)
     return np.cumsum(depth[: n + 1]) > 0

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEMO := build/demo
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean bench-core bench-speed bench-compare bench-pkuseg bench-ablation
+.PHONY: demo test install clean bench-core bench-speed bench-compare bench-pkuseg bench-ablation bench-userwords
 
 install: $(STAMP)
 
@@ -49,6 +49,10 @@ bench-compare: $(STAMP)
 bench-pkuseg: $(STAMP)
 	$(PY) -m pip install --quiet spacy-pkuseg
 	$(PY) benchmarks/pkuseg_train.py ctb6 nlpcc2016-weibo sxu-sighan2008
+
+# User words and rules (issue 11): needs bench-core's models of ctb6, nlpcc2016-weibo and sxu-sighan2008
+bench-userwords: $(STAMP)
+	$(PY) benchmarks/userwords.py
 
 bench-ablation: $(STAMP)
 	$(PY) benchmarks/ablation.py --corpus ctb6

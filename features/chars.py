@@ -8,6 +8,7 @@ the padding before and after a sequence.
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -26,17 +27,30 @@ def codepoints(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.int64)
 
 
-@functools.cache
-def fold_table() -> np.ndarray:
-    """Code point -> folded code point: full-width ASCII to half-width, A-Z to a-z, U+3000 to space.
+FOLDINGS = ("basic", "t2s")
 
-    Folding lets ``ＡＰＰ``, ``APP`` and ``app`` share features; the output text is never folded.
+
+@functools.cache
+def fold_table(kind: str = "basic") -> np.ndarray:
+    """Code point -> folded code point, for the features (the output text is never folded).
+
+    ``basic``: full-width ASCII to half-width, A-Z to a-z, U+3000 to space, so that ``ＡＰＰ``,
+    ``APP`` and ``app`` share features. ``t2s`` also folds traditional characters and their
+    Taiwan and Hong Kong variants to simplified ones (features/data/t2s.tsv, from OpenCC's
+    dictionaries), so a model trained on simplified text reads traditional text with the same
+    features.
     """
+    if kind not in FOLDINGS:
+        raise ValueError(f"unknown character folding {kind!r}; expected one of {', '.join(FOLDINGS)}")
     table = np.arange(CODE_SPACE, dtype=np.int64)
     table[0xFF01:0xFF5F] -= 0xFEE0
     table[0x3000] = 0x20
     table[ord("A") : ord("Z") + 1] += 32
     table[0xFF21:0xFF3B] = np.arange(ord("a"), ord("z") + 1)
+    if kind == "t2s":
+        pairs = [line.split("\t") for line in (Path(__file__).parent / "data" / "t2s.tsv").read_text(
+            encoding="utf-8").splitlines() if line and not line.startswith("#")]
+        table[[ord(a) for a, _ in pairs]] = [ord(b) for _, b in pairs]
     table.setflags(write=False)
     return table
 
@@ -78,10 +92,11 @@ def padded_layout(lengths: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndar
     return char_positions, eos_positions, int(lengths.sum()) + 2 * radius * n_seq
 
 
-def padded_codepoints(sequences: Sequence[str], radius: int) -> tuple[np.ndarray, np.ndarray]:
-    """The folded code points of ``sequences`` laid out as :func:`padded_layout` says, BOS and EOS
-    in the padding; returns the positions of the real characters and the padded array."""
-    folded = fold_table().take(codepoints("".join(sequences)))
+def padded_codepoints(sequences: Sequence[str], radius: int, fold: str = "basic") -> tuple[np.ndarray, np.ndarray]:
+    """The folded code points of ``sequences`` (``fold``: see :func:`fold_table`) laid out as
+    :func:`padded_layout` says, BOS and EOS in the padding; returns the positions of the real
+    characters and the padded array."""
+    folded = fold_table(fold).take(codepoints("".join(sequences)))
     if len(sequences) == 1:  # the per-call case: one concatenation, no layout bookkeeping
         bos, eos = _padding(radius)
         return np.arange(radius, radius + len(folded)), np.concatenate((bos, folded, eos))

@@ -106,6 +106,15 @@ def read_word_list(path: str | Path, encoding: str = "utf-8") -> frozenset[str]:
     return frozenset(word for _, line in read_lines(path, encoding) for word in line.split())
 
 
+def read_dictionary(path: str | Path, encoding: str = "utf-8") -> list[str]:
+    """The words of a word list: the first whitespace-separated token of each non-blank line, so
+    jieba's ``word freq tag`` lines and plain one-word lines both work. UserError for an empty list."""
+    words = [line.split()[0] for _, line in read_lines(path, encoding) if line.strip()]
+    if not words:
+        raise UserError(f"{path}: no words found (a word list has one word per line)")
+    return words
+
+
 def file_sha256(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as stream:

@@ -59,13 +59,19 @@ class Lexicon:
 
     compiled: match with numba (features/lexicon_kernel.py, the ``fast`` extra) instead of numpy
         and plain Python; the same matches as the array path.
-    fold: match folded code points (:func:`zhseg.features.chars.fold_table`), as the features
-        see them; without it, words and text are matched exactly as written (user words).
+    fold: the folding of :func:`zhseg.features.chars.fold_table` applied to the words, which the
+        text must have too (as the features see it); None matches words and text exactly as
+        written (user words).
+    python_loop: match short texts in plain Python against a dictionary of word pieces, built
+        on first use; off for lists of hundreds of thousands of words, where building that
+        dictionary costs more (about a second) than it ever saves.
     """
 
-    def __init__(self, words: Iterable[str], max_length: int, compiled: bool = False, fold: bool = True):
+    def __init__(self, words: Iterable[str], max_length: int, compiled: bool = False, fold: str | None = "basic",
+                 python_loop: bool = True):
         self.max_length = max_length
         self.compiled = compiled
+        self.python_loop = python_loop
         self._kernel_tables: tuple | None = None  # built on first compiled match
         by_length: dict[int, list[str]] = {}
         for word in words:
@@ -82,8 +88,8 @@ class Lexicon:
             group = by_length.get(length, [])
             if group:
                 folded = codepoints("".join(group)).reshape(len(group), length)
-                if fold:
-                    folded = fold_table().take(folded)
+                if fold is not None:
+                    folded = fold_table(fold).take(folded)
                 self._folded[length] = folded
                 # the rolling hash of the words' own windows, the same function text gets
                 _, rolled = list(ngram_prefixes(folded.ravel(), length))[-1]
@@ -135,7 +141,7 @@ class Lexicon:
         Arrays; lists for a short text, which its caller copies into an array anyway."""
         if self.compiled:
             return self._match_lengths_compiled(padded)
-        if len(padded) < PYTHON_MATCH_MAX:
+        if len(padded) < PYTHON_MATCH_MAX and self.python_loop:
             return self._match_lengths_loop(padded)
         n = len(padded)
         begin = np.zeros(n, dtype=np.int64)
@@ -152,7 +158,7 @@ class Lexicon:
     def longest_starting(self, codes: np.ndarray) -> np.ndarray:
         """The length of the longest known word starting at each position of ``codes`` (code
         points, folded or not as the lexicon was built), or 0; numpy and plain Python only."""
-        if len(codes) < PYTHON_MATCH_MAX:
+        if len(codes) < PYTHON_MATCH_MAX and self.python_loop:
             return np.array(self._match_lengths_loop(codes)[0], dtype=np.int64)
         begin = np.zeros(len(codes), dtype=np.int64)
         for length, starts in self._array_matches(codes):

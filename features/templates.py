@@ -63,6 +63,11 @@ class FeatureConfig:
     variety: if > 0, accessor variety features for n-grams of 2 up to this many characters
         (features/variety.py): the left variety of the n-gram starting here and just after, the
         right variety of the n-gram ending here and just before.
+    word_list: if > 0, the same five features as ``dictionary`` from external word lists
+        (``train --dict``; words up to this long), features of their own beside the training
+        vocabulary's. The lists do not come from the training text, so nothing is held out.
+    fold: the character folding the features see (features/chars.py): ``basic`` (full-width to
+        half-width, case) or ``t2s`` (also traditional characters to simplified).
     """
 
     unigrams: tuple[int, ...] = (-2, -1, 0, 1, 2)
@@ -73,6 +78,8 @@ class FeatureConfig:
     reduplication: tuple[int, ...] = (-1, -2)
     dictionary: int = 0
     variety: int = 0
+    word_list: int = 0
+    fold: str = "basic"
 
     @functools.cached_property
     def _templates(self) -> tuple["Template", ...]:
@@ -88,6 +95,10 @@ class FeatureConfig:
             found += [Template("DB0", "dict_begin", 0), Template("DE0", "dict_end", 0),
                       Template("DM0", "dict_middle", 0), Template("DE-1", "dict_end", -1),
                       Template("DB1", "dict_begin", 1)]
+        if self.word_list:
+            found += [Template("LB0", "list_begin", 0), Template("LE0", "list_end", 0),
+                      Template("LM0", "list_middle", 0), Template("LE-1", "list_end", -1),
+                      Template("LB1", "list_begin", 1)]
         for n in range(2, self.variety + 1):
             found += [Template(f"AB{n}", f"av_begin{n}", 0), Template(f"AE{n}", f"av_end{n}", 0),
                       Template(f"AE{n}-1", f"av_end{n}", -1), Template(f"AB{n}+1", f"av_begin{n}", 1)]
@@ -132,6 +143,8 @@ class FeatureConfig:
             reduplication=tuple(data.get("reduplication", ())),
             dictionary=int(data.get("dictionary", 0)),
             variety=int(data.get("variety", 0)),
+            word_list=int(data.get("word_list", 0)),
+            fold=str(data.get("fold", "basic")),
         )
 
 
@@ -174,6 +187,7 @@ class _FillContext:
     rows: dict[str, np.ndarray]
     lexicon: Lexicon | None
     variety: AccessorVariety | None
+    word_list: Lexicon | None
     filled: set[str]
     classes: np.ndarray | None = None
 
@@ -227,6 +241,12 @@ def _fill_dictionary(out, param, padded, context):
     _fill_group(zip(("begin", "end", "middle"), context.lexicon.match_lengths(padded)), "dict_", context)
 
 
+def _fill_word_list(out, param, padded, context):
+    if context.word_list is None:
+        raise ValueError("this feature configuration needs its word list")
+    _fill_group(zip(("begin", "end", "middle"), context.word_list.match_lengths(padded)), "list_", context)
+
+
 def _fill_variety(out, param, padded, context):
     if context.variety is None:
         raise ValueError("this feature configuration needs accessor variety tables")
@@ -248,6 +268,7 @@ BASE_KINDS: tuple[BaseKind, ...] = (
     # word lengths; the lexicon caps them far below this. N-grams that include padding never
     # match, so one pad between sequences suffices for these two.
     BaseKind("dict_", lambda p: 64, lambda o, p: max(1, abs(o)), _fill_dictionary),
+    BaseKind("list_", lambda p: 64, lambda o, p: max(1, abs(o)), _fill_word_list),
     BaseKind("av_", lambda p: VARIETY_DOMAIN, lambda o, p: max(1, abs(o)), _fill_variety),
 )
 
@@ -286,12 +307,13 @@ class PaddedBases:
 
 
 def padded_bases(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexicon | None = None,
-                 variety: AccessorVariety | None = None, order: Sequence[str] | None = None) -> PaddedBases:
+                 variety: AccessorVariety | None = None, order: Sequence[str] | None = None,
+                 word_list: Lexicon | None = None) -> PaddedBases:
     """The base key arrays over the padded concatenation of ``sequences``.
 
     Each sequence is padded with ``config.radius`` BOS before and EOS after, so no template ever
     sees a neighbouring sequence. Dictionary features need the ``lexicon``, accessor variety
-    features the ``variety`` tables. ``order`` lays the rows out as a reader wants them (the
+    features the ``variety`` tables, word-list features the ``word_list`` lexicon. ``order`` lays the rows out as a reader wants them (the
     decoder groups them by lookup table); by default, :attr:`FeatureConfig.bases`.
     """
     names = tuple(order) if order is not None else config.bases
@@ -299,9 +321,11 @@ def padded_bases(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexic
         raise ValueError("this feature configuration needs a lexicon")
     if config.variety and variety is None:
         raise ValueError("this feature configuration needs accessor variety tables")
-    pos, padded = padded_codepoints(sequences, config.radius)
+    if config.word_list and word_list is None:
+        raise ValueError("this feature configuration needs its word list")
+    pos, padded = padded_codepoints(sequences, config.radius, config.fold)
     keys = np.empty((len(names), len(padded)), dtype=np.int64)
-    context = _FillContext(dict(zip(names, keys)), lexicon, variety, set())  # rows are views of keys
+    context = _FillContext(dict(zip(names, keys)), lexicon, variety, word_list, set())  # rows are views of keys
     for base, out in context.rows.items():
         if base not in context.filled:
             kind, param = base_kind(base)
@@ -310,13 +334,13 @@ def padded_bases(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexic
 
 
 def feature_keys(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexicon | None = None,
-                 variety: AccessorVariety | None = None) -> np.ndarray:
+                 variety: AccessorVariety | None = None, word_list: Lexicon | None = None) -> np.ndarray:
     """Integer feature keys for every character of ``sequences``.
 
     Returns an ``(n_chars, n_templates)`` int64 array, rows in the order of the concatenated
     sequences, columns in the order of ``config.templates()``.
     """
-    bases = padded_bases(sequences, config, lexicon, variety)
+    bases = padded_bases(sequences, config, lexicon, variety, word_list=word_list)
     templates = config.templates()
     keys = np.empty((len(bases.positions), len(templates)), dtype=np.int64)
     for j, template in enumerate(templates):

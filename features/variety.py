@@ -53,7 +53,7 @@ class AccessorVariety:
         self._indexes: dict[int, KeyIndex] = {}
 
     @classmethod
-    def from_texts(cls, texts: Iterable[str], max_length: int) -> "AccessorVariety":
+    def from_texts(cls, texts: Iterable[str], max_length: int, fold: str = "basic") -> "AccessorVariety":
         """Count left and right contexts of every n-gram (2..max_length characters) in ``texts``.
 
         Each text is one sequence: the start and end of a text count as a context (one each).
@@ -63,7 +63,7 @@ class AccessorVariety:
         if not texts:
             return cls(max_length, tables)
         # one BOS before and one EOS after each text, as the contexts at its edges
-        pos, padded = padded_codepoints(texts, 1)
+        pos, padded = padded_codepoints(texts, 1, fold)
         is_char = np.zeros(len(padded), dtype=bool)
         is_char[pos] = True
         pads_before = np.concatenate(([0], np.cumsum(~is_char)))  # pads in padded[:i]

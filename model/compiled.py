@@ -14,13 +14,14 @@ says which Viterbi runs when.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from zhseg.features.keyindex import KeyIndex
-from zhseg.features.templates import PaddedBases, Template, base_domain
+from zhseg.features.templates import FeatureConfig, PaddedBases, Template, base_domain
 from zhseg.model.crfsuite_file import parse_attribute
 from zhseg.model.viterbi import viterbi
 
@@ -63,7 +64,20 @@ class CompiledCRF:
     transitions: np.ndarray
 
     def __post_init__(self):
-        # Decoding tables, derived at load time from the stored per-template arrays:
+        self.bases = order_bases(t.base for t in self.templates)  # the rows of PaddedBases.keys
+        self._built = False
+        self._build_lock = threading.Lock()
+
+    def _build(self) -> None:
+        """The decoding tables, on first use (a model holding several standards' templates only
+        decodes the selection for one, :meth:`select`)."""
+        with self._build_lock:
+            if not self._built:
+                self._build_tables()
+                self._built = True
+
+    def _build_tables(self) -> None:
+        # Decoding tables, derived from the stored per-template arrays:
         # - one key lookup per key space (features.templates.key_space): its bases are
         #   consecutive rows of PaddedBases.keys, and templates sharing a base differ only by a
         #   shift; the bounded bases are offset into one direct-index table;
@@ -73,8 +87,7 @@ class CompiledCRF:
         #   is ``lookup(key at position + offset) + slot``, for all templates in one gather. The
         #   neighbouring positions that read one key through different templates (``B0`` here is
         #   ``B-1`` one to the right) find its rows together in memory.
-        bases = order_bases(t.base for t in self.templates)  # the rows of PaddedBases.keys
-        self.bases = bases
+        bases = self.bases
         n_labels = len(self.labels)
         self._lookups: list[tuple[int, int, np.ndarray | None, KeyIndex]] = []  # rows, key offsets, index
         blocks = []
@@ -108,6 +121,13 @@ class CompiledCRF:
         self._template_row = np.array([bases.index(t.base) for t in self.templates], dtype=np.intp)
         self._template_offset = np.array([t.offset for t in self.templates], dtype=np.intp)
         self._template_slot = template_slot[:, None]
+
+    def select(self, names: Sequence[str]) -> "CompiledCRF":
+        """The model restricted to the named templates, in that order (one standard's, say)."""
+        index = {t.name: j for j, t in enumerate(self.templates)}
+        chosen = [index[name] for name in names]
+        return CompiledCRF(self.labels, tuple(self.templates[j] for j in chosen), [self.keys[j] for j in chosen],
+                           [self.weights[j] for j in chosen], self.transitions)
 
     @classmethod
     def from_crfsuite(cls, weights: "CrfsuiteWeights", templates: Sequence[Template]) -> "CompiledCRF":
@@ -165,6 +185,7 @@ class CompiledCRF:
         positions = bases.positions
         if not self.templates:
             return np.zeros((len(positions), len(self.labels)))
+        self._build()
         starts, template_start = self._row_starts(bases)
         if len(positions) <= self.EMISSION_BLOCK:
             return self._emission_block(positions, starts, template_start)
@@ -186,6 +207,7 @@ class CompiledCRF:
 
         if allowed is None:
             allowed = np.ones((0, len(self.labels)), dtype=bool)
+        self._build()
         starts, template_start = self._row_starts(bases)
         return kernels.decode(starts, template_start, self._template_slot.ravel(), bases.positions,
                               np.asarray(lengths, dtype=np.int64), self._weight_rows, self.transitions, allowed)
@@ -214,3 +236,25 @@ class CompiledCRF:
         for template_rows in rows[1:]:
             scores += self._weight_rows.take(template_rows, axis=0)
         return scores
+
+
+# -- several segmentation standards in one model ---------------------------------------------------
+# A multi-corpus model (Daume's "frustratingly easy" domain adaptation) gives every attribute twice:
+# shared by all corpora, and as the copy of the sentence's own corpus, named ``STANDARD:TEMPLATE``.
+# Decoding with a standard sums the shared templates' weights, then that standard's copies: the
+# order crfsuite sums an item's attributes in, so the scores stay crfsuite's.
+
+def standard_templates(config: FeatureConfig, standard: str) -> tuple[Template, ...]:
+    """The copies of ``config``'s templates that belong to ``standard``."""
+    return tuple(Template(f"{standard}:{t.name}", t.base, t.offset) for t in config.templates())
+
+
+def all_templates(config: FeatureConfig, standards: Sequence[str]) -> tuple[Template, ...]:
+    """Every template of a model: the shared ones, then each standard's copies."""
+    return config.templates() + tuple(t for s in standards for t in standard_templates(config, s))
+
+
+def decoding_names(config: FeatureConfig, standards: Sequence[str], standard: str | None) -> list[str]:
+    """The templates decoding sums, in order: the shared ones, then ``standard``'s copies."""
+    names = config.template_names()
+    return names + [t.name for t in standard_templates(config, standard)] if standards else names

@@ -145,7 +145,7 @@ class UserWords:
             with self._lock:
                 if self._matcher is None:
                     longer = [w for w in self._words if len(w) > 1]
-                    lexicon = Lexicon(longer, max(map(len, longer)), fold=False) if longer else None
+                    lexicon = Lexicon(longer, max(map(len, longer)), fold=None) if longer else None
                     # one-character words: a flag per code point up to the largest of them
                     codes = [ord(w) for w in self._words if len(w) == 1]
                     singles = np.zeros(max(codes, default=-1) + 1, dtype=bool)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import platform
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Callable, Sequence
@@ -22,10 +22,11 @@ from zhseg.features.corpus import Sentence
 from zhseg.features.lexicon import Lexicon
 from zhseg.metrics import Scores, score_sentences
 from zhseg.features.tags import TAG_SETS, words_to_tags
+from zhseg.features.chars import FOLDINGS
 from zhseg.features.templates import DEFAULT_PRESET, PRESETS, FeatureConfig, feature_keys
 from zhseg.features.variety import AccessorVariety, variety_texts
 from zhseg.model import store
-from zhseg.model.compiled import CompiledCRF
+from zhseg.model.compiled import CompiledCRF, all_templates, standard_templates
 from zhseg.model.crfsuite_file import attribute_strings, read_crfsuite_weights
 from zhseg.model.segmenter import Segmenter
 
@@ -44,6 +45,8 @@ class TrainingOptions:
         variety features: a sentence's features come from the other folds only.
     tag_set: ``bmes`` or ``6tag``.
     preset: a named feature configuration from :data:`features.templates.PRESETS`.
+    fold: character folding for the features: ``t2s`` (traditional to simplified, besides width
+        and case) or ``basic`` (width and case only; what models of zhseg 0.1 used).
     """
 
     c1: float = 0.05
@@ -53,6 +56,7 @@ class TrainingOptions:
     folds: int = 5
     tag_set: str = "bmes"
     preset: str = DEFAULT_PRESET
+    fold: str = "t2s"
 
     def __post_init__(self):
         if self.tag_set not in TAG_SETS:
@@ -65,10 +69,42 @@ class TrainingOptions:
             raise ValueError("max_iterations must be at least 1")
         if self.folds < 2:
             raise ValueError("folds must be at least 2")
+        if self.fold not in FOLDINGS:
+            raise ValueError(f"unknown character folding {self.fold!r}; expected one of {', '.join(FOLDINGS)}")
 
     @property
     def features(self) -> FeatureConfig:
-        return PRESETS[self.preset]
+        return replace(PRESETS[self.preset], fold=self.fold)
+
+
+WORD_LIST_LENGTH = 8  # the longest word-list word matched (longer ones are rare and left out)
+
+
+@dataclass
+class TrainingData:
+    """What a model learns from.
+
+    sentences: the segmented training sentences.
+    standards: names of the segmentation standards, one per corpus, for multi-corpus training
+        (every attribute is then given twice, shared and as its corpus's copy); () for one corpus.
+    standard_of: per sentence, the index of its standard in ``standards``.
+    raw_texts: unsegmented lines for accessor variety statistics (presets that use them).
+    word_list: external words for the word-list features (``train --dict``).
+    sources: where it all came from, for ``meta.json`` (``corpora``, ``raw_files``, ``word_lists``).
+    """
+
+    sentences: Sequence[Sentence]
+    standards: tuple[str, ...] = ()
+    standard_of: Sequence[int] = ()
+    raw_texts: Sequence[str] = ()
+    word_list: Sequence[str] = ()
+    sources: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.standards and len(self.standard_of) != len(self.sentences):
+            raise ValueError("standard_of needs one standard index per sentence")
+        if len(set(self.standards)) != len(self.standards) or any(":" in s or not s for s in self.standards):
+            raise ValueError("standards need distinct, non-empty names without ':'")
 
 
 @dataclass
@@ -105,48 +141,48 @@ def _progress_trainer(report: ProgressCallback):
     return make
 
 
-def crf_inputs(sentences: Sequence[Sentence], config: FeatureConfig, tag_set: str, raw_texts: Sequence[str] = (),
-               n_folds: int = 5):
+def crf_inputs(data: TrainingData, config: FeatureConfig, tag_set: str, n_folds: int = 5):
     """Attribute-string sequences and tag sequences for sklearn-crfsuite.
 
     Dictionary and accessor variety features are computed k-fold: a sentence's lexicon holds the
     words of the other folds only, and its variety is counted on the other folds' text (and the
     raw text). With the full vocabulary every training word would be "known", the CRF would learn
     to trust the dictionary blindly, and unknown words at test time would suffer; likewise every
-    training n-gram would have been counted at least once.
+    training n-gram would have been counted at least once. Word-list features come from lists
+    the training text did not make, so nothing is held out for them. In multi-corpus training
+    each character's attributes are followed by their copies named after its corpus's standard.
     """
+    sentences = data.sentences
     names = config.template_names()
+    copies = {s: [t.name for t in standard_templates(config, s)] for s in data.standards}
     texts = [s.text for s in sentences]
-    raw = variety_texts(raw_texts)
+    raw = variety_texts(data.raw_texts)
+    word_list = Lexicon(data.word_list, config.word_list, fold=config.fold, python_loop=False) if config.word_list else None
     held_out = config.dictionary or config.variety
     folds = [list(range(k, len(sentences), n_folds)) for k in range(n_folds)] if held_out else [list(range(len(sentences)))]
     xs: list = [None] * len(sentences)
     for k, members in enumerate(folds):
         others = [i for j, fold in enumerate(folds) if j != k for i in fold]
-        lexicon = Lexicon((w for i in others for w in sentences[i].words), config.dictionary) if config.dictionary else None
-        variety = AccessorVariety.from_texts([texts[i] for i in others] + raw, config.variety) if config.variety else None
-        rows = attribute_strings(feature_keys([texts[i] for i in members], config, lexicon, variety), names)
+        lexicon = (Lexicon((w for i in others for w in sentences[i].words), config.dictionary, fold=config.fold)
+                   if config.dictionary else None)
+        variety = (AccessorVariety.from_texts([texts[i] for i in others] + raw, config.variety, config.fold)
+                   if config.variety else None)
+        keys = feature_keys([texts[i] for i in members], config, lexicon, variety, word_list)
         offset = 0
         for i in members:
-            xs[i] = rows[offset : offset + len(texts[i])]
+            rows = keys[offset : offset + len(texts[i])]
             offset += len(texts[i])
+            if data.standards:
+                standard = data.standards[data.standard_of[i]]
+                xs[i] = attribute_strings(np.hstack([rows, rows]), names + copies[standard])
+            else:
+                xs[i] = attribute_strings(rows, names)
     ys = [words_to_tags(s.words, tag_set) for s in sentences]
     return xs, ys
 
 
-def fit(
-    sentences: Sequence[Sentence],
-    options: TrainingOptions,
-    corpora: Sequence[CorpusRecord] = (),
-    progress: ProgressCallback | None = None,
-    raw_texts: Sequence[str] = (),
-    raw_files: Sequence[dict] = (),
-) -> store.Model:
-    """Train on ``sentences``; return the model in memory (nothing is written).
-
-    ``raw_texts`` (unsegmented lines) add to the accessor variety statistics of presets that use
-    them; other presets ignore them. ``corpora`` and ``raw_files`` say where the data came from,
-    for ``meta.json``.
+def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback | None = None) -> store.Model:
+    """Train on ``data``; return the model in memory (nothing is written).
 
     ``progress(event, info)`` is called with ``phase`` events (``info['phase']`` names the step)
     and ``iteration`` events (crfsuite's per-iteration record: ``num``, ``loss``, ``time``, ...).
@@ -154,10 +190,11 @@ def fit(
     import sklearn_crfsuite
 
     report = progress or (lambda event, info: None)
-    config = options.features
+    config = replace(options.features, word_list=WORD_LIST_LENGTH if data.word_list else 0)
+    sentences = data.sentences
     started = time.perf_counter()
     report("phase", {"phase": "extracting features"})
-    xs, ys = crf_inputs(sentences, config, options.tag_set, raw_texts, options.folds)
+    xs, ys = crf_inputs(data, config, options.tag_set, options.folds)
     iterations: list[dict] = []
 
     def record(event: str, info: dict) -> None:
@@ -180,12 +217,15 @@ def fit(
         crf.fit(xs, ys)
         del xs, ys
         report("phase", {"phase": "compiling"})
-        compiled = CompiledCRF.from_crfsuite(read_crfsuite_weights(crfsuite_file), config.templates())
+        templates = all_templates(config, data.standards)
+        compiled = CompiledCRF.from_crfsuite(read_crfsuite_weights(crfsuite_file), templates)
         crfsuite_bytes = crfsuite_file.read_bytes()
     vocabulary = frozenset(w for s in sentences for w in s.words)
     variety = None
     if config.variety:  # for decoding: counted on all the training text and the raw text
-        variety = AccessorVariety.from_texts([s.text for s in sentences] + variety_texts(raw_texts), config.variety)
+        variety = AccessorVariety.from_texts([s.text for s in sentences] + variety_texts(data.raw_texts),
+                                             config.variety, config.fold)
+    sources = data.sources
     meta = {
         "zhseg_version": _version("zhseg"),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -194,6 +234,7 @@ def fit(
         "feature_preset": options.preset,
         "features": config.to_json(),
         "template_names": config.template_names(),
+        "standards": list(data.standards),
         "training": {
             "options": asdict(options),
             "algorithm": "lbfgs",
@@ -203,10 +244,12 @@ def fit(
             "sentences": len(sentences),
             "chars": sum(len(s.text) for s in sentences),
             "vocabulary": len(vocabulary),
-            "raw_lines": len(raw_texts),
-            "raw_files": list(raw_files),
+            "raw_lines": len(data.raw_texts),
+            "raw_files": list(sources.get("raw_files", [])),
+            "word_lists": list(sources.get("word_lists", [])),
+            "word_list_words": len(data.word_list),
             "features": compiled.n_features,
-            "corpora": [asdict(c) for c in corpora],
+            "corpora": [asdict(c) for c in sources.get("corpora", [])],
         },
         "versions": {
             "python": platform.python_version(),
@@ -215,23 +258,19 @@ def fit(
             "python-crfsuite": _version("python-crfsuite"),
         },
     }
-    return store.Model(meta, compiled, vocabulary, variety, crfsuite_bytes)
+    word_list = tuple(sorted(set(data.word_list))) if config.word_list else None
+    return store.Model(meta, compiled, vocabulary, variety, crfsuite_bytes, word_list)
 
 
-def train_model(
-    sentences: Sequence[Sentence],
-    model_dir: str | Path,
-    options: TrainingOptions,
-    corpora: Sequence[CorpusRecord] = (),
-    dev: Sequence[Sentence] | None = None,
-    progress: ProgressCallback | None = None,
-    raw_texts: Sequence[str] = (),
-    raw_files: Sequence[dict] = (),
-) -> TrainingResult:
-    """:func:`fit`, score ``dev`` (its scores go into ``meta.json``), and save the model directory
-    atomically: a failure at any step leaves whatever was at ``model_dir`` as it was."""
+def train_model(data: TrainingData | Sequence[Sentence], model_dir: str | Path, options: TrainingOptions,
+                dev: Sequence[Sentence] | None = None, progress: ProgressCallback | None = None) -> TrainingResult:
+    """:func:`fit` (``data`` may be a plain list of sentences), score ``dev`` with the default
+    standard (its scores go into ``meta.json``), and save the model directory atomically: a
+    failure at any step leaves whatever was at ``model_dir`` as it was."""
+    if not isinstance(data, TrainingData):
+        data = TrainingData(list(data))
     store.check_target(model_dir)  # before hours of training, not after
-    model = fit(sentences, options, corpora, progress, raw_texts, raw_files)
+    model = fit(data, options, progress)
     dev_scores = None
     if dev:
         (progress or (lambda event, info: None))("phase", {"phase": "scoring the dev set"})

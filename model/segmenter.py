@@ -21,6 +21,7 @@ from zhseg.features.tags import WORD_END_TAGS, WORD_START_TAGS, word_start_flags
 from zhseg.features.templates import feature_keys, padded_bases
 from zhseg.model import store
 from zhseg.model.assemble import line_lengths, slice_words, spaced_lines, split_spaced
+from zhseg.model.compiled import decoding_names
 from zhseg.model.constraints import Constraints, UserWords, find_constraints
 from zhseg.model.crfsuite_file import attribute_strings
 
@@ -47,6 +48,8 @@ class Segmenter:
         same words. The crfsuite tagger cannot be constrained: it needs ``rules=False`` and
         refuses user words, and it does not keep grapheme clusters whole.
     rules: keep URLs, e-mail addresses, numbers and Latin words whole (model/constraints.py).
+    standard: for a multi-corpus model, the segmentation standard to follow (one of
+        ``model.standards``; default the first, the model's default).
     user_words: words that always come out whole (:meth:`add_word`, :meth:`load_userdict`).
 
     Grapheme clusters always stay whole. A Segmenter may be shared by threads for segmenting;
@@ -54,16 +57,21 @@ class Segmenter:
     """
 
     def __init__(self, model: store.Model, backend: str = DEFAULT_BACKEND, rules: bool = True,
-                 user_words: UserWords | None = None):
+                 user_words: UserWords | None = None, standard: str | None = None):
         self.model = model
         self.backend = resolve_backend(backend)
+        if standard is not None and standard not in model.standards:
+            offered = ", ".join(model.standards) if model.standards else "none: it was trained on one corpus"
+            raise ValueError(f"unknown standard {standard!r}; this model's standards: {offered}")
+        self.standard = standard if standard is not None else (model.standards[0] if model.standards else None)
         if self.backend == "crfsuite" and rules:
             raise ValueError("the crfsuite backend is the unconstrained reference: it cannot apply the rules; "
                              "pass rules=False (--no-rules)")
         self.rules = rules
         self.user_words = user_words if user_words is not None else UserWords()
         self.config = model.config
-        self.crf = model.crf
+        self._template_names = decoding_names(self.config, model.standards, self.standard)
+        self.crf = model.crf.select(self._template_names) if model.standards else model.crf
         labels = self.crf.labels
         self._start_label = np.array([label in WORD_START_TAGS for label in labels])
         self._end_label = np.array([label in WORD_END_TAGS for label in labels])
@@ -71,15 +79,17 @@ class Segmenter:
         self._tagger = None
         self._tagger_lock = threading.Lock()  # one crfsuite tagger, not safe to share between threads
         # dictionary features match against the training vocabulary
-        self.lexicon = (Lexicon(model.vocabulary, self.config.dictionary, compiled=self.backend == "numba")
-                        if self.config.dictionary else None)
+        self.lexicon = (Lexicon(model.vocabulary, self.config.dictionary, compiled=self.backend == "numba",
+                                fold=self.config.fold) if self.config.dictionary else None)
+        self.word_list = (Lexicon(model.word_list, self.config.word_list, compiled=self.backend == "numba",
+                                  fold=self.config.fold, python_loop=False) if self.config.word_list else None)
 
     @classmethod
     def load(cls, directory: str | Path, backend: str = DEFAULT_BACKEND, rules: bool = True,
-             user_dict: str | Path | None = None) -> "Segmenter":
+             user_dict: str | Path | None = None, standard: str | None = None) -> "Segmenter":
         """Load a model directory written by ``zhseg train`` (ModelError if it is not one), with
         the user words of ``user_dict`` (a jieba-format file) if given."""
-        segmenter = cls(store.load(directory), backend, rules)
+        segmenter = cls(store.load(directory), backend, rules, standard=standard)
         if user_dict is not None:
             segmenter.load_userdict(user_dict)
         return segmenter
@@ -217,12 +227,15 @@ class Segmenter:
     def _label_indices(self, chunks: Sequence[str], lengths: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         """The decoded label index of every character of the concatenated chunks."""
         if self.backend != "crfsuite":
-            bases = padded_bases(chunks, self.config, self.lexicon, self.model.variety, order=self.crf.bases)
+            bases = padded_bases(chunks, self.config, self.lexicon, self.model.variety, order=self.crf.bases,
+                                 word_list=self.word_list)
             return self.crf.decode(bases, lengths, compiled=self.backend == "numba", allowed=allowed)
         if len(self.user_words):
             self._check_constrainable()
-        keys = feature_keys(chunks, self.config, self.lexicon, self.model.variety)
-        names = self.config.template_names()
+        keys = feature_keys(chunks, self.config, self.lexicon, self.model.variety, self.word_list)
+        if self.standard is not None:  # the standard's copies read the same keys
+            keys = np.hstack([keys, keys])
+        names = self._template_names
         labels = np.empty(len(keys), dtype=np.int64)
         offset = 0
         with self._tagger_lock:

@@ -7,6 +7,7 @@ Layout::
       model.crfsuite   the crfsuite model as trained (for the crfsuite tagger path)
       compiled.npz     the same weights as arrays for the fast decoder (no pickles)
       vocab.txt        the training vocabulary, one word per line (for OOV statistics)
+      wordlist.txt     the external word lists' words (train --dict), for word-list features
       variety.npz      accessor variety tables, for models with variety features
 """
 
@@ -27,7 +28,7 @@ import numpy as np
 from zhseg.errors import UserError
 from zhseg.features.templates import FeatureConfig
 from zhseg.features.variety import AccessorVariety
-from zhseg.model.compiled import CompiledCRF
+from zhseg.model.compiled import CompiledCRF, all_templates
 
 FORMAT_VERSION = 1
 META_FILE = "meta.json"
@@ -35,6 +36,7 @@ CRFSUITE_FILE = "model.crfsuite"
 COMPILED_FILE = "compiled.npz"
 VOCAB_FILE = "vocab.txt"
 VARIETY_FILE = "variety.npz"
+WORD_LIST_FILE = "wordlist.txt"
 
 
 class ModelError(UserError):
@@ -46,9 +48,10 @@ class Model:
     """Everything a model directory holds, in memory.
 
     meta: the ``meta.json`` content (format version added on save).
-    crf: the weights as arrays.
+    crf: the weights as arrays: every template, each standard's copies included.
     vocabulary: the training words (OOV statistics, dictionary features).
     variety: accessor variety tables, for configurations with variety features.
+    word_list: the external word lists' words, for configurations with word-list features.
     crfsuite: the crfsuite model file, for the reference tagger: its bytes (just trained) or its
         path (loaded; read by crfsuite itself, on first use).
     """
@@ -58,10 +61,16 @@ class Model:
     vocabulary: frozenset[str]
     variety: AccessorVariety | None = None
     crfsuite: bytes | Path | None = None
+    word_list: tuple[str, ...] | None = None
 
     @property
     def config(self) -> FeatureConfig:
         return FeatureConfig.from_json(self.meta["features"])
+
+    @property
+    def standards(self) -> tuple[str, ...]:
+        """The segmentation standards of a multi-corpus model, the default first; () otherwise."""
+        return tuple(self.meta.get("standards", ()))
 
 
 def save(model: Model, target: str | Path) -> Path:
@@ -71,6 +80,8 @@ def save(model: Model, target: str | Path) -> Path:
         write_vocab(building, model.vocabulary)
         if model.variety is not None:
             write_arrays(building, model.variety.to_arrays(), VARIETY_FILE)
+        if model.word_list is not None:
+            (building / WORD_LIST_FILE).write_text("".join(f"{w}\n" for w in model.word_list), encoding="utf-8")
         if isinstance(model.crfsuite, bytes):
             (building / CRFSUITE_FILE).write_bytes(model.crfsuite)
         elif model.crfsuite is not None:
@@ -87,7 +98,10 @@ def load(directory: str | Path) -> Model:
         config = FeatureConfig.from_json(meta["features"])
         if config.template_names() != list(meta["template_names"]):
             raise ValueError("the feature configuration does not match its templates")
-        crf = CompiledCRF.from_arrays(read_arrays(directory), meta["labels"], config.templates())
+        standards = meta.get("standards", [])
+        if not isinstance(standards, list) or not all(isinstance(x, str) and x for x in standards):
+            raise ValueError("'standards' is not a list of names")
+        crf = CompiledCRF.from_arrays(read_arrays(directory), meta["labels"], all_templates(config, standards))
     except (KeyError, ValueError, TypeError) as error:
         raise ModelError(f"{directory}: inconsistent model files ({error})") from None
     variety = None
@@ -98,8 +112,17 @@ def load(directory: str | Path) -> Model:
             raise ModelError(f"{directory}: inconsistent accessor variety tables ({error})") from None
         if variety.max_length != config.variety:
             raise ModelError(f"{directory}: accessor variety tables do not match the features")
+    word_list = None
+    if config.word_list:
+        path = directory / WORD_LIST_FILE
+        try:
+            word_list = tuple(path.read_text(encoding="utf-8").split("\n")[:-1])
+        except FileNotFoundError:
+            raise ModelError(f"{path}: missing") from None
+        except UnicodeDecodeError as error:
+            raise ModelError(f"{path}: not UTF-8 ({error})") from None
     crfsuite = directory / CRFSUITE_FILE
-    return Model(meta, crf, read_vocab(directory), variety, crfsuite if crfsuite.is_file() else None)
+    return Model(meta, crf, read_vocab(directory), variety, crfsuite if crfsuite.is_file() else None, word_list)
 
 
 @contextlib.contextmanager

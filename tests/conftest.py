@@ -68,13 +68,13 @@ def accurate_seed_model(tmp_path_factory):
     """The richest configuration: dictionary features (k-fold in training), accessor variety with
     raw text, and the 6-tag set."""
     from zhseg.features.corpus import read_corpus
-    from zhseg.model.crf import TrainingOptions, train_model
+    from zhseg.model.crf import TrainingData, TrainingOptions, train_model
 
     directory = tmp_path_factory.mktemp("models") / "seed000-accurate"
     sentence = read_corpus(NEWS_SEED)[0]
     # several sentences, so that the k-fold lexicons differ from the full vocabulary
     pieces = [type(sentence)(i, sentence.words[i * 100 : (i + 1) * 100]) for i in range(11)]
     raw = WEB_SEED.read_text(encoding="utf-8").replace("@@", "").split("\n")
-    train_model(pieces, directory, TrainingOptions(max_iterations=60, preset="variety", tag_set="6tag"),
-                raw_texts=raw)
+    train_model(TrainingData(pieces, raw_texts=raw), directory,
+                TrainingOptions(max_iterations=60, preset="variety", tag_set="6tag"))
     return directory

@@ -10,15 +10,16 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import typer
 
 from zhseg.errors import UserError, exit_on_user_error
-from zhseg.features.corpus import FORMATS, file_sha256, read_corpus
+from zhseg.features.chars import FOLDINGS
+from zhseg.features.corpus import FORMATS, file_sha256, read_corpus, read_dictionary
 from zhseg.features.tags import TAG_SETS
 from zhseg.features.templates import DEFAULT_PRESET, PRESETS
-from zhseg.model.crf import CorpusRecord, ProgressCallback, TrainingOptions, TrainingResult, train_model
+from zhseg.model.crf import CorpusRecord, ProgressCallback, TrainingData, TrainingOptions, TrainingResult, train_model
 from zhseg.textio import read_lines
 
 DEFAULTS = TrainingOptions()
@@ -59,15 +60,22 @@ class ProgressPrinter:
 
 def train(corpora: List[Path], output: Path, options: TrainingOptions, dev: Optional[Path] = None,
           raw: List[Path] = (), sep: Optional[str] = None, fmt: str = "text", encoding: str = "utf-8",
-          progress: ProgressCallback | None = None) -> TrainingResult:
-    """Read the corpus files (and ``dev``, ``raw``), train, and write the model directory ``output``."""
+          progress: ProgressCallback | None = None, standards: Sequence[str] = (),
+          dictionaries: List[Path] = ()) -> TrainingResult:
+    """Read the corpus files (and ``dev``, ``raw``, the word lists ``dictionaries``), train, and
+    write the model directory ``output``. With ``standards`` (a name per corpus file) the model
+    learns each corpus's segmentation standard beside what they share; ``dev`` is scored with the
+    first."""
+    if standards and len(standards) != len(corpora):
+        raise UserError(f"--standards names {len(standards)} standard(s) for {len(corpora)} corpus file(s); give one per file")
     report = progress or (lambda event, info: None)
     reading = {"sep": sep, "fmt": fmt, "encoding": encoding}
     report("phase", {"phase": f"reading {len(corpora)} corpus file(s)"})
-    sentences, records = [], []
-    for path in corpora:
+    sentences, records, standard_of = [], [], []
+    for k, path in enumerate(corpora):
         own = read_corpus(path, **reading)
         sentences.extend(own)
+        standard_of.extend([k] * len(own))
         records.append(CorpusRecord(path=str(path), sha256=file_sha256(path), sentences=len(own),
                                     words=sum(len(s.words) for s in own), chars=sum(len(s.text) for s in own)))
     dev_sentences = read_corpus(dev, **reading) if dev else None
@@ -76,7 +84,17 @@ def train(corpora: List[Path], output: Path, options: TrainingOptions, dev: Opti
         own = [text for _, text in read_lines(path, encoding)]
         raw_texts.extend(own)
         raw_files.append({"path": str(path), "sha256": file_sha256(path), "lines": len(own)})
-    return train_model(sentences, output, options, records, dev_sentences, progress, raw_texts, raw_files)
+    word_list, word_lists = [], []
+    for path in dictionaries:
+        own = read_dictionary(path, encoding)
+        word_list.extend(own)
+        word_lists.append({"path": str(path), "sha256": file_sha256(path), "words": len(own)})
+    try:
+        data = TrainingData(sentences, tuple(standards), standard_of if standards else (), raw_texts, word_list,
+                            {"corpora": records, "raw_files": raw_files, "word_lists": word_lists})
+    except ValueError as error:
+        raise UserError(f"--standards: {error}") from None
+    return train_model(data, output, options, dev_sentences, progress)
 
 
 @exit_on_user_error
@@ -97,15 +115,25 @@ def train_command(
     sep: Optional[str] = typer.Option(None, "--sep", help="Extra word separator besides whitespace, e.g. '@@'."),
     fmt: str = typer.Option("text", "--format", help=f"Corpus format: {', '.join(FORMATS)}."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the corpus files (utf-8, gb18030, big5, ...)."),
+    dictionaries: List[Path] = typer.Option([], "--dict", help="Word list (repeatable; one word per line, jieba's "
+                                            "'word freq tag' accepted): its matches become features of their own, "
+                                            "compiled into the model."),
+    standards: Optional[str] = typer.Option(None, "--standards", help="Multi-corpus training: a name per corpus file, "
+                                            "comma-separated (e.g. ctb6,weibo,sxu); the model offers each corpus's "
+                                            "segmentation standard, the first by default."),
+    fold: str = typer.Option(DEFAULTS.fold, "--fold", help=f"Character folding for the features: {', '.join(FOLDINGS)} "
+                             "(t2s also reads traditional characters as simplified)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ) -> None:
     """Train a CRF word segmenter on pre-segmented text and write the model directory -o."""
     try:
         options = TrainingOptions(c1=c1, c2=c2, max_iterations=max_iterations, min_freq=min_freq, folds=folds,
-                                  tag_set=tag_set, preset=features)
+                                  tag_set=tag_set, preset=features, fold=fold)
     except ValueError as error:
         raise UserError(str(error)) from None
-    result = train(corpora, output, options, dev, raw, sep, fmt, encoding, ProgressPrinter(max_iterations, quiet))
+    names = [name.strip() for name in standards.split(",")] if standards else []
+    result = train(corpora, output, options, dev, raw, sep, fmt, encoding, ProgressPrinter(max_iterations, quiet),
+                   names, dictionaries)
     training = result.meta["training"]
     size = sum(f.stat().st_size for f in result.model_dir.iterdir())
     print(f"model: {result.model_dir}  ({size / 1e6:.1f} MB, {training['features']} features)")

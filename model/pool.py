@@ -13,13 +13,13 @@ from zhseg.textio import TextBlock
 _worker_segmenter: Segmenter | None = None  # set once in each worker process, never in the parent
 
 
-def _load_worker(directory: str, backend: str, rules: bool, user_dicts: tuple[str, ...]) -> None:
+def _load_worker(directory: str, backend: str, rules: bool, user_dicts: tuple[str, ...], standard: str | None) -> None:
     global _worker_segmenter
-    _worker_segmenter = _load(directory, backend, rules, user_dicts)
+    _worker_segmenter = _load(directory, backend, rules, user_dicts, standard)
 
 
-def _load(directory: str | Path, backend: str, rules: bool, user_dicts: Sequence[str]) -> Segmenter:
-    segmenter = Segmenter.load(directory, backend=backend, rules=rules)
+def _load(directory: str | Path, backend: str, rules: bool, user_dicts: Sequence[str], standard: str | None) -> Segmenter:
+    segmenter = Segmenter.load(directory, backend=backend, rules=rules, standard=standard)
     for path in user_dicts:
         segmenter.load_userdict(path)
     return segmenter
@@ -31,7 +31,7 @@ def _segment_block(block: TextBlock, sep: str, segmenter: Segmenter | None = Non
 
 def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: int, sep: str = " ",
                      backend: str = "numpy", work_here: bool = True, rules: bool = True,
-                     user_dicts: Sequence[str] = ()) -> Iterator[bytes]:
+                     user_dicts: Sequence[str] = (), standard: str | None = None) -> Iterator[bytes]:
     """Segment blocks of lines in ``jobs`` processes; yield each block's output, UTF-8 encoded
     (a line per input line, words joined by ``sep``), in input order.
 
@@ -41,14 +41,15 @@ def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: i
     each loads the model once. With ``work_here`` this process is one of the ``jobs``: it loads
     the model while the workers start, and segments a block itself whenever the workers have
     enough queued, which also covers the half second a fresh worker needs before its first block.
-    ``rules`` and ``user_dicts`` (jieba-format files) configure every process's Segmenter alike.
+    ``rules``, ``user_dicts`` (jieba-format files) and ``standard`` configure every process's
+    Segmenter alike.
     """
     user_dicts = tuple(map(str, user_dicts))
     workers = jobs - 1 if work_here else jobs
     queued_per_worker = 2
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_load_worker, initargs=(str(directory), backend, rules, user_dicts)) as pool:
-        local = _load(directory, backend, rules, user_dicts) if work_here else None
+    with context.Pool(workers, initializer=_load_worker, initargs=(str(directory), backend, rules, user_dicts, standard)) as pool:
+        local = _load(directory, backend, rules, user_dicts, standard) if work_here else None
         pending: collections.deque = collections.deque()  # bytes, or a worker's pending result
         for block in blocks:
             busy = sum(1 for item in pending if not _is_done(item))

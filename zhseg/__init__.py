@@ -24,11 +24,11 @@ _default_lock = threading.Lock()
 _default_segmenter = None
 
 
-def load(directory, backend: str = "numpy", rules: bool = True, user_dict=None):
-    """Load a model directory: ``Segmenter.load(directory, backend, rules, user_dict)``."""
+def load(directory, backend: str = "numpy", rules: bool = True, user_dict=None, standard=None):
+    """Load a model directory: ``Segmenter.load(directory, backend, rules, user_dict, standard)``."""
     from zhseg.model.segmenter import Segmenter
 
-    return Segmenter.load(directory, backend=backend, rules=rules, user_dict=user_dict)
+    return Segmenter.load(directory, backend=backend, rules=rules, user_dict=user_dict, standard=standard)
 
 
 def default_model_path() -> Path:

@@ -29,6 +29,7 @@ class System:
     install: str | None = None
     user_dicts: tuple[str, ...] = ()  # given to every system that takes user words (zhseg, jieba)
     rules: bool = True  # zhseg's rules (model/constraints.py)
+    standard: str | None = None  # a multi-corpus zhseg model's standard
 
 
 @dataclass
@@ -52,7 +53,7 @@ def load_system(system: System):
     if system.kind == "zhseg":
         from zhseg.model.segmenter import Segmenter
 
-        segmenter = Segmenter.load(system.path, rules=system.rules)
+        segmenter = Segmenter.load(system.path, rules=system.rules, standard=system.standard)
         for path in system.user_dicts:
             segmenter.load_userdict(path)
         segmenter.lcut("中国")  # load time includes what a first call loads (numba), as jieba's its dictionary
@@ -137,8 +138,9 @@ def available(module: str) -> bool:
 
 
 def choose_systems(models: list[Path], train_dict: Path | None, pkuseg_model: str | None,
-                   user_dicts: tuple[str, ...] = (), rules: bool = True) -> list[System]:
-    systems = [System(f"zhseg ({m.name})", "zhseg", str(m), user_dicts=user_dicts, rules=rules) for m in models]
+                   user_dicts: tuple[str, ...] = (), rules: bool = True, standard: str | None = None) -> list[System]:
+    systems = [System(f"zhseg ({m.name}{', ' + standard if standard else ''})", "zhseg", str(m), user_dicts=user_dicts,
+                      rules=rules, standard=standard) for m in models]
     systems += [System("jieba (HMM on)", "jieba", install="pip install jieba", user_dicts=user_dicts),
                 System("jieba (HMM off)", "jieba-nohmm", install="pip install jieba", user_dicts=user_dicts)]
     if train_dict:

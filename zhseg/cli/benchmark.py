@@ -17,7 +17,7 @@ from typing import List, Optional
 
 import typer
 
-from zhseg.cli.segment import NO_RULES_HELP, USER_DICT_HELP
+from zhseg.cli.segment import NO_RULES_HELP, STANDARD_HELP, USER_DICT_HELP
 from zhseg.errors import UserError, exit_on_user_error
 from zhseg.features.corpus import FORMATS, read_corpus, read_word_list
 from zhseg.model.constraints import read_user_dict
@@ -83,6 +83,7 @@ def benchmark_command(
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the gold files."),
     user_dicts: List[Path] = typer.Option([], "--user-dict", "-u", help=USER_DICT_HELP + " Given to jieba too."),
     no_rules: bool = typer.Option(False, "--no-rules", help=NO_RULES_HELP),
+    standard: Optional[str] = typer.Option(None, "--standard", help=STANDARD_HELP),
 ) -> None:
     """Compare segmenters on one gold file: accuracy, speed, load time and memory."""
     from rich.progress import track
@@ -115,7 +116,7 @@ def benchmark_command(
             train_dict = scratch / "jieba-train-dict.txt"
             write_jieba_dictionary(train_sentences, train_dict)
         systems = choose_systems(models, train_dict, pkuseg_model, tuple(str(p.resolve()) for p in user_dicts),
-                                 not no_rules)
+                                 not no_rules, standard)
         for system in track(systems, description="benchmarking", transient=True, console=_stderr_console()):
             reason = skip_reason(system)
             rows.append(Row(system.name, reason) if reason else

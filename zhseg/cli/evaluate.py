@@ -17,8 +17,7 @@ import typer
 from zhseg.errors import UserError, exit_on_user_error
 from zhseg.features.corpus import FORMATS, read_corpus, read_word_list
 from zhseg.metrics import Scores, score_sentences
-from zhseg.cli.segment import NO_RULES_HELP, USER_DICT_HELP
-from zhseg.model.segmenter import Segmenter
+from zhseg.cli.segment import NO_RULES_HELP, STANDARD_HELP, USER_DICT_HELP, load_segmenter
 from zhseg.model.store import model_or_default
 
 
@@ -37,7 +36,7 @@ def print_table(scores: Scores, has_vocabulary: bool) -> None:
 
 def evaluate(gold: Path, model: Optional[Path] = None, pred: Optional[Path] = None, words: Optional[Path] = None,
              sep: Optional[str] = None, fmt: str = "text", encoding: str = "utf-8", rules: bool = True,
-             user_dicts: List[Path] = ()) -> tuple[Scores, bool]:
+             user_dicts: List[Path] = (), standard: Optional[str] = None) -> tuple[Scores, bool]:
     """Score ``pred`` (a segmentation of GOLD's text), or ``model``'s segmentation of it (with
     ``rules`` and the words of ``user_dicts``), against ``gold``. Returns the scores and whether
     OOV statistics apply (a vocabulary was known)."""
@@ -46,7 +45,7 @@ def evaluate(gold: Path, model: Optional[Path] = None, pred: Optional[Path] = No
     if pred is None:
         model = model_or_default(model)
     gold_sentences = read_corpus(gold, sep=sep, fmt=fmt, encoding=encoding, keep_blank=pred is not None)
-    segmenter = Segmenter.load(model, rules=rules) if model else None
+    segmenter = load_segmenter(model, "numpy", rules, standard) if model else None
     for path in user_dicts if segmenter else ():
         segmenter.load_userdict(path)
     if pred is not None:
@@ -76,9 +75,10 @@ def evaluate_command(
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of GOLD and PRED."),
     user_dicts: List[Path] = typer.Option([], "--user-dict", "-u", help=USER_DICT_HELP),
     no_rules: bool = typer.Option(False, "--no-rules", help=NO_RULES_HELP),
+    standard: Optional[str] = typer.Option(None, "--standard", help=STANDARD_HELP),
 ) -> None:
     """Score a segmentation against GOLD, matching word spans as the SIGHAN scorer does."""
-    scores, has_vocabulary = evaluate(gold, model, pred, words, sep, fmt, encoding, not no_rules, user_dicts)
+    scores, has_vocabulary = evaluate(gold, model, pred, words, sep, fmt, encoding, not no_rules, user_dicts, standard)
     if as_json:
         result = scores.as_dict()
         if not has_vocabulary:

@@ -18,7 +18,7 @@ import typer
 from zhseg.errors import UserError, exit_on_user_error
 from zhseg.model.constraints import read_user_dict
 from zhseg.model.segmenter import BACKENDS, DEFAULT_BACKEND, Segmenter, resolve_backend
-from zhseg.model.store import model_or_default, read_meta
+from zhseg.model.store import model_or_default
 from zhseg.textio import atomic_output, read_blocks, read_lines
 
 PARALLEL_BLOCK_BYTES = 1 << 18  # small enough to keep every worker busy to the end
@@ -26,11 +26,12 @@ PARALLEL_BLOCK_BYTES = 1 << 18  # small enough to keep every worker busy to the 
 
 def segment_files(files: List[Path], model: Optional[Path] = None, output: Optional[Path] = None, sep: str = " ",
                   encoding: str = "utf-8", backend: str = DEFAULT_BACKEND, jobs: int = 1, rules: bool = True,
-                  user_dicts: List[Path] = ()) -> None:
+                  user_dicts: List[Path] = (), standard: Optional[str] = None) -> None:
     """Segment ``files`` (stdin for ``-``) with the model at ``model`` (the default model when
     None) into ``output`` (stdout when
     None; written atomically otherwise): a line per input line, words joined by ``sep``; a user
-    word with whitespace inside is printed with it."""
+    word with whitespace inside is printed with it. ``standard``: a multi-corpus model's
+    segmentation standard (default its first)."""
     backend = check_backend(backend, rules, user_dicts)
     model = model_or_default(model)
     if not sep or "\n" in sep:
@@ -38,11 +39,12 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
     if jobs < 1:
         raise UserError("--jobs must be at least 1")
     if jobs == 1:
-        segmenter = Segmenter.load(model, backend=backend, rules=rules)
+        segmenter = load_segmenter(model, backend, rules, standard)
         for path in user_dicts:
             segmenter.load_userdict(path)
     else:
-        read_meta(model)  # a bad model path or user dictionary fails here, before workers start
+        load_segmenter(model, backend, rules, standard)  # a bad model, standard or user dictionary fails here,
+        # before workers start
         for path in user_dicts:
             read_user_dict(path)
     sources = files or [Path("-")]
@@ -56,8 +58,17 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
 
             blocks = (b for path in sources for b in read_blocks(path, encoding, PARALLEL_BLOCK_BYTES))
             out.flush()
-            for data in segment_parallel(model, blocks, jobs, sep, backend, rules=rules, user_dicts=user_dicts):
+            for data in segment_parallel(model, blocks, jobs, sep, backend, rules=rules, user_dicts=user_dicts,
+                                         standard=standard):
                 out.buffer.write(data)
+
+
+def load_segmenter(model: Path, backend: str, rules: bool, standard: Optional[str]) -> Segmenter:
+    """``Segmenter.load`` for the command lines: an unknown standard is a user's mistake."""
+    try:
+        return Segmenter.load(model, backend=backend, rules=rules, standard=standard)
+    except ValueError as error:
+        raise UserError(f"{model}: {error}") from None
 
 
 def check_backend(backend: str, rules: bool, user_dicts) -> str:
@@ -73,6 +84,7 @@ def check_backend(backend: str, rules: bool, user_dicts) -> str:
 
 USER_DICT_HELP = ("User dictionary (repeatable; jieba's 'word [freq] [tag]' lines): each of its words always "
                   "comes out as one word, overlaps resolved leftmost-longest.")
+STANDARD_HELP = "A multi-corpus model's segmentation standard (its corpus name); default: the model's first."
 NO_RULES_HELP = "Do not keep URLs, e-mail addresses, numbers and Latin words whole (grapheme clusters always are)."
 
 
@@ -87,6 +99,7 @@ def segment_command(
     jobs: int = typer.Option(1, "--jobs", "-j", help="Processes for large inputs: this one and N-1 workers (output stays in input order)."),
     user_dicts: List[Path] = typer.Option([], "--user-dict", "-u", help=USER_DICT_HELP),
     no_rules: bool = typer.Option(False, "--no-rules", help=NO_RULES_HELP),
+    standard: Optional[str] = typer.Option(None, "--standard", help=STANDARD_HELP),
 ) -> None:
     """Segment text files (or stdin) into words, one output line per input line."""
-    segment_files(list(files or []), model, output, sep, encoding, backend, jobs, not no_rules, user_dicts)
+    segment_files(list(files or []), model, output, sep, encoding, backend, jobs, not no_rules, user_dicts, standard)

@@ -1,0 +1,145 @@
+"""Word lists, several corpora with their standards, traditional characters folded for features."""
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import NEWS_SEED, WEB_SEED
+from tests.test_cli import assert_user_error, run
+
+
+@pytest.fixture(scope="module")
+def halves(tmp_path_factory):
+    """The news seed cut in two 'corpora' of 60-word lines."""
+    from zhseg.features.corpus import read_corpus
+
+    words = read_corpus(NEWS_SEED)[0].words
+    folder = tmp_path_factory.mktemp("halves")
+    paths = []
+    for name, part in (("a", words[: len(words) // 2]), ("b", words[len(words) // 2 :])):
+        path = folder / f"{name}.txt"
+        path.write_text("".join(" ".join(part[i : i + 60]) + "\n" for i in range(0, len(part), 60)), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def word_list(tmp_path_factory):
+    path = tmp_path_factory.mktemp("lists") / "list.txt"
+    path.write_text("阿里云 10 nz\n云计算 3\n开发者大会\n杭州\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def multi_model(halves, word_list, tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "multi"
+    result = run("train.py", *halves, "--standards", "first,second", "--dict", word_list, "-o", out,
+                 "--max-iterations", "30", "-q")
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def web_lines():
+    return [line for line in WEB_SEED.read_text(encoding="utf-8").replace("@@", "").split("\n") if line.strip()]
+
+
+def test_word_lists_are_compiled_into_the_model(multi_model, word_list, tmp_path):
+    import shutil
+
+    meta = json.loads((multi_model / "meta.json").read_text(encoding="utf-8"))
+    recorded = meta["training"]["word_lists"][0]
+    assert recorded["words"] == 4 and len(recorded["sha256"]) == 64 and recorded["path"] == str(word_list)
+    assert meta["features"]["word_list"] > 0 and "LB0" in meta["template_names"]
+    before = run("segment.py", "-m", multi_model, stdin="阿里云开发者大会在杭州\n").stdout
+    moved = tmp_path / "gone.txt"
+    shutil.move(word_list, moved)  # the list is gone: segmenting must not need it
+    try:
+        after = run("segment.py", "-m", multi_model, stdin="阿里云开发者大会在杭州\n")
+        assert after.returncode == 0 and after.stdout == before, after.stderr
+    finally:
+        shutil.move(moved, word_list)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_each_standard_decodes_as_the_crfsuite_tagger(multi_model, backend):
+    from zhseg import Segmenter
+
+    if backend == "numba":
+        pytest.importorskip("numba", reason="the numba backend needs the fast extra")
+    lines = web_lines()
+    for standard in ("first", "second"):
+        fast = Segmenter.load(multi_model, backend=backend, rules=False, standard=standard)
+        reference = Segmenter.load(multi_model, backend="crfsuite", rules=False, standard=standard)
+        assert list(fast.cut_lines(lines)) == [reference.lcut(line) for line in lines]
+    assert Segmenter.load(multi_model).standard == "first"  # the default: the first corpus's
+
+
+def test_standards_are_recorded_and_checked(multi_model, halves, tmp_path):
+    from zhseg import Segmenter
+
+    assert Segmenter.load(multi_model).model.standards == ("first", "second")
+    with pytest.raises(ValueError, match="unknown standard 'third'; this model's standards: first, second"):
+        Segmenter.load(multi_model, standard="third")
+    assert_user_error(run("segment.py", "-m", multi_model, "--standard", "third", stdin="你好\n"), "unknown standard")
+    assert_user_error(run("train.py", *halves, "--standards", "one", "-o", tmp_path / "m"), "one per file")
+    ok = run("evaluate.py", halves[1], "-m", multi_model, "--standard", "second", "--json")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["f1"] > 0.5, ok.stderr
+
+
+def test_the_two_standards_are_different_models(multi_model):
+    from zhseg import Segmenter
+
+    first = Segmenter.load(multi_model, standard="first")
+    second = Segmenter.load(multi_model, standard="second")
+    assert len(second.crf.templates) == len(first.crf.templates) == 2 * len(first.config.templates())
+    assert [t.name for t in second.crf.templates][-1].startswith("second:")
+
+
+def test_a_single_corpus_model_has_no_standards(seed_model):
+    from zhseg import Segmenter
+
+    segmenter = Segmenter.load(seed_model)
+    assert segmenter.standard is None and segmenter.model.standards == ()
+    with pytest.raises(ValueError, match="trained on one corpus"):
+        Segmenter.load(seed_model, standard="ctb6")
+
+
+def test_t2s_folding_maps_traditional_and_variant_characters():
+    from zhseg.features.chars import fold_table
+
+    t2s, basic = fold_table("t2s"), fold_table("basic")
+    for traditional, simplified in (("說", "说"), ("們", "们"), ("裡", "里"), ("臺", "台"), ("Ａ", "a")):
+        assert chr(t2s[ord(traditional)]) == simplified
+    assert chr(basic[ord("說")]) == "說" and chr(t2s[ord("说")]) == "说"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet="阿里雲總裁說們臺灣的開發者大會在杭州舉行，。云总裁说们台湾开发会举", max_size=40))
+def test_traditional_text_segments_as_its_simplified_folding(seed_model, text):
+    """A model folding t2s sees a traditional text and its character-by-character simplified
+    form with the same features: the same word boundaries."""
+    from zhseg import Segmenter
+    from zhseg.features.chars import fold_table
+
+    segmenter = Segmenter.load(seed_model)
+    assert segmenter.config.fold == "t2s"
+    table = fold_table("t2s")
+    simplified = "".join(chr(table[ord(c)]) for c in text)
+    spans = [(a, b) for _, a, b in segmenter.tokenize(text)]
+    assert spans == [(a, b) for _, a, b in segmenter.tokenize(simplified)]
+
+
+def test_models_of_zhseg_0_1_keep_their_basic_folding(seed_model, tmp_path):
+    import shutil
+
+    from zhseg import Segmenter
+
+    old = tmp_path / "old"
+    shutil.copytree(seed_model, old)
+    meta = json.loads((old / "meta.json").read_text(encoding="utf-8"))
+    del meta["features"]["fold"], meta["features"]["word_list"]
+    meta["features"]["trigrams"] = []  # as 0.1 wrote it
+    (old / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    assert Segmenter.load(old).config.fold == "basic"

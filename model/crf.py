@@ -142,7 +142,8 @@ def _progress_trainer(report: ProgressCallback):
 
 
 def crf_inputs(data: TrainingData, config: FeatureConfig, tag_set: str, n_folds: int = 5):
-    """Attribute-string sequences and tag sequences for sklearn-crfsuite.
+    """Attribute-string sequences (an iterator, in sentence order) and tag sequences for
+    sklearn-crfsuite.
 
     Dictionary and accessor variety features are computed k-fold: a sentence's lexicon holds the
     words of the other folds only, and its variety is counted on the other folds' text (and the
@@ -160,7 +161,9 @@ def crf_inputs(data: TrainingData, config: FeatureConfig, tag_set: str, n_folds:
     word_list = Lexicon(data.word_list, config.word_list, fold=config.fold, python_loop=False) if config.word_list else None
     held_out = config.dictionary or config.variety
     folds = [list(range(k, len(sentences), n_folds)) for k in range(n_folds)] if held_out else [list(range(len(sentences)))]
-    xs: list = [None] * len(sentences)
+    # Keys are small integer arrays; the attribute strings (tens of bytes each, tens per
+    # character) are made one sentence at a time as crfsuite takes them, never all at once.
+    located: list = [None] * len(sentences)  # per sentence: its fold's keys and its first row
     for k, members in enumerate(folds):
         others = [i for j, fold in enumerate(folds) if j != k for i in fold]
         lexicon = (Lexicon((w for i in others for w in sentences[i].words), config.dictionary, fold=config.fold)
@@ -170,15 +173,20 @@ def crf_inputs(data: TrainingData, config: FeatureConfig, tag_set: str, n_folds:
         keys = feature_keys([texts[i] for i in members], config, lexicon, variety, word_list)
         offset = 0
         for i in members:
-            rows = keys[offset : offset + len(texts[i])]
+            located[i] = (keys, offset)
             offset += len(texts[i])
+
+    def attributes():
+        for i, (keys, offset) in enumerate(located):
+            rows = keys[offset : offset + len(texts[i])]
             if data.standards:
                 standard = data.standards[data.standard_of[i]]
-                xs[i] = attribute_strings(np.hstack([rows, rows]), names + copies[standard])
+                yield attribute_strings(np.hstack([rows, rows]), names + copies[standard])
             else:
-                xs[i] = attribute_strings(rows, names)
+                yield attribute_strings(rows, names)
+
     ys = [words_to_tags(s.words, tag_set) for s in sentences]
-    return xs, ys
+    return attributes(), ys
 
 
 def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback | None = None) -> store.Model:

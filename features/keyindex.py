@@ -35,20 +35,37 @@ class KeyIndex:
         self.dense = None
         self.bits = max(4, int(n * 4 - 1).bit_length())  # load factor <= 1/4: short probe runs
         self.mask = (1 << self.bits) - 1
-        self.slot_keys = np.full(1 << self.bits, -1, dtype=np.int64)  # keys are >= 0
-        self.slot_values = np.full(1 << self.bits, self.values[n], dtype=np.intp)
-        pending = np.arange(n)
-        slots = self._hash(keys)
-        while len(pending):
-            candidates = np.flatnonzero(self.slot_keys[slots] == -1)  # pending keys at a free slot
-            # of several keys written to one free slot one stays; keys are unique, so reading the
-            # slots back tells which
-            self.slot_keys[slots[candidates]] = keys[pending[candidates]]
-            placed = candidates[self.slot_keys[slots[candidates]] == keys[pending[candidates]]]
-            self.slot_values[slots[placed]] = self.values[pending[placed]]
-            keep = np.ones(len(pending), dtype=bool)
-            keep[placed] = False
-            pending, slots = pending[keep], (slots[keep] + 1) & self.mask
+        self._slots: tuple[np.ndarray, np.ndarray] | None = None  # the hash table, built on first need
+
+    @property
+    def slot_keys(self) -> np.ndarray:
+        return self._table()[0]
+
+    @property
+    def slot_values(self) -> np.ndarray:
+        return self._table()[1]
+
+    def _table(self) -> tuple[np.ndarray, np.ndarray]:
+        """The open-addressing table, built on the first lookup that needs it: a model whose
+        big indexes only ever answer short queries (one sentence) never pays for it."""
+        if self._slots is None:
+            keys, n = self.keys, len(self.keys)
+            slot_keys = np.full(1 << self.bits, -1, dtype=np.int64)  # keys are >= 0
+            slot_values = np.full(1 << self.bits, self.values[n], dtype=np.intp)
+            pending = np.arange(n)
+            slots = self._hash(keys)
+            while len(pending):
+                candidates = np.flatnonzero(slot_keys[slots] == -1)  # pending keys at a free slot
+                # of several keys written to one free slot one stays; keys are unique, so reading
+                # the slots back tells which
+                slot_keys[slots[candidates]] = keys[pending[candidates]]
+                placed = candidates[slot_keys[slots[candidates]] == keys[pending[candidates]]]
+                slot_values[slots[placed]] = self.values[pending[placed]]
+                keep = np.ones(len(pending), dtype=bool)
+                keep[placed] = False
+                pending, slots = pending[keep], (slots[keep] + 1) & self.mask
+            self._slots = (slot_keys, slot_values)  # one assignment: threads see none or all
+        return self._slots
 
     def _hash(self, keys: np.ndarray) -> np.ndarray:
         mixed = keys.astype(np.uint64) * self.MULTIPLIER
@@ -64,14 +81,15 @@ class KeyIndex:
             if n:
                 ids[self.keys.take(np.minimum(ids, n - 1)) != query] = n
             return self.values.take(ids)
+        slot_keys, slot_values = self._table()
         slots = self._hash(query)
-        found = self.slot_keys.take(slots)
-        result = self.slot_values.take(slots)  # right where found == query or the slot is empty
+        found = slot_keys.take(slots)
+        result = slot_values.take(slots)  # right where found == query or the slot is empty
         unresolved = np.flatnonzero((found != query) & (found != -1))
         while len(unresolved):  # collided: follow the probe sequence
             slots_next = (slots[unresolved] + 1) & self.mask
             slots[unresolved] = slots_next
-            found_next = self.slot_keys[slots_next]
-            result[unresolved] = self.slot_values[slots_next]
+            found_next = slot_keys[slots_next]
+            result[unresolved] = slot_values[slots_next]
             unresolved = unresolved[(found_next != query[unresolved]) & (found_next != -1)]
         return result

@@ -36,6 +36,16 @@ def finish_hash(prefix: np.ndarray, length: int) -> np.ndarray:
     return (((prefix ^ np.uint64(length)) * PRIME) >> np.uint64(1)).astype(np.int64)
 
 
+def sorted_unique(values: np.ndarray, presorted_runs: bool = False) -> np.ndarray:
+    """The distinct values, sorted (by sorting: numpy's hash-based ``unique`` is several times
+    slower on a million random 64-bit keys). ``presorted_runs``: ``values`` is a few sorted runs
+    end to end, which a stable sort (timsort) merges in linear time."""
+    values = np.sort(values, kind="stable" if presorted_runs else "quicksort")
+    if len(values) > 1:
+        values = values[np.concatenate(([True], values[1:] != values[:-1]))]
+    return values
+
+
 def ngram_prefixes(padded: np.ndarray, max_length: int) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(length, prefixes)`` for each n-gram length from 2 to ``max_length``:
     ``prefixes[i]`` is the rolling (unfinished, uint64) hash of the n-gram starting at position
@@ -73,10 +83,11 @@ class Lexicon:
         self.compiled = compiled
         self.python_loop = python_loop
         self._kernel_tables: tuple | None = None  # built on first compiled match
-        by_length: dict[int, list[str]] = {}
-        for word in words:
-            if 2 <= len(word) <= max_length and "\x00" not in word:
-                by_length.setdefault(len(word), []).append(word)
+        # every word's code points, grouped by length without a Python step per word
+        words = words if isinstance(words, (list, tuple)) else list(words)
+        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        all_codes = codepoints("".join(words))
+        word_starts = np.cumsum(lengths) - lengths
         self.indexes: dict[int, KeyIndex] = {}
         # Most n-grams of a text are not words: per length, a bitmap of the top bits of the
         # rolling hash, small enough to stay in cache, rules nearly all of them out before their
@@ -85,16 +96,17 @@ class Lexicon:
         self._pieces: dict[int, int] | None = None  # built on first use
         self._folded: dict[int, np.ndarray] = {}
         for length in range(2, max_length + 1):
-            group = by_length.get(length, [])
-            if group:
-                folded = codepoints("".join(group)).reshape(len(group), length)
+            folded = all_codes.take(word_starts[lengths == length][:, None] + np.arange(length))
+            folded = folded[(folded != 0).all(axis=1)]  # NUL never occurs in text a lexicon matches
+            if len(folded):
                 if fold is not None:
                     folded = fold_table(fold).take(folded)
                 self._folded[length] = folded
-                # the rolling hash of the words' own windows, the same function text gets
-                _, rolled = list(ngram_prefixes(folded.ravel(), length))[-1]
-                prefixes = rolled[::length]
-                self.indexes[length] = KeyIndex(np.unique(finish_hash(prefixes, length)), None)
+                # the rolling hash text gets (ngram_prefixes), column by column over the words
+                prefixes = (SEED ^ folded[:, 0].astype(np.uint64)) * PRIME
+                for column in range(1, length):
+                    prefixes = (prefixes ^ folded[:, column].astype(np.uint64)) * PRIME
+                self.indexes[length] = KeyIndex(sorted_unique(finish_hash(prefixes, length)), None)
                 self.filters[length, prefixes >> FILTER_SHIFT] = True
         # For the array path, per length one index of the words and of the pieces that begin a
         # longer word, answering with WORD and PREFIX flags: a position goes on to the next
@@ -109,12 +121,13 @@ class Lexicon:
         for length in range(2, max_length + 1):
             word_hashes = self.indexes[length].keys if length in self.indexes else np.zeros(0, dtype=np.int64)
             pieces = np.concatenate(pieces_by_length.get(length, [np.zeros(0, dtype=np.uint64)]))
-            piece_hashes = np.unique(finish_hash(pieces, length))
-            keys = np.union1d(word_hashes, piece_hashes)
+            piece_hashes = sorted_unique(finish_hash(pieces, length))
+            keys = sorted_unique(np.concatenate((word_hashes, piece_hashes)), presorted_runs=True)
             if not len(keys):
                 continue
             flags = np.zeros(len(keys) + 1, dtype=np.intp)
-            flags[:-1] = np.isin(keys, word_hashes) * WORD | np.isin(keys, piece_hashes) * PREFIX
+            flags[np.searchsorted(keys, word_hashes)] |= WORD
+            flags[np.searchsorted(keys, piece_hashes)] |= PREFIX
             scan_filter = self.filters[length].copy()
             scan_filter[pieces >> FILTER_SHIFT] = True
             self._scan[length] = (scan_filter, KeyIndex(keys, None, flags))

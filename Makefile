@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEMO := build/demo
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean bench-core bench-speed bench-compare bench-pkuseg bench-ablation bench-userwords
+.PHONY: demo test install clean bench-core bench-speed bench-compare bench-pkuseg bench-ablation bench-userwords bench-knowledge default-model
 
 install: $(STAMP)
 
@@ -53,6 +53,22 @@ bench-pkuseg: $(STAMP)
 # User words and rules (issue 11): needs bench-core's models of ctb6, nlpcc2016-weibo and sxu-sighan2008
 bench-userwords: $(STAMP)
 	$(PY) benchmarks/userwords.py
+
+# Word lists and several corpora (issue 15): trains what build/knowledge lacks (about 1.5 hours)
+bench-knowledge: $(STAMP)
+	$(PY) benchmarks/knowledge.py
+
+# The embedded default model (MODEL_CARD.md): four corpora, each keeping its standard (CTB's the
+# default), jieba's MIT-licensed dict.txt as word-list features, traditional characters folded.
+# Needs ../shared/corpora; about 40 minutes. Writes build/default-model (with the crfsuite file),
+# then model/default without it (what the package ships).
+CORPORA := ../shared/corpora
+JIEBA_DICT = $(shell $(PY) -c "import jieba, os; print(os.path.join(os.path.dirname(jieba.__file__), 'dict.txt'))")
+default-model: $(STAMP)
+	$(PY) train.py $(CORPORA)/ctb6/train.txt $(CORPORA)/nlpcc2016-weibo/train.txt $(CORPORA)/sxu-sighan2008/train.txt \
+	  $(CORPORA)/udc-ud1.4-hankcs/train.txt --standards ctb6,weibo,sxu,ud --dict $(JIEBA_DICT) \
+	  --dev $(CORPORA)/ctb6/dev.txt -o build/default-model
+	$(PY) -m zhseg.model.embed build/default-model model/default
 
 bench-ablation: $(STAMP)
 	$(PY) benchmarks/ablation.py --corpus ctb6

@@ -24,7 +24,7 @@ DATE_TIME_UNITS = "年月日号时分秒点周"
 
 def codepoints(text: str) -> np.ndarray:
     """The code points of ``text`` as an int64 array."""
-    return np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.int64)
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.int64)  # lone surrogates are characters too
 
 
 FOLDINGS = ("basic", "t2s")

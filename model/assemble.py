@@ -42,12 +42,12 @@ def spaced_lines(text: str, starts: np.ndarray, line_chars: np.ndarray, sep: str
     newline_at[after_text] += width * seps_through[line_ends[after_text] - 1]
     size = n + width * int(seps_through[-1] if n else 0) + len(line_chars)
     out = np.empty(size, dtype="<u4")
-    out[char_at] = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+    out[char_at] = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     out[newline_at] = ord("\n")
     sep_starts = char_at[separated] - width
-    for k, code in enumerate(np.frombuffer(sep.encode("utf-32-le"), dtype="<u4").tolist()):
+    for k, code in enumerate(np.frombuffer(sep.encode("utf-32-le", "surrogatepass"), dtype="<u4").tolist()):
         out[sep_starts + k] = code
-    return out.tobytes().decode("utf-32-le")
+    return out.tobytes().decode("utf-32-le", "surrogatepass")
 
 
 def split_spaced(text: str) -> list[list[str]]:

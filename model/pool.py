@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import multiprocessing
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -45,7 +46,16 @@ def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: i
     Segmenter alike.
     """
     user_dicts = tuple(map(str, user_dicts))
-    workers = jobs - 1 if work_here else jobs
+    # never more workers than there are blocks to give them (a one-line file starts none)
+    blocks = iter(blocks)
+    head = list(itertools.islice(blocks, 2 * jobs))
+    workers = min(jobs - 1 if work_here else jobs, len(head) - (1 if work_here else 0))
+    if workers <= 0:
+        local = _load(directory, backend, rules, user_dicts, standard)
+        for block in head:
+            yield _segment_block(block, sep, local)
+        return
+    blocks = itertools.chain(head, blocks)
     queued_per_worker = 2
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers, initializer=_load_worker, initargs=(str(directory), backend, rules, user_dicts, standard)) as pool:

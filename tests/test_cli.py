@@ -158,3 +158,20 @@ def test_raw_text_feeds_the_variety_preset_and_is_recorded(tmp_path):
     assert (model / "variety.npz").is_file()
     segmented = run("segment.py", "-m", model, raw)
     assert segmented.returncode == 0 and segmented.stdout.count("\n") == len(raw.read_text(encoding="utf-8").split("\n"))
+
+
+def test_jobs_are_capped_at_the_cpus_and_the_blocks(seed_model, tmp_path, monkeypatch):
+    import os
+
+    from zhseg.model import pool
+    from zhseg.textio import read_blocks
+
+    source = tmp_path / "one.txt"
+    source.write_text("阿里云总裁\n", encoding="utf-8")
+    result = run("segment.py", "-m", seed_model, source, "--jobs", "64")
+    assert result.returncode == 0 and f"capped at {os.cpu_count()}" in result.stderr
+    assert result.stdout.replace(" ", "") == "阿里云总裁\n"
+    started = []
+    monkeypatch.setattr(pool.multiprocessing, "get_context", lambda method: started.append(method))
+    got = b"".join(pool.segment_parallel(seed_model, read_blocks(source, "utf-8"), 2))
+    assert started == [] and got.decode("utf-8").replace(" ", "") == "阿里云总裁\n"  # one block: no pool

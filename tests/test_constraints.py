@@ -274,3 +274,11 @@ def test_evaluate_with_a_user_dict_recalls_its_words(seed_model, tmp_path):
 
 def test_unconstrained_text_has_single_code_point_clusters_helper():
     assert single_code_point_clusters("今天abc") and not single_code_point_clusters("e\u0301")
+
+
+def test_lone_surrogates_are_characters_like_any_other(segmenter):
+    text = "今天\udc80天气很好"
+    words = segmenter.lcut(text)
+    assert "".join(words) == text
+    assert ["".join(w) for w in segmenter.cut_lines([text * 40])] == [text * 40]
+    assert "".join(segmenter.segment_lines([text], sep="|")).replace("|", "") == text + "\n"

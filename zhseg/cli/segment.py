@@ -8,6 +8,7 @@ One output line per input line; whitespace in the input is a word boundary and i
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import nullcontext
 from pathlib import Path
@@ -38,6 +39,10 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
         raise UserError("--sep must be a non-empty string without line breaks")
     if jobs < 1:
         raise UserError("--jobs must be at least 1")
+    cpus = os.cpu_count() or 1
+    if jobs > cpus:
+        print(f"zhseg: --jobs {jobs} capped at {cpus}, the number of CPUs", file=sys.stderr)
+        jobs = cpus
     if jobs == 1:
         segmenter = load_segmenter(model, backend, rules, standard)
         for path in user_dicts:

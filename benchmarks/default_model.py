@@ -1,0 +1,138 @@
+"""Issue 16's measurements: the embedded default model against jieba and thulac on every test set,
+and the candidates it was chosen from.
+
+    python benchmarks/default_model.py     # writes the 'default-model' section of RESULTS.md
+
+The default model is scored in this process with each of its standards; a test set from one of
+its training corpora uses that corpus's standard, the others (SIGHAN 2005, the seed) show the
+default standard (CTB's) and the best one, named. jieba (HMM on, its shipped dictionary) and thulac
+(its shipped model, segmentation only) run in fresh subprocesses (zhseg.peers) on the same text.
+Candidates are compared on dev splits and on the SIGHAN 2005 sets, which no candidate trains on.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import typer
+
+from results import markdown_table, write_section
+from zhseg import Segmenter, default_model_path
+from zhseg.features.corpus import read_corpus, read_word_list
+from zhseg.metrics import score_sentences
+from zhseg.peers import System, run_system, skip_reason
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPORA = ROOT.parent / "shared" / "corpora"
+SIGHAN = CORPORA / "sighan2005" / "gold"
+
+# (name, gold file, OOV vocabulary, the default model's standard for it or None: not one of its corpora)
+TEST_SETS = [
+    ("ctb6 test", CORPORA / "ctb6" / "test.txt", CORPORA / "ctb6" / "train.txt", "ctb6"),
+    ("nlpcc2016-weibo test", CORPORA / "nlpcc2016-weibo" / "test.txt", CORPORA / "nlpcc2016-weibo" / "train.txt", "weibo"),
+    ("sxu-sighan2008 test", CORPORA / "sxu-sighan2008" / "test.txt", CORPORA / "sxu-sighan2008" / "train.txt", "sxu"),
+    ("udc-ud1.4-hankcs test (UD standard)", CORPORA / "udc-ud1.4-hankcs" / "test.txt",
+     CORPORA / "udc-ud1.4-hankcs" / "train.txt", "ud"),
+    ("SIGHAN 2005 PKU test", SIGHAN / "pku_test_gold.utf8", SIGHAN / "pku_training_words.utf8", None),
+    ("SIGHAN 2005 MSR test", SIGHAN / "msr_test_gold.utf8", SIGHAN / "msr_training_words.utf8", None),
+    ("SIGHAN 2005 CityU test (traditional)", SIGHAN / "cityu_test_gold.utf8", SIGHAN / "cityu_training_words.utf8", None),
+    ("SIGHAN 2005 AS test (traditional)", SIGHAN / "as_testing_gold.utf8", SIGHAN / "as_training_words.utf8", None),
+    ("seed 000", next((ROOT / "seeds").glob("000_*.txt")), None, None),
+]
+TARGETS = {"ctb6 test": 96.4, "nlpcc2016-weibo test": 95.2, "sxu-sighan2008 test": 96.2,
+           "udc-ud1.4-hankcs test (UD standard)": 94.5, "SIGHAN 2005 PKU test": 92.5, "SIGHAN 2005 MSR test": 86.5,
+           "SIGHAN 2005 CityU test (traditional)": 89.5, "SIGHAN 2005 AS test (traditional)": 90.5}
+DEV_SETS = [("ctb6 dev", CORPORA / "ctb6" / "dev.txt", "ctb6"), ("nlpcc2016-weibo dev", CORPORA / "nlpcc2016-weibo" / "dev.txt", "weibo"),
+            ("udc-ud1.4-hankcs dev", CORPORA / "udc-ud1.4-hankcs" / "dev.txt", "ud")]
+
+
+def scores_by_standard(model: Path, gold, vocabulary) -> dict[str | None, float]:
+    """F1 (%) of ``model`` on ``gold`` with each of its standards (None: a one-corpus model)."""
+    base = Segmenter.load(model)
+    out = {}
+    for standard in base.model.standards or (None,):
+        segmenter = Segmenter(base.model, standard=standard)
+        out[standard] = 100 * score_sentences(gold, segmenter.cut_sentences(gold), vocabulary).f1
+    return out
+
+
+def pick(by_standard: dict, standard: str | None, aliases: dict[str, str]) -> tuple[float, str]:
+    """The F1 for a named standard (aliases map a corpus to a candidate's name for it), else the best."""
+    if standard is not None:
+        for name in (standard, aliases.get(standard)):
+            if name in by_standard:
+                return by_standard[name], name
+    if None in by_standard:
+        return by_standard[None], "-"
+    best = max(by_standard, key=by_standard.get)
+    return by_standard[best], f"best: {best}"
+
+
+def main(model: Path = typer.Option(None, help="The model to score (default: the embedded one)."),
+         candidates: list[Path] = typer.Option([], "--candidate", help="Other candidate models for the candidates table.")):
+    model = model or default_model_path()
+    rows, peer_systems = [], [System("jieba (HMM on)", "jieba"), System("thulac", "thulac")]
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch_name:
+        scratch = Path(scratch_name)
+        for name, gold_path, words_path, standard in TEST_SETS:
+            if not gold_path.exists():
+                continue
+            gold = read_corpus(gold_path)
+            vocabulary = (read_word_list(words_path) if words_path and "training_words" in words_path.name else
+                          frozenset(w for s in read_corpus(words_path) for w in s.words) if words_path else None)
+            by_standard = scores_by_standard(model, gold, vocabulary)
+            default_f1 = by_standard.get("ctb6", next(iter(by_standard.values())))
+            if standard is not None:
+                ours, used = by_standard[standard], standard
+            else:
+                best = max(by_standard, key=by_standard.get)
+                ours, used = by_standard[best], f"{best} (best; ctb6: {default_f1:.2f})"
+            input_path = scratch / "input.txt"
+            input_path.write_text("".join(s.text + "\n" for s in gold), encoding="utf-8")
+            chars = sum(len(s.text) for s in gold)
+            peers = []
+            for system in peer_systems:
+                reason = skip_reason(system)
+                row = None if reason else run_system(system, input_path, scratch, gold, vocabulary, chars)
+                peers.append(f"{100 * row.f1:.2f}" if row is not None and row.f1 is not None else (reason or row.status))
+            target = TARGETS.get(name)
+            verdict = "-" if target is None else ("met" if ours >= target else "missed")
+            if target is None and peers[0][0].isdigit():
+                verdict = "above jieba" if ours > float(peers[0]) else "below jieba"
+            rows.append([name, *peers, f"**{ours:.2f}**", used, f">= {target}" if target else "above jieba", verdict])
+    table = markdown_table(["test set", "jieba", "thulac", "zhseg default", "standard used", "target", "verdict"], rows)
+
+    candidate_rows = []
+    for candidate in [model, *candidates]:
+        if not (candidate / "meta.json").exists():
+            continue
+        cells = []
+        for name, gold_path, standard in DEV_SETS:
+            by_standard = scores_by_standard(candidate, read_corpus(gold_path), None)
+            f1, used = pick(by_standard, standard, {"ctb6": "ctb6", "weibo": "nlpcc2016-weibo", "ud": "udc-ud1.4-hankcs"})
+            cells.append(f"{f1:.2f} ({used})")
+        for name, gold_path, _, standard in TEST_SETS[4:8]:
+            by_standard = scores_by_standard(candidate, read_corpus(gold_path), None)
+            f1, used = pick(by_standard, None, {})
+            cells.append(f"{f1:.2f} ({used})")
+        size = sum(f.stat().st_size for f in candidate.iterdir() if f.name != "model.crfsuite") / 1e6
+        candidate_rows.append([candidate.name, *cells, f"{size:.1f} MB"])
+    candidates_table = markdown_table(["candidate", *(n for n, _, _ in DEV_SETS), "PKU", "MSR", "CityU", "AS", "size"],
+                                      candidate_rows)
+    body = ("## The embedded default model (issue 16)\n\n"
+            f"Model `{model.relative_to(ROOT) if model.is_relative_to(ROOT) else model}` (built by `make default-model`; "
+            "MODEL_CARD.md), numpy backend, rules on, no user words. F1 %; OOV against each corpus's training words or "
+            "the official SIGHAN 2005 training word lists. pkuseg's shipped model is not in the table: spacy-pkuseg "
+            "downloads it at run time, which this machine cannot.\n\n" + table +
+            "\n\nCandidates, on dev splits (with the corpus's standard) and on the SIGHAN 2005 test sets no candidate "
+            "trains on (best standard, named):\n\n" + candidates_table +
+            f"\n\n(scoring took {time.perf_counter() - started:.0f} s)")
+    write_section("default-model", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    typer.run(main)

@@ -25,7 +25,8 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from zhseg.errors import UserError
+from zhseg.errors import UserError, os_failure
+from zhseg.textio import current_umask, remove_stale
 from zhseg.features.templates import FeatureConfig
 from zhseg.features.variety import AccessorVariety
 from zhseg.model.compiled import CompiledCRF, all_templates
@@ -134,8 +135,13 @@ def building_model_dir(target: str | Path) -> Iterator[Path]:
     """
     target = check_target(target)
     parent = target.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=parent))
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(parent, f".{target.name}.building-*")  # what a killed training left
+        building = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-{os.getpid()}-", dir=parent))
+        os.chmod(building, 0o777 & ~current_umask())  # mkdtemp's 0700 would outlive the rename
+    except OSError as error:
+        raise os_failure(error, str(target)) from None
     try:
         yield building
         old = None

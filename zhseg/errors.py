@@ -6,31 +6,60 @@ anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from typing import Callable, TypeVar
 
 F = TypeVar("F", bound=Callable)
 
-USER_ERROR_EXIT_CODE = 2
+USER_ERROR_EXIT_CODE = 2  # a user's mistake: bad input file, option, model or dictionary
+SYSTEM_ERROR_EXIT_CODE = 3  # the system refused: disk full, read-only, no permission, closed stream
+INTERRUPTED_EXIT_CODE = 130  # Ctrl-C
 
 
 class UserError(Exception):
     """A problem with the user's input, reported as ``file:line: problem`` where that applies."""
 
+    exit_code = USER_ERROR_EXIT_CODE
+
+
+class SystemFailure(UserError):
+    """The operating system refused what a command needs (a full disk, a read-only target, a
+    closed stdout): not a bug, and not the user's input either; exit code 3."""
+
+    exit_code = SYSTEM_ERROR_EXIT_CODE
+
+
+def os_failure(error: OSError, what: str | None = None) -> SystemFailure:
+    """A one-line SystemFailure from an OSError: ``PATH: reason``."""
+    name = what or error.filename or "output"
+    return SystemFailure(f"{name}: {error.strerror or error}")
+
+
+def error_line(text: str) -> None:
+    """Print to stderr, even when stderr is closed (then say nothing)."""
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError):
+            print(text, file=sys.stderr)
+
 
 def exit_on_user_error(func: F) -> F:
-    """Decorate a CLI command so a :class:`UserError` becomes one stderr line and exit code 2."""
+    """Decorate a CLI command so a :class:`UserError` becomes one stderr line and its exit code
+    (2, or 3 for what the system refused), and an OSError one line and exit code 3."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except UserError as error:
-            print(f"zhseg: error: {error}", file=sys.stderr)
-            raise SystemExit(USER_ERROR_EXIT_CODE) from None
+            error_line(f"zhseg: error: {error}")
+            raise SystemExit(error.exit_code) from None
+        except OSError as error:  # what the OS refused outside the places that name it better
+            error_line(f"zhseg: error: {os_failure(error)}")
+            raise SystemExit(SYSTEM_ERROR_EXIT_CODE) from None
         except KeyboardInterrupt:
-            print("zhseg: interrupted", file=sys.stderr)
-            raise SystemExit(130) from None
+            error_line("zhseg: interrupted")
+            raise SystemExit(INTERRUPTED_EXIT_CODE) from None
 
     return wrapper  # type: ignore[return-value]

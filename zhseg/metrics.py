@@ -66,14 +66,16 @@ class Scores:
         return self.iv_correct / iv if iv else 0.0
 
     def as_dict(self) -> dict:
-        """The JSON contract of ``evaluate --json``: rates as fractions, counts as integers."""
+        """The JSON contract of ``evaluate --json``: rates as fractions (null where undefined),
+        counts as integers."""
         return {
             "precision": self.precision,
             "recall": self.recall,
             "f1": self.f1,
             "oov_rate": self.oov_rate,
-            "oov_recall": self.oov_recall,
-            "iv_recall": self.iv_recall,
+            # undefined (null) where there is no OOV word, or no IV word, to recall
+            "oov_recall": self.oov_recall if self.oov_words else None,
+            "iv_recall": self.iv_recall if self.gold_words - self.oov_words else None,
             "gold_words": self.gold_words,
             "pred_words": self.pred_words,
         }

@@ -9,9 +9,9 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterator, Sequence
 
-from zhseg.errors import UserError
+from zhseg.errors import SystemFailure, UserError, os_failure
 
 STDIN_NAME = "<stdin>"
 
@@ -96,6 +96,8 @@ def read_blocks(path: str | Path, encoding: str = "utf-8", block_bytes: int = BL
     """Yield ``path`` (``-`` for stdin) as blocks of whole lines of about ``block_bytes``."""
     encoding = check_encoding(encoding)
     if str(path) == "-":
+        if sys.stdin is None:
+            raise UserError("stdin is closed; give input files")
         yield from _blocks_of(sys.stdin.buffer, STDIN_NAME, encoding, block_bytes)
         return
     try:
@@ -121,19 +123,135 @@ def read_lines(path: str | Path, encoding: str = "utf-8") -> Iterator[tuple[int,
             yield number, text
 
 
-@contextlib.contextmanager
-def atomic_output(path: str | Path, encoding: str = "utf-8") -> Iterator:
-    """Open a text file for writing under a temporary name, renamed to ``path`` only on success."""
+def check_output_path(path: str | Path) -> Path:
+    """Fail now, not after the work, if ``path`` cannot be an output file."""
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory; give a file name")
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise UserError(f"{path}: directory {directory} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    if not os.access(directory, os.W_OK):
+        raise SystemFailure(f"{path}: directory {directory} is not writable")
+    return path
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Do two paths name one existing file (links followed)?"""
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as handle:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
+
+
+def remove_stale(directory: Path, pattern: str) -> None:
+    """Remove what dead processes left in ``directory``: names matching ``pattern`` (a glob whose
+    one ``*`` stands for ``PID-rest``) whose process no longer runs."""
+    import shutil
+
+    prefix, _, suffix = pattern.partition("*")
+    for leftover in directory.glob(pattern):
+        middle = leftover.name[len(prefix) : len(leftover.name) - len(suffix)]
+        pid = middle.split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path, encoding: str = "utf-8", inputs: Sequence[str | Path] = ()) -> Iterator:
+    """Open a text file for writing; a regular file is written under a temporary name beside it
+    and renamed over it only on success.
+
+    - a device, FIFO or socket (``/dev/null``, a pipe) is written into directly, never replaced;
+    - a symbolic link: its target is written (atomically, beside the target), the link kept;
+    - an existing file keeps its permission bits; a new one gets the usual ``0666 & ~umask``;
+    - ``path`` naming one of ``inputs`` is refused, as is a directory;
+    - temporary files left by killed runs (``.NAME.PID-*.tmp`` whose process is gone) are removed.
+
+    What the OS refuses (a full disk, a read-only folder) is a one-line SystemFailure.
+    """
+    path = Path(path)
+    for source in inputs:
+        if str(source) != "-" and same_file(path, source):
+            raise UserError(f"{path}: is also an input file; writing it would destroy the input (choose another -o)")
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if target.is_dir():
+        raise UserError(f"{path}: is a directory; -o names a file")
+    if target.exists() and not target.is_file():  # a device, a FIFO: write into it, never replace it
+        try:
+            with open(target, "w", encoding=encoding, errors="surrogatepass", newline="\n") as handle:
+                yield handle
+        except OSError as error:
+            raise os_failure(error, str(path)) from None
+        return
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise UserError(f"{path}: directory {directory} does not exist")
+    remove_stale(directory, f".{target.name}.*.tmp")
+    mode = target.stat().st_mode & 0o7777 if target.exists() else 0o666 & ~current_umask()
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".tmp", dir=directory)
+    except OSError as error:
+        raise os_failure(error, str(path)) from None
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding=encoding, errors="surrogatepass", newline="\n") as handle:
             yield handle
-        os.replace(tmp_name, path)
+        os.replace(tmp_name, target)
+    except OSError as error:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise os_failure(error, str(path)) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+class StdoutWriter:
+    """Text to standard output, encoded and written straight to its file descriptor with every
+    byte checked: a full disk or a closed stdout is an error, never an output cut short with
+    exit code 0 (a buffered text stream can lose a large write's failure)."""
+
+    def __init__(self, encoding: str = "utf-8"):
+        if sys.stdout is None:
+            raise SystemFailure("stdout is closed; give -o FILE")
+        try:
+            sys.stdout.flush()
+            self.fd = sys.stdout.fileno()
+        except (OSError, ValueError):
+            raise SystemFailure("stdout is closed; give -o FILE") from None
+        self.encoding = encoding
+
+    def write(self, text: str) -> None:
+        self.write_bytes(text.encode(self.encoding, "surrogatepass"))
+
+    def write_bytes(self, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self.fd, view):]
+        except BrokenPipeError:
+            raise SystemFailure("stdout: the reader closed the pipe") from None
+        except OSError as error:
+            raise os_failure(error, "stdout") from None

@@ -22,7 +22,7 @@ from zhseg.errors import UserError, exit_on_user_error
 from zhseg.features.corpus import FORMATS, read_corpus, read_word_list
 from zhseg.model.constraints import read_user_dict
 from zhseg.peers import Row, choose_systems, run_system, skip_reason, write_jieba_dictionary
-from zhseg.textio import atomic_output
+from zhseg.textio import atomic_output, check_output_path
 
 
 def percent(value: float | None) -> str:
@@ -90,6 +90,9 @@ def benchmark_command(
 
     for path in user_dicts:
         read_user_dict(path)  # a bad dictionary fails now, not in every system's subprocess
+    for path in (json_path, markdown_path, plot_path):
+        if path is not None:
+            check_output_path(path)  # before the benchmark runs, not after
     models = list(models or [])
     if not models:
         raise UserError("give at least one --model DIR (zhseg has no built-in default model yet)")

@@ -26,7 +26,8 @@ def print_table(scores: Scores, has_vocabulary: bool) -> None:
     if has_vocabulary:
         rows += [("OOV rate", scores.oov_rate), ("OOV recall", scores.oov_recall), ("IV recall", scores.iv_recall)]
     for name, value in rows:
-        undefined = name == "OOV recall" and not scores.oov_words  # no OOV word to recall
+        undefined = ((name == "OOV recall" and not scores.oov_words)  # no OOV word to recall
+                     or (name == "IV recall" and scores.oov_words == scores.gold_words))  # nor IV word
         print(f"{name:>11}  {'-':>6}" if undefined else f"{name:>11}  {100 * value:6.2f}")
     print(f"{'gold words':>11}  {scores.gold_words}")
     print(f"{'pred words':>11}  {scores.pred_words}")

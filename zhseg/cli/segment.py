@@ -20,7 +20,7 @@ from zhseg.errors import UserError, exit_on_user_error
 from zhseg.model.constraints import read_user_dict
 from zhseg.model.segmenter import BACKENDS, DEFAULT_BACKEND, Segmenter, resolve_backend
 from zhseg.model.store import model_or_default
-from zhseg.textio import atomic_output, read_blocks, read_lines
+from zhseg.textio import StdoutWriter, atomic_output, read_blocks, read_lines
 
 PARALLEL_BLOCK_BYTES = 1 << 18  # small enough to keep every worker busy to the end
 
@@ -53,7 +53,7 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
         for path in user_dicts:
             read_user_dict(path)
     sources = files or [Path("-")]
-    with atomic_output(output) if output else nullcontext(sys.stdout) as out:
+    with atomic_output(output, inputs=sources) if output else nullcontext(StdoutWriter()) as out:
         if jobs == 1:
             lines = (text for path in sources for _, text in read_lines(path, encoding))
             for text in segmenter.segment_lines(lines, sep):
@@ -62,10 +62,10 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
             from zhseg.model.pool import segment_parallel
 
             blocks = (b for path in sources for b in read_blocks(path, encoding, PARALLEL_BLOCK_BYTES))
-            out.flush()
+            write_bytes = out.write_bytes if isinstance(out, StdoutWriter) else out.buffer.write
             for data in segment_parallel(model, blocks, jobs, sep, backend, rules=rules, user_dicts=user_dicts,
                                          standard=standard):
-                out.buffer.write(data)
+                write_bytes(data)
 
 
 def load_segmenter(model: Path, backend: str, rules: bool, standard: Optional[str]) -> Segmenter:

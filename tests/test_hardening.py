@@ -1,0 +1,135 @@
+"""Outputs and OS failures (the hardening issue): each a clear line, nothing lost or destroyed."""
+
+import os
+import stat
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.test_cli import assert_user_error, run
+
+
+def assert_system_failure(result, *fragments):
+    assert result.returncode == 3, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("zhseg: error:") and "Traceback" not in result.stderr, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.fixture
+def text_file(tmp_path):
+    path = tmp_path / "in.txt"
+    path.write_text("阿里云总裁\n今天天气很好\n", encoding="utf-8")
+    return path
+
+
+def test_a_device_is_written_into_never_replaced(seed_model, text_file):
+    result = run("segment.py", "-m", seed_model, text_file, "-o", "/dev/null")
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_a_fifo_is_written_into(seed_model, text_file, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text(encoding="utf-8")))
+    reader.start()
+    result = run("segment.py", "-m", seed_model, text_file, "-o", fifo)
+    reader.join(timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and received[0].replace(" ", "") == "阿里云总裁\n今天天气很好\n"
+
+
+def test_a_symlink_keeps_pointing_at_its_target(seed_model, text_file, tmp_path):
+    target = tmp_path / "real.txt"
+    target.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    result = run("segment.py", "-m", seed_model, text_file, "-o", link)
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and target.read_text(encoding="utf-8").replace(" ", "") == "阿里云总裁\n今天天气很好\n"
+
+
+def test_writing_over_an_input_is_refused(seed_model, text_file):
+    before = text_file.read_bytes()
+    assert_user_error(run("segment.py", "-m", seed_model, text_file, "-o", text_file), "is also an input file")
+    assert text_file.read_bytes() == before
+
+
+def test_permissions_follow_the_umask_and_the_existing_file(seed_model, text_file, tmp_path):
+    new = tmp_path / "new.txt"
+    script = (f"import os, sys; os.umask(0o022); sys.argv = ['segment.py', '-m', {str(seed_model)!r}, "
+              f"{str(text_file)!r}, '-o', {str(new)!r}]; from zhseg.cli import main; main('segment', sys.argv[1:])")
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o644
+    existing = tmp_path / "existing.txt"
+    existing.write_text("x\n")
+    existing.chmod(0o640)
+    assert run("segment.py", "-m", seed_model, text_file, "-o", existing).returncode == 0
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o640
+
+
+def test_model_directories_are_not_private(tmp_path):
+    from tests.conftest import NEWS_SEED
+
+    out = tmp_path / "m"
+    script = (f"import os; os.umask(0o022); from zhseg.cli import main; "
+              f"main('train', [{str(NEWS_SEED)!r}, '-o', {str(out)!r}, '--max-iterations', '3', '-q'])")
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True, capture_output=True)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+
+
+def test_a_full_disk_is_an_error_not_a_short_output(seed_model, text_file):
+    big = text_file.parent / "big.txt"
+    big.write_text("阿里云总裁今天天气很好\n" * 20000, encoding="utf-8")
+    to_stdout = subprocess.run(f"{sys.executable} segment.py -m {seed_model} {big} > /dev/full", shell=True, cwd=ROOT,
+                               capture_output=True, text=True)
+    assert_system_failure(to_stdout, "stdout", "No space left on device")
+    assert_system_failure(run("segment.py", "-m", seed_model, big, "-o", "/dev/full"), "No space left on device")
+
+
+def test_closed_streams_and_bad_targets_are_one_line(seed_model, text_file, tmp_path):
+    closed_out = subprocess.run(f"{sys.executable} segment.py -m {seed_model} {text_file} >&-", shell=True, cwd=ROOT,
+                                capture_output=False, stderr=subprocess.PIPE, text=True)
+    assert_system_failure(closed_out, "stdout is closed")
+    closed_in = subprocess.run(f"{sys.executable} segment.py -m {seed_model} <&-", shell=True, cwd=ROOT,
+                               capture_output=True, text=True)
+    assert_user_error(closed_in, "stdin is closed")
+    assert_user_error(run("segment.py", "-m", seed_model, text_file, "-o", tmp_path), "is a directory")
+    assert_user_error(run("segment.py", "-m", seed_model, text_file, "--encoding", "klingon"), "unknown encoding")
+    assert_user_error(run("benchmark.py", "--test", text_file, "--model", seed_model, "--json", tmp_path / "no" / "x.json"),
+                      "does not exist")
+
+
+def test_leftovers_of_killed_runs_are_removed(seed_model, text_file, tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    out = tmp_path / "out.txt"
+    stale = tmp_path / f".out.txt.{dead.pid}-abc.tmp"
+    stale.write_text("half")
+    live = tmp_path / f".out.txt.{os.getpid()}-abc.tmp"  # a running process's: kept
+    live.write_text("busy")
+    assert run("segment.py", "-m", seed_model, text_file, "-o", out).returncode == 0
+    assert not stale.exists() and live.exists()
+    building = tmp_path / f".model.building-{dead.pid}-xyz"
+    building.mkdir()
+    from tests.conftest import NEWS_SEED
+
+    assert run("train.py", NEWS_SEED, "-o", tmp_path / "model", "--max-iterations", "2", "-q").returncode == 0
+    assert not building.exists()
+
+
+def test_an_empty_vocabulary_leaves_iv_recall_undefined(tmp_path):
+    import json
+
+    gold = tmp_path / "gold.txt"
+    gold.write_text("中国 人民\n", encoding="utf-8")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    scores = json.loads(run("evaluate.py", gold, "--pred", gold, "--words", empty, "--json").stdout)
+    assert scores["iv_recall"] is None and scores["oov_recall"] == 1.0

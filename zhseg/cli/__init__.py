@@ -30,7 +30,7 @@ def _print_version(value: bool) -> None:
 
 
 @app.callback()
-def _options(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+def _options(version: bool = typer.Option(False, "--version", metavar="", callback=_print_version, is_eager=True,
                                           help="Print zhseg's version and exit.")) -> None:
     """zhseg: a trainable Chinese word segmenter (CRF)."""
 

@@ -82,7 +82,7 @@ def benchmark_command(
     fmt: str = typer.Option("text", "--format", help=f"Format of the gold files: {', '.join(FORMATS)}."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the gold files."),
     user_dicts: List[Path] = typer.Option([], "--user-dict", "-u", help=USER_DICT_HELP + " Given to jieba too."),
-    no_rules: bool = typer.Option(False, "--no-rules", help=NO_RULES_HELP),
+    no_rules: bool = typer.Option(False, "--no-rules", metavar="", help=NO_RULES_HELP),
     standard: Optional[str] = typer.Option(None, "--standard", help=STANDARD_HELP),
 ) -> None:
     """Compare segmenters on one gold file: accuracy, speed, load time and memory."""

@@ -66,16 +66,16 @@ def evaluate(gold: Path, model: Optional[Path] = None, pred: Optional[Path] = No
 
 @exit_on_user_error
 def evaluate_command(
-    gold: Path = typer.Argument(..., help="Gold segmented file."),
+    gold: Path = typer.Argument(..., metavar="GOLD", help="Gold segmented file."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Segment GOLD's text with this model (default: the embedded model, unless --pred).", show_default=False),
     pred: Optional[Path] = typer.Option(None, "--pred", help="A segmentation of GOLD's text to score, line by line."),
     words: Optional[Path] = typer.Option(None, "--words", help="Vocabulary for OOV statistics (default: the model's training words)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+    as_json: bool = typer.Option(False, "--json", metavar="", help="Print one JSON object instead of a table."),
     sep: Optional[str] = typer.Option(None, "--sep", help="Extra word separator in GOLD besides whitespace."),
     fmt: str = typer.Option("text", "--format", help=f"Format of GOLD: {', '.join(FORMATS)}."),
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of GOLD and PRED."),
     user_dicts: List[Path] = typer.Option([], "--user-dict", "-u", help=USER_DICT_HELP),
-    no_rules: bool = typer.Option(False, "--no-rules", help=NO_RULES_HELP),
+    no_rules: bool = typer.Option(False, "--no-rules", metavar="", help=NO_RULES_HELP),
     standard: Optional[str] = typer.Option(None, "--standard", help=STANDARD_HELP),
 ) -> None:
     """Score a segmentation against GOLD, matching word spans as the SIGHAN scorer does."""

@@ -99,7 +99,7 @@ def train(corpora: List[Path], output: Path, options: TrainingOptions, dev: Opti
 
 @exit_on_user_error
 def train_command(
-    corpora: List[Path] = typer.Argument(..., help="Segmented training files: words separated by whitespace (or --sep)."),
+    corpora: List[Path] = typer.Argument(..., metavar="CORPUS...", help="Segmented training files: words separated by whitespace (or --sep)."),
     output: Path = typer.Option(..., "-o", "--output", help="Model directory to write (replaced atomically)."),
     dev: Optional[Path] = typer.Option(None, "--dev", help="Held-out segmented file; its F1 is reported at the end."),
     raw: List[Path] = typer.Option([], "--raw", help="Unsegmented text (one or more files) for the accessor "
@@ -123,7 +123,7 @@ def train_command(
                                             "segmentation standard, the first by default."),
     fold: str = typer.Option(DEFAULTS.fold, "--fold", help=f"Character folding for the features: {', '.join(FOLDINGS)} "
                              "(t2s also reads traditional characters as simplified)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress output."),
 ) -> None:
     """Train a CRF word segmenter on pre-segmented text and write the model directory -o."""
     try:

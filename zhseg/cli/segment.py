@@ -27,12 +27,13 @@ PARALLEL_BLOCK_BYTES = 1 << 18  # small enough to keep every worker busy to the 
 
 def segment_files(files: List[Path], model: Optional[Path] = None, output: Optional[Path] = None, sep: str = " ",
                   encoding: str = "utf-8", backend: str = DEFAULT_BACKEND, jobs: int = 1, rules: bool = True,
-                  user_dicts: List[Path] = (), standard: Optional[str] = None) -> None:
+                  user_dicts: List[Path] = (), standard: Optional[str] = None, dask: Optional[str] = None) -> None:
     """Segment ``files`` (stdin for ``-``) with the model at ``model`` (the default model when
     None) into ``output`` (stdout when
     None; written atomically otherwise): a line per input line, words joined by ``sep``; a user
     word with whitespace inside is printed with it. ``standard``: a multi-corpus model's
-    segmentation standard (default its first)."""
+    segmentation standard (default its first). ``dask``: a scheduler address, or ``local:N`` for a
+    LocalCluster of N workers, to segment the files on (every worker must read the model's path)."""
     backend = check_backend(backend, rules, user_dicts)
     model = model_or_default(model)
     if not sep or "\n" in sep:
@@ -43,6 +44,9 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
     if jobs > cpus:
         print(f"zhseg: --jobs {jobs} capped at {cpus}, the number of CPUs", file=sys.stderr)
         jobs = cpus
+    if dask is not None:
+        _segment_on_dask(files, model, output, sep, encoding, backend, rules, user_dicts, standard, dask)
+        return
     if jobs == 1:
         segmenter = load_segmenter(model, backend, rules, standard)
         for path in user_dicts:
@@ -66,6 +70,22 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
             for data in segment_parallel(model, blocks, jobs, sep, backend, rules=rules, user_dicts=user_dicts,
                                          standard=standard):
                 write_bytes(data)
+
+
+def _segment_on_dask(files, model, output, sep, encoding, backend, rules, user_dicts, standard, address) -> None:
+    from zhseg.cluster import SegmenterSpec, connect, segment_files_on
+
+    if not files:
+        raise UserError("--dask segments files: give FILE arguments (stdin is not read)")
+    load_segmenter(model, backend, rules, standard)  # a bad model or setting fails here, not on every worker
+    for path in user_dicts:
+        read_user_dict(path)
+    spec = SegmenterSpec.make(model, rules, user_dicts, standard, backend)
+    with connect(address) as client, (atomic_output(output, inputs=files) if output else
+                                      nullcontext(StdoutWriter())) as out:
+        write_bytes = out.write_bytes if isinstance(out, StdoutWriter) else out.buffer.write
+        for data in segment_files_on(client, files, spec, sep, encoding):
+            write_bytes(data)
 
 
 def load_segmenter(model: Path, backend: str, rules: bool, standard: Optional[str]) -> Segmenter:
@@ -105,6 +125,10 @@ def segment_command(
     user_dicts: List[Path] = typer.Option([], "--user-dict", "-u", help=USER_DICT_HELP),
     no_rules: bool = typer.Option(False, "--no-rules", metavar="", help=NO_RULES_HELP),
     standard: Optional[str] = typer.Option(None, "--standard", help=STANDARD_HELP),
+    dask: Optional[str] = typer.Option(None, "--dask", metavar="ADDRESS", help="Segment the files on a Dask cluster: "
+                                       "a scheduler address (tcp://host:8786), or local:N to start N local workers. "
+                                       "Needs the dask extra; the model path must be readable by every worker."),
 ) -> None:
     """Segment text files (or stdin) into words, one output line per input line."""
-    segment_files(list(files or []), model, output, sep, encoding, backend, jobs, not no_rules, user_dicts, standard)
+    segment_files(list(files or []), model, output, sep, encoding, backend, jobs, not no_rules, user_dicts, standard,
+                  dask)

@@ -29,6 +29,67 @@ class Sentence:
         return "".join(self.words)
 
 
+@dataclass(frozen=True)
+class PartialSentence:
+    """A line of partially segmented text: ``chunks`` lie between known word boundaries (a
+    separator such as ``@@``, or whitespace); inside a chunk the boundaries are unknown.
+    ``marked`` flags, per chunk after the first, whether the boundary before it was marked by the
+    separator alone (not also by whitespace, which is a boundary anyway)."""
+
+    line_no: int
+    chunks: tuple[str, ...]
+    marked: tuple[bool, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chunks)
+
+    def boundaries(self, marked_only: bool = False) -> list[int]:
+        """Character offsets in :attr:`text` of the known boundaries between chunks."""
+        offsets, position = [], 0
+        for chunk, is_marked in zip(self.chunks, (False,) + self.marked):
+            if position and (is_marked or not marked_only):
+                offsets.append(position)
+            position += len(chunk)
+        return offsets
+
+
+def split_partial(line: str, sep: str) -> tuple[tuple[str, ...], tuple[bool, ...]]:
+    """The chunks of a partially segmented line and, per chunk after the first, whether the
+    separator alone marks the boundary before it (doubled separators and lines of whitespace
+    are fine: empty pieces are dropped)."""
+    chunks: list[str] = []
+    marked: list[bool] = []
+    pending_mark = False
+    for k, piece in enumerate(line.split(sep)):
+        if k:
+            pending_mark = True
+        words = piece.split()
+        for j, word in enumerate(words):
+            if chunks:
+                marked.append(pending_mark and j == 0 and not piece[:1].isspace())
+            chunks.append(word)
+            pending_mark = False
+        if words and piece[-1:].isspace():
+            pending_mark = False
+    return tuple(chunks), tuple(marked)
+
+
+def read_partial(path: str | Path, sep: str = "@@", encoding: str = "utf-8") -> list[PartialSentence]:
+    """Read partially segmented text (``--partial``): every separator and every run of
+    whitespace is a known boundary; lines with no text are skipped."""
+    if not sep:
+        raise UserError("partially segmented text needs a separator (--sep or --partial-sep, e.g. '@@')")
+    sentences = []
+    for line_no, line in read_lines(path, encoding):
+        chunks, marked = split_partial(line, sep)
+        if chunks:
+            sentences.append(PartialSentence(line_no, chunks, marked))
+    if not sentences:
+        raise UserError(f"{path}: no text found")
+    return sentences
+
+
 def split_words(line: str, sep: str | None = None) -> tuple[str, ...]:
     """Split one line into words.
 

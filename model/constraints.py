@@ -283,6 +283,15 @@ class Constraints:
         return _allowed_by_state(start_label, end_label).take(state, axis=0)
 
 
+def with_boundaries(constraints: Constraints | None, n: int, boundaries: np.ndarray) -> Constraints:
+    """``constraints`` (None: none) over ``n`` characters, plus "a word starts here" at each of
+    ``boundaries`` (known boundaries of partially segmented text, which win over a rule span)."""
+    start = np.zeros(n, dtype=np.int8) if constraints is None else constraints.start.copy()
+    glue = np.zeros(n, dtype=bool) if constraints is None else constraints.glue
+    start[boundaries] = MUST
+    return Constraints(start=start, glue=glue)
+
+
 def _allowed_by_state(start_label: np.ndarray, end_label: np.ndarray) -> np.ndarray:
     """``(9, n_labels)``: the labels allowed at a character whose start constraint is ``state // 3``
     and whose next character's is ``state % 3``."""

@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from zhseg.features.corpus import Sentence
+from zhseg.features.corpus import PartialSentence, Sentence
 from zhseg.features.lexicon import Lexicon
 from zhseg.metrics import Scores, score_sentences
 from zhseg.features.tags import TAG_SETS, words_to_tags
@@ -271,17 +271,35 @@ def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback
 
 
 def train_model(data: TrainingData | Sequence[Sentence], model_dir: str | Path, options: TrainingOptions,
-                dev: Sequence[Sentence] | None = None, progress: ProgressCallback | None = None) -> TrainingResult:
+                dev: Sequence[Sentence] | None = None, progress: ProgressCallback | None = None,
+                partials: Sequence[PartialSentence] = (), rounds: int = 1,
+                base: store.Model | None = None) -> TrainingResult:
     """:func:`fit` (``data`` may be a plain list of sentences), score ``dev`` with the default
     standard (its scores go into ``meta.json``), and save the model directory atomically: a
-    failure at any step leaves whatever was at ``model_dir`` as it was."""
+    failure at any step leaves whatever was at ``model_dir`` as it was.
+
+    With ``partials`` (partially segmented text of a target domain, model/adapt.py): ``rounds``
+    times, the current model (``base`` at first, else one trained on ``data``) fills in their
+    unknown boundaries and a model is trained on ``data`` plus the filled-in text.
+    """
+    from zhseg.model.adapt import adapt_data, fill_in
+
     if not isinstance(data, TrainingData):
         data = TrainingData(list(data))
     store.check_target(model_dir)  # before hours of training, not after
-    model = fit(data, options, progress)
+    report = progress or (lambda event, info: None)
+    model = base if (partials and base is not None) else fit(data, options, progress)
+    for round_no in range(1, rounds + 1 if partials else 1):
+        report("phase", {"phase": f"adaptation round {round_no}/{rounds}: filling in {len(partials)} partial lines"})
+        filled = fill_in(Segmenter(model, backend="numpy"), partials)
+        model = fit(adapt_data(data, filled), options, progress)
+    if partials:
+        model.meta["adaptation"] = {"partial_lines": len(partials), "rounds": rounds,
+                                    "known_boundaries": sum(len(p.boundaries()) for p in partials),
+                                    "base_model": base.meta.get("training", {}).get("corpora") if base else None}
     dev_scores = None
     if dev:
-        (progress or (lambda event, info: None))("phase", {"phase": "scoring the dev set"})
+        report("phase", {"phase": "scoring the dev set"})
         predicted = Segmenter(model, backend="numpy").cut_sentences(dev)
         dev_scores = score_sentences(dev, predicted, model.vocabulary)
         model.meta["dev"] = dev_scores.as_dict()

@@ -15,7 +15,7 @@ from typing import List, Optional
 import typer
 
 from zhseg.errors import UserError, exit_on_user_error
-from zhseg.features.corpus import FORMATS, read_corpus, read_word_list
+from zhseg.features.corpus import FORMATS, read_corpus, read_partial, read_word_list
 from zhseg.metrics import Scores, score_sentences
 from zhseg.cli.segment import NO_RULES_HELP, STANDARD_HELP, USER_DICT_HELP, load_segmenter
 from zhseg.model.store import model_or_default
@@ -64,6 +64,18 @@ def evaluate(gold: Path, model: Optional[Path] = None, pred: Optional[Path] = No
     return scores, vocabulary is not None
 
 
+def evaluate_partial(gold: Path, model: Optional[Path], sep: str, encoding: str = "utf-8", rules: bool = True,
+                     user_dicts: List[Path] = (), standard: Optional[str] = None) -> dict:
+    """The boundary report of ``zhseg.model.adapt.boundary_report`` for a partially segmented file."""
+    from zhseg.model.adapt import boundary_report
+
+    partials = read_partial(gold, sep, encoding)
+    segmenter = load_segmenter(model_or_default(model), "numpy", rules, standard)
+    for path in user_dicts:
+        segmenter.load_userdict(path)
+    return boundary_report(segmenter, partials)
+
+
 @exit_on_user_error
 def evaluate_command(
     gold: Path = typer.Argument(..., metavar="GOLD", help="Gold segmented file."),
@@ -77,8 +89,21 @@ def evaluate_command(
     user_dicts: List[Path] = typer.Option([], "--user-dict", "-u", help=USER_DICT_HELP),
     no_rules: bool = typer.Option(False, "--no-rules", metavar="", help=NO_RULES_HELP),
     standard: Optional[str] = typer.Option(None, "--standard", help=STANDARD_HELP),
+    partial: bool = typer.Option(False, "--partial", metavar="", help="GOLD is partially segmented (known boundaries "
+                                 "marked by --sep, default '@@'): report how many the model keeps and how many of "
+                                 "its words lie across one."),
 ) -> None:
     """Score a segmentation against GOLD, matching word spans as the SIGHAN scorer does."""
+    if partial:
+        report = evaluate_partial(gold, model, sep or "@@", encoding, not no_rules, user_dicts, standard)
+        if as_json:
+            print(json.dumps(report))
+        else:
+            recall = report["boundary_recall"]
+            print(f"{'known boundaries':>24}  {report['marked_boundaries']}")
+            print(f"{'kept (boundary recall)':>24}  {report['kept']}  ({'-' if recall is None else f'{100 * recall:.2f}'})")
+            print(f"{'words across a boundary':>24}  {report['words_across_a_boundary']} of {report['words']}")
+        return
     scores, has_vocabulary = evaluate(gold, model, pred, words, sep, fmt, encoding, not no_rules, user_dicts, standard)
     if as_json:
         result = scores.as_dict()

@@ -16,7 +16,8 @@ import typer
 
 from zhseg.errors import UserError, exit_on_user_error
 from zhseg.features.chars import FOLDINGS
-from zhseg.features.corpus import FORMATS, file_sha256, read_corpus, read_dictionary
+from zhseg.features.corpus import FORMATS, file_sha256, read_corpus, read_dictionary, read_partial
+from zhseg.model import store
 from zhseg.features.tags import TAG_SETS
 from zhseg.features.templates import DEFAULT_PRESET, PRESETS
 from zhseg.model.crf import CorpusRecord, ProgressCallback, TrainingData, TrainingOptions, TrainingResult, train_model
@@ -61,11 +62,14 @@ class ProgressPrinter:
 def train(corpora: List[Path], output: Path, options: TrainingOptions, dev: Optional[Path] = None,
           raw: List[Path] = (), sep: Optional[str] = None, fmt: str = "text", encoding: str = "utf-8",
           progress: ProgressCallback | None = None, standards: Sequence[str] = (),
-          dictionaries: List[Path] = ()) -> TrainingResult:
+          dictionaries: List[Path] = (), partial_corpora: List[Path] = (), partial_sep: str = "@@",
+          rounds: int = 1, base_model: Optional[Path] = None) -> TrainingResult:
     """Read the corpus files (and ``dev``, ``raw``, the word lists ``dictionaries``), train, and
     write the model directory ``output``. With ``standards`` (a name per corpus file) the model
     learns each corpus's segmentation standard beside what they share; ``dev`` is scored with the
-    first."""
+    first. ``partial_corpora`` (words separated by ``partial_sep`` or whitespace only where a
+    boundary is known) adapt the model to their domain: ``rounds`` times a model fills in their
+    unknown boundaries (``base_model`` first, if given) and the model is retrained with them."""
     if standards and len(standards) != len(corpora):
         raise UserError(f"--standards names {len(standards)} standard(s) for {len(corpora)} corpus file(s); give one per file")
     report = progress or (lambda event, info: None)
@@ -94,7 +98,11 @@ def train(corpora: List[Path], output: Path, options: TrainingOptions, dev: Opti
                             {"corpora": records, "raw_files": raw_files, "word_lists": word_lists})
     except ValueError as error:
         raise UserError(f"--standards: {error}") from None
-    return train_model(data, output, options, dev_sentences, progress)
+    partials = [p for path in partial_corpora for p in read_partial(path, partial_sep, encoding)]
+    if rounds < 1:
+        raise UserError("--rounds must be at least 1")
+    base = store.load(base_model) if base_model is not None else None
+    return train_model(data, output, options, dev_sentences, progress, partials, rounds, base)
 
 
 @exit_on_user_error
@@ -121,6 +129,13 @@ def train_command(
     standards: Optional[str] = typer.Option(None, "--standards", help="Multi-corpus training: a name per corpus file, "
                                             "comma-separated (e.g. ctb6,weibo,sxu); the model offers each corpus's "
                                             "segmentation standard, the first by default."),
+    partial_corpora: List[Path] = typer.Option([], "--partial-corpus", help="Partially segmented text of the domain to "
+                                               "adapt to (repeatable): boundaries known only where --partial-sep or "
+                                               "whitespace stands; the model fills in the rest and learns from it."),
+    partial_sep: str = typer.Option("@@", "--partial-sep", help="The separator marking known boundaries in --partial-corpus."),
+    rounds: int = typer.Option(1, "--rounds", help="Adaptation rounds: fill in with the current model, then retrain."),
+    base_model: Optional[Path] = typer.Option(None, "--base-model", help="A model to fill in --partial-corpus with "
+                                              "first, instead of training one on CORPUS first (saves a training)."),
     fold: str = typer.Option(DEFAULTS.fold, "--fold", help=f"Character folding for the features: {', '.join(FOLDINGS)} "
                              "(t2s also reads traditional characters as simplified)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress output."),
@@ -133,7 +148,7 @@ def train_command(
         raise UserError(str(error)) from None
     names = [name.strip() for name in standards.split(",")] if standards else []
     result = train(corpora, output, options, dev, raw, sep, fmt, encoding, ProgressPrinter(max_iterations, quiet),
-                   names, dictionaries)
+                   names, dictionaries, partial_corpora, partial_sep, rounds, base_model)
     training = result.meta["training"]
     size = sum(f.stat().st_size for f in result.model_dir.iterdir())
     print(f"model: {result.model_dir}  ({size / 1e6:.1f} MB, {training['features']} features)")

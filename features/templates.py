@@ -18,12 +18,14 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from zhseg.features.chars import CHAR_CLASSES, CODE_SPACE, EOS, class_table, padded_codepoints
+from zhseg.features.chars import CHAR_CLASSES, CODE_SPACE, EOS, FOLDINGS, class_table, padded_codepoints
 from zhseg.features.lexicon import Lexicon
 from zhseg.features.variety import DOMAIN as VARIETY_DOMAIN
 from zhseg.features.variety import AccessorVariety
 
 N_CLASSES = len(CHAR_CLASSES)
+MAX_OFFSET = 8  # how far a saved template may look; more is a damaged or foreign meta.json
+MAX_LENGTH_SETTING = 16  # the longest dictionary, variety or word-list n-gram a saved model may ask for
 
 
 @dataclass(frozen=True)
@@ -134,18 +136,35 @@ class FeatureConfig:
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown feature settings: {', '.join(sorted(unknown))}")
-        return cls(
-            unigrams=tuple(data.get("unigrams", ())),
-            bigrams=tuple(data.get("bigrams", ())),
-            skip_bigrams=tuple(tuple(pair) for pair in data.get("skip_bigrams", ())),
-            class_unigram=bool(data.get("class_unigram", False)),
-            class_trigram=bool(data.get("class_trigram", False)),
-            reduplication=tuple(data.get("reduplication", ())),
-            dictionary=int(data.get("dictionary", 0)),
-            variety=int(data.get("variety", 0)),
-            word_list=int(data.get("word_list", 0)),
-            fold=str(data.get("fold", "basic")),
-        )
+        # a tampered meta.json must not reach the arrays: every value checked for type and range
+        def offsets(name: str, pairs: bool = False) -> tuple:
+            value = data.get(name, ())
+            items = [tuple(v) if pairs and isinstance(v, list) else v for v in value] if isinstance(value, list) else None
+            flat = [x for item in items for x in (item if pairs else (item,))] if items is not None else None
+            if flat is None or (pairs and any(not isinstance(i, tuple) or len(i) != 2 for i in items)) or \
+                    any(type(x) is not int or abs(x) > MAX_OFFSET for x in flat):
+                raise ValueError(f"feature setting {name!r} is not a list of offsets within +-{MAX_OFFSET}")
+            return tuple(items)
+
+        def length(name: str) -> int:
+            value = data.get(name, 0)
+            if type(value) is not int or not 0 <= value <= MAX_LENGTH_SETTING:
+                raise ValueError(f"feature setting {name!r} is {value!r}: expected a whole number from 0 to {MAX_LENGTH_SETTING}")
+            return value
+
+        def flag(name: str) -> bool:
+            value = data.get(name, False)
+            if type(value) is not bool:
+                raise ValueError(f"feature setting {name!r} is {value!r}: expected true or false")
+            return value
+
+        fold = data.get("fold", "basic")
+        if fold not in FOLDINGS:
+            raise ValueError(f"feature setting 'fold' is {fold!r}: expected one of {', '.join(FOLDINGS)}")
+        return cls(unigrams=offsets("unigrams"), bigrams=offsets("bigrams"), skip_bigrams=offsets("skip_bigrams", True),
+                   class_unigram=flag("class_unigram"), class_trigram=flag("class_trigram"),
+                   reduplication=offsets("reduplication"), dictionary=length("dictionary"), variety=length("variety"),
+                   word_list=length("word_list"), fold=fold)
 
 
 PRESETS: dict[str, FeatureConfig] = {

@@ -170,6 +170,9 @@ class CompiledCRF:
                 raise ValueError("feature keys are not sorted")
         if transitions.shape != (len(labels), len(labels)):
             raise ValueError("transition matrix shape does not match the labels")
+        # NaN or infinite weights would decode silently wrong (crfsuite copes, numpy would not)
+        if not (np.isfinite(transitions).all() and all(np.isfinite(w).all() for w in weights)):
+            raise ValueError("non-finite weights")
         return cls(tuple(labels), tuple(templates), keys, weights, transitions)
 
     @property

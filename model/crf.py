@@ -8,6 +8,7 @@ scores a dev set and saves the model directory.
 
 from __future__ import annotations
 
+import math
 import platform
 import tempfile
 import time
@@ -20,6 +21,7 @@ import numpy as np
 
 from zhseg.features.corpus import PartialSentence, Sentence
 from zhseg.features.lexicon import Lexicon
+from zhseg.errors import UserError
 from zhseg.metrics import Scores, score_sentences
 from zhseg.features.tags import TAG_SETS, words_to_tags
 from zhseg.features.chars import FOLDINGS
@@ -63,8 +65,10 @@ class TrainingOptions:
             raise ValueError(f"unknown tag set {self.tag_set!r}; expected one of {', '.join(TAG_SETS)}")
         if self.preset not in PRESETS:
             raise ValueError(f"unknown feature preset {self.preset!r}; expected one of {', '.join(PRESETS)}")
-        if self.c1 < 0 or self.c2 < 0:
-            raise ValueError("c1 and c2 must be non-negative")
+        if not (math.isfinite(self.c1) and math.isfinite(self.c2)) or self.c1 < 0 or self.c2 < 0:
+            raise ValueError("c1 and c2 must be finite and non-negative")
+        if self.min_freq < 0:
+            raise ValueError("min_freq must be at least 0")
         if self.max_iterations < 1:
             raise ValueError("max_iterations must be at least 1")
         if self.folds < 2:
@@ -227,6 +231,9 @@ def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback
         report("phase", {"phase": "compiling"})
         templates = all_templates(config, data.standards)
         compiled = CompiledCRF.from_crfsuite(read_crfsuite_weights(crfsuite_file), templates)
+        if not sum(len(keys) for keys in compiled.keys):
+            raise UserError(f"training produced a model with no features ({sum(len(s.text) for s in sentences)} "
+                            "training characters): give a larger corpus, or a lower --min-freq or --c1")
         crfsuite_bytes = crfsuite_file.read_bytes()
     vocabulary = frozenset(w for s in sentences for w in s.words)
     variety = None

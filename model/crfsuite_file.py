@@ -64,6 +64,19 @@ def _cqdb_strings(buffer: bytes, offset: int, count: int) -> list[str]:
     return strings
 
 
+def check_crfsuite_file(path: Path) -> None:
+    """ModelError unless ``path`` looks like a whole CRF1d model (its header's size is the file's)."""
+    from zhseg.model.store import ModelError
+
+    with open(path, "rb") as stream:
+        header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        raise ModelError(f"{path}: too short for a crfsuite model; retrain the model or restore the file")
+    magic, size, model_type = HEADER.unpack(header)[:3]
+    if magic != b"lCRF" or model_type != b"FOMC" or size != path.stat().st_size:
+        raise ModelError(f"{path}: not a whole crfsuite model (truncated or damaged); retrain or restore it")
+
+
 def read_crfsuite_weights(path: str | Path) -> CrfsuiteWeights:
     buffer = Path(path).read_bytes()
     (magic, _size, model_type, _version, _unused_count, n_labels, n_attrs,

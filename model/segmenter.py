@@ -23,7 +23,7 @@ from zhseg.model import store
 from zhseg.model.assemble import line_lengths, slice_words, spaced_lines, split_spaced
 from zhseg.model.compiled import decoding_names
 from zhseg.model.constraints import Constraints, UserWords, find_constraints
-from zhseg.model.crfsuite_file import attribute_strings
+from zhseg.model.crfsuite_file import attribute_strings, check_crfsuite_file
 
 CHUNK = re.compile(r"\S+")
 BACKENDS = ("numpy", "numba", "auto", "crfsuite")
@@ -258,7 +258,10 @@ class Segmenter:
             if isinstance(source, bytes):
                 tagger.open_inmemory(source)
             else:
-                tagger.open(str(source))
+                # checked before crfsuite's C code reads it: a damaged file would crash the process
+                path = store.check_file(source.parent, self.model.meta, source.name, digest=True)
+                check_crfsuite_file(path)
+                tagger.open(str(path))
             self._tagger = tagger
         return self._tagger
 

@@ -14,6 +14,7 @@ Layout::
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -87,14 +88,48 @@ def save(model: Model, target: str | Path) -> Path:
             (building / CRFSUITE_FILE).write_bytes(model.crfsuite)
         elif model.crfsuite is not None:
             shutil.copyfile(model.crfsuite, building / CRFSUITE_FILE)
+        # sizes and digests of the data files, checked before any is trusted (a truncated crfsuite
+        # file would crash crfsuite's C code)
+        model.meta["files"] = {f.name: {"bytes": f.stat().st_size, "sha256": file_digest(f)}
+                               for f in sorted(building.iterdir())}
         write_meta(building, model.meta)
     return Path(target)
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_file(directory: Path, meta: dict, name: str, digest: bool = False) -> Path:
+    """``directory/name``, checked against the size (and with ``digest`` the sha256) that
+    ``meta.json`` recorded for it; ModelError if it differs. Models of zhseg 0.1 recorded none."""
+    path = directory / name
+    record = meta.get("files", {}).get(name) if isinstance(meta.get("files"), dict) else None
+    if record is None:
+        return path
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ModelError(f"{path}: missing") from None
+    if size != record.get("bytes"):
+        raise ModelError(f"{path}: {size} bytes, but the model recorded {record.get('bytes')}: truncated or changed; "
+                         "retrain the model or restore the file")
+    if digest and file_digest(path) != record.get("sha256"):
+        raise ModelError(f"{path}: its sha256 differs from the one the model recorded: changed; retrain or restore it")
+    return path
 
 
 def load(directory: str | Path) -> Model:
     """Read a model directory written by :func:`save`; ModelError if it is not a valid one."""
     directory = Path(directory)
     meta = read_meta(directory)
+    for name in meta.get("files", {}) if isinstance(meta.get("files"), dict) else ():
+        if name != CRFSUITE_FILE:  # checked, with its digest, before crfsuite opens it
+            check_file(directory, meta, name)
     try:
         config = FeatureConfig.from_json(meta["features"])
         if config.template_names() != list(meta["template_names"]):
@@ -224,8 +259,10 @@ def read_arrays(directory: str | Path, name: str = COMPILED_FILE) -> dict[str, n
             return {name: data[name] for name in data.files}
     except FileNotFoundError:
         raise ModelError(f"{path}: missing") from None
-    except (ValueError, OSError, zipfile.BadZipFile) as error:
-        raise ModelError(f"{path}: unreadable ({error})") from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile):
+        # numpy's own message would suggest allow_pickle=True: never, for a model
+        raise ModelError(f"{path}: unreadable: not arrays zhseg wrote, or damaged; retrain the model or restore "
+                         "the file") from None
 
 
 def read_vocab(directory: str | Path) -> frozenset[str]:
@@ -234,3 +271,5 @@ def read_vocab(directory: str | Path) -> frozenset[str]:
         return frozenset(path.read_text(encoding="utf-8").split("\n")) - {""}
     except FileNotFoundError:
         raise ModelError(f"{path}: missing") from None
+    except UnicodeDecodeError as error:
+        raise ModelError(f"{path}: not UTF-8 at byte {error.start}; retrain the model or restore the file") from None

@@ -43,8 +43,73 @@ def test_pickled_arrays_are_refused(seed_model, tmp_path):
         arrays = {name: data[name] for name in data.files}
     arrays["keys_0"] = np.array([{"a": 1}], dtype=object)
     np.savez(model / store.COMPILED_FILE, **arrays)
+    with pytest.raises(store.ModelError, match="truncated or changed"):  # the recorded size catches it first
+        Segmenter.load(model)
+    forget_file_records(model)  # as a zhseg 0.1 model, which recorded none: numpy's reader refuses it
+    with pytest.raises(store.ModelError, match="unreadable") as refused:
+        Segmenter.load(model)
+    assert "allow_pickle" not in str(refused.value)
+
+
+def forget_file_records(model):
+    meta = json.loads((model / store.META_FILE).read_text(encoding="utf-8"))
+    del meta["files"]
+    (model / store.META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+
+
+def tamper(model, change):
+    meta = json.loads((model / store.META_FILE).read_text(encoding="utf-8"))
+    change(meta)
+    (model / store.META_FILE).write_text(json.dumps(meta), encoding="utf-8")
+
+
+@pytest.mark.parametrize("setting, value", [("dictionary", -3), ("dictionary", 1e9), ("unigrams", [0, 99]),
+                                            ("fold", "rot13"), ("class_unigram", "yes")])
+def test_tampered_feature_settings_are_refused(seed_model, tmp_path, setting, value):
+    model = copy_model(seed_model, tmp_path)
+    tamper(model, lambda meta: meta["features"].__setitem__(setting, value))
+    with pytest.raises(store.ModelError, match=f"inconsistent model files .*{setting}"):
+        Segmenter.load(model)
+
+
+def test_damaged_files_are_refused_before_any_code_reads_them(seed_model, tmp_path):
+    model = copy_model(seed_model, tmp_path)
+    crfsuite = model / store.CRFSUITE_FILE
+    crfsuite.write_bytes(crfsuite.read_bytes()[:1000])  # truncated: crfsuite's C code would crash on it
+    with pytest.raises(store.ModelError, match="truncated or changed"):
+        Segmenter.load(model, backend="crfsuite", rules=False).lcut("你好")
+    forget_file_records(model)
+    with pytest.raises(store.ModelError, match="not a whole crfsuite model"):
+        Segmenter.load(model, backend="crfsuite", rules=False).lcut("你好")
+    vocab = model / store.VOCAB_FILE
+    vocab.write_bytes(b"\xff\xfe bad\n")
+    with pytest.raises(store.ModelError, match="not UTF-8"):
+        Segmenter.load(model)
+    (model / store.COMPILED_FILE).write_bytes(b"\x93NUMPY" + b"\x00" * 64)
     with pytest.raises(store.ModelError, match="unreadable"):
         Segmenter.load(model)
+
+
+def test_non_finite_weights_are_refused(seed_model, tmp_path):
+    model = copy_model(seed_model, tmp_path)
+    with np.load(model / store.COMPILED_FILE) as data:
+        arrays = {name: data[name] for name in data.files}
+    arrays["weights_0"] = arrays["weights_0"].copy()
+    arrays["weights_0"][0, 0] = np.nan
+    np.savez(model / store.COMPILED_FILE, **arrays)
+    forget_file_records(model)
+    with pytest.raises(store.ModelError, match="non-finite weights"):
+        Segmenter.load(model)
+
+
+@pytest.mark.parametrize("options, message", [(["--c1", "nan"], "finite"), (["--c1", "inf"], "finite"),
+                                              (["--min-freq", "-5"], "min_freq"),
+                                              (["--min-freq", "1000000"], "no features")])
+def test_bad_training_options_are_refused(tmp_path, options, message):
+    from tests.test_cli import assert_user_error, run
+
+    assert_user_error(run("train.py", NEWS_SEED, "-o", tmp_path / "m", "--max-iterations", "3", *options), message)
+    assert not (tmp_path / "m").exists()
 
 
 def test_missing_or_foreign_directories(tmp_path):

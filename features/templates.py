@@ -139,7 +139,8 @@ class FeatureConfig:
         # a tampered meta.json must not reach the arrays: every value checked for type and range
         def offsets(name: str, pairs: bool = False) -> tuple:
             value = data.get(name, ())
-            items = [tuple(v) if pairs and isinstance(v, list) else v for v in value] if isinstance(value, list) else None
+            items = ([tuple(v) if pairs and isinstance(v, (list, tuple)) else v for v in value]
+                     if isinstance(value, (list, tuple)) else None)
             flat = [x for item in items for x in (item if pairs else (item,))] if items is not None else None
             if flat is None or (pairs and any(not isinstance(i, tuple) or len(i) != 2 for i in items)) or \
                     any(type(x) is not int or abs(x) > MAX_OFFSET for x in flat):

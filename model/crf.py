@@ -145,7 +145,8 @@ def _progress_trainer(report: ProgressCallback):
     return make
 
 
-def crf_inputs(data: TrainingData, config: FeatureConfig, tag_set: str, n_folds: int = 5):
+def crf_inputs(data: TrainingData, config: FeatureConfig, tag_set: str, n_folds: int = 5,
+               progress: ProgressCallback | None = None):
     """Attribute-string sequences (an iterator, in sentence order) and tag sequences for
     sklearn-crfsuite.
 
@@ -182,6 +183,8 @@ def crf_inputs(data: TrainingData, config: FeatureConfig, tag_set: str, n_folds:
 
     def attributes():
         for i, (keys, offset) in enumerate(located):
+            if progress is not None and i % 2000 == 0:
+                progress("count", {"what": "sentences given to crfsuite", "done": i, "total": len(located)})
             rows = keys[offset : offset + len(texts[i])]
             if data.standards:
                 standard = data.standards[data.standard_of[i]]
@@ -206,7 +209,7 @@ def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback
     sentences = data.sentences
     started = time.perf_counter()
     report("phase", {"phase": "extracting features"})
-    xs, ys = crf_inputs(data, config, options.tag_set, options.folds)
+    xs, ys = crf_inputs(data, config, options.tag_set, options.folds, progress)
     iterations: list[dict] = []
 
     def record(event: str, info: dict) -> None:
@@ -225,7 +228,7 @@ def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback
             model_filename=str(crfsuite_file),
             trainer_cls=_progress_trainer(record),
         )
-        report("phase", {"phase": "training"})
+        report("phase", {"phase": "training (crfsuite reads the sentences, then iterates)"})
         crf.fit(xs, ys)
         del xs, ys
         report("phase", {"phase": "compiling"})

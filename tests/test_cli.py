@@ -175,3 +175,16 @@ def test_jobs_are_capped_at_the_cpus_and_the_blocks(seed_model, tmp_path, monkey
     monkeypatch.setattr(pool.multiprocessing, "get_context", lambda method: started.append(method))
     got = b"".join(pool.segment_parallel(seed_model, read_blocks(source, "utf-8"), 2))
     assert started == [] and got.decode("utf-8").replace(" ", "") == "阿里云总裁\n"  # one block: no pool
+
+
+def test_segment_and_train_show_progress_in_a_log(seed_model, tmp_path):
+    big = tmp_path / "big.txt"
+    big.write_text("阿里云总裁今天天气很好。\n" * 300_000, encoding="utf-8")  # about 11 MB
+    result = run("segment.py", "-m", seed_model, big, "-o", tmp_path / "out.txt")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if "segmented:" in line]
+    assert 5 <= len(lines) <= 12 and lines[-1].endswith("(100%)")  # every tenth, not a flood
+    quiet = run("segment.py", "-m", seed_model, big, "-o", tmp_path / "out2.txt", "--quiet")
+    assert quiet.stderr == "" and (tmp_path / "out2.txt").read_bytes() == (tmp_path / "out.txt").read_bytes()
+    trained = run("train.py", NEWS_SEED, "-o", tmp_path / "m", "--max-iterations", "3")
+    assert "sentences given to crfsuite" in trained.stderr

@@ -16,18 +16,21 @@ from typing import List, Optional
 
 import typer
 
+from zhseg.cli.progress import ProgressPrinter
 from zhseg.errors import UserError, exit_on_user_error
 from zhseg.model.constraints import read_user_dict
 from zhseg.model.segmenter import BACKENDS, DEFAULT_BACKEND, Segmenter, resolve_backend
 from zhseg.model.store import model_or_default
-from zhseg.textio import StdoutWriter, atomic_output, read_blocks, read_lines
+from zhseg.textio import StdoutWriter, atomic_output, read_blocks
 
 PARALLEL_BLOCK_BYTES = 1 << 18  # small enough to keep every worker busy to the end
+PROGRESS_MIN_BYTES = 8 << 20  # smaller inputs take a few seconds: no progress shown
 
 
 def segment_files(files: List[Path], model: Optional[Path] = None, output: Optional[Path] = None, sep: str = " ",
                   encoding: str = "utf-8", backend: str = DEFAULT_BACKEND, jobs: int = 1, rules: bool = True,
-                  user_dicts: List[Path] = (), standard: Optional[str] = None, dask: Optional[str] = None) -> None:
+                  user_dicts: List[Path] = (), standard: Optional[str] = None, dask: Optional[str] = None,
+                  progress=None) -> None:
     """Segment ``files`` (stdin for ``-``) with the model at ``model`` (the default model when
     None) into ``output`` (stdout when
     None; written atomically otherwise): a line per input line, words joined by ``sep``; a user
@@ -57,19 +60,28 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
         for path in user_dicts:
             read_user_dict(path)
     sources = files or [Path("-")]
+    total = sum(Path(p).stat().st_size for p in sources if str(p) != "-" and Path(p).is_file())
+    report = progress if progress is not None and total >= PROGRESS_MIN_BYTES else (lambda event, info: None)
     with atomic_output(output, inputs=sources) if output else nullcontext(StdoutWriter()) as out:
         if jobs == 1:
-            lines = (text for path in sources for _, text in read_lines(path, encoding))
-            for text in segmenter.segment_lines(lines, sep):
-                out.write(text)
+            done = 0
+            for path in sources:
+                for block in read_blocks(path, encoding):
+                    for text in segmenter.segment_lines(block.lines(), sep):
+                        out.write(text)
+                    done += len(block.data)
+                    report("count", {"what": "segmented", "done": done, "total": max(total, done), "unit": "bytes"})
         else:
             from zhseg.model.pool import segment_parallel
 
             blocks = (b for path in sources for b in read_blocks(path, encoding, PARALLEL_BLOCK_BYTES))
             write_bytes = out.write_bytes if isinstance(out, StdoutWriter) else out.buffer.write
+            done = 0
             for data in segment_parallel(model, blocks, jobs, sep, backend, rules=rules, user_dicts=user_dicts,
                                          standard=standard):
                 write_bytes(data)
+                done += len(data)  # output bytes: a fair measure of the input's progress
+                report("count", {"what": "segmented (output)", "done": min(done, total), "total": total, "unit": "bytes"})
 
 
 def _segment_on_dask(files, model, output, sep, encoding, backend, rules, user_dicts, standard, address) -> None:
@@ -125,10 +137,11 @@ def segment_command(
     user_dicts: List[Path] = typer.Option([], "--user-dict", "-u", help=USER_DICT_HELP),
     no_rules: bool = typer.Option(False, "--no-rules", metavar="", help=NO_RULES_HELP),
     standard: Optional[str] = typer.Option(None, "--standard", help=STANDARD_HELP),
+    quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress on stderr (shown for inputs over 8 MB)."),
     dask: Optional[str] = typer.Option(None, "--dask", metavar="ADDRESS", help="Segment the files on a Dask cluster: "
                                        "a scheduler address (tcp://host:8786), or local:N to start N local workers. "
                                        "Needs the dask extra; the model path must be readable by every worker."),
 ) -> None:
     """Segment text files (or stdin) into words, one output line per input line."""
     segment_files(list(files or []), model, output, sep, encoding, backend, jobs, not no_rules, user_dicts, standard,
-                  dask)
+                  dask, ProgressPrinter(quiet=quiet))

@@ -7,12 +7,12 @@
 
 from __future__ import annotations
 
-import sys
-import time
 from pathlib import Path
 from typing import List, Optional, Sequence
 
 import typer
+
+from zhseg.cli.progress import ProgressPrinter
 
 from zhseg.errors import UserError, exit_on_user_error
 from zhseg.features.chars import FOLDINGS
@@ -24,39 +24,6 @@ from zhseg.model.crf import CorpusRecord, ProgressCallback, TrainingData, Traini
 from zhseg.textio import read_lines
 
 DEFAULTS = TrainingOptions()
-
-
-class ProgressPrinter:
-    """Training progress on stderr: a line rewritten in place on a terminal, every tenth
-    iteration as its own line otherwise (log files)."""
-
-    def __init__(self, max_iterations: int, quiet: bool):
-        self.max_iterations = max_iterations
-        self.quiet = quiet
-        self.tty = sys.stderr.isatty()
-        self.started = time.perf_counter()
-
-    def __call__(self, event: str, info: dict) -> None:
-        if self.quiet:
-            return
-        elapsed = time.perf_counter() - self.started
-        if event == "phase":
-            self._line(f"[{elapsed:7.1f}s] {info['phase']}", final=True)
-        elif event == "iteration":
-            num = info["num"]
-            text = (f"[{elapsed:7.1f}s] iteration {num}/{self.max_iterations}  loss {info['loss']:.2f}"
-                    f"  active features {info.get('active_features', '?')}")
-            if self.tty:
-                self._line(text, final=False)
-            elif num % 10 == 0 or num == 1:
-                self._line(text, final=True)
-
-    def _line(self, text: str, final: bool) -> None:
-        if self.tty:
-            sys.stderr.write("\r\x1b[K" + text + ("\n" if final else ""))
-        else:
-            sys.stderr.write(text + "\n")
-        sys.stderr.flush()
 
 
 def train(corpora: List[Path], output: Path, options: TrainingOptions, dev: Optional[Path] = None,

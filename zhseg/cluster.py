@@ -95,7 +95,8 @@ def segment_dataframe(df, column: str, model=None, *, out_column: str = "words",
 
 
 # -- files: the ``segment --dask`` path --------------------------------------------------------------
-BLOCK_BYTES = 64 << 20  # a task's share of a file; whole lines (split at line ends)
+MAX_BLOCK_BYTES = 64 << 20  # a task's share of a file at most; whole lines (split at line ends)
+MIN_BLOCK_BYTES = 1 << 20  # below this the scheduler's overhead per block starts to show
 
 
 def _segment_block(data: bytes, name: str, offset: int, encoding: str, spec: SegmenterSpec, sep: str) -> bytes:
@@ -135,10 +136,11 @@ def connect(address: str):
 
 
 def segment_files_on(client, paths: Sequence[Path], spec: SegmenterSpec, sep: str = " ", encoding: str = "utf-8",
-                     block_bytes: int = BLOCK_BYTES, in_flight: int | None = None) -> Iterator[bytes]:
+                     block_bytes: int | None = None, in_flight: int | None = None) -> Iterator[bytes]:
     """Yield the segmented output of ``paths`` block by block, in input order, computed on
     ``client``'s workers; at most ``in_flight`` blocks (default: two per worker) are pending,
-    so the client's memory stays bounded however large the input."""
+    so the client's memory stays bounded however large the input. ``block_bytes`` defaults to
+    a quarter of a file's share per worker, between 1 and 64 MB."""
     from collections import deque
 
     from dask.bytes import read_bytes
@@ -149,16 +151,19 @@ def segment_files_on(client, paths: Sequence[Path], spec: SegmenterSpec, sep: st
     for path in paths:
         if not Path(path).is_file():
             raise UserError(f"{path}: no such file")
-    in_flight = in_flight or 2 * max(1, len(client.scheduler_info().get("workers", {})))
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    in_flight = in_flight or 2 * workers
     pending: deque = deque()
     for path in paths:
-        _, blocks = read_bytes(str(path), delimiter=b"\n", blocksize=block_bytes, sample=False)
+        size = Path(path).stat().st_size
+        chosen = block_bytes or min(MAX_BLOCK_BYTES, max(MIN_BLOCK_BYTES, size // (4 * workers) + 1))
+        _, blocks = read_bytes(str(path), delimiter=b"\n", blocksize=chosen, sample=False)
         offset = 0
         for block in blocks[0]:
             # each block's byte offset, for error messages: dask splits at blocksize multiples,
             # moved to the next line end
             pending.append(client.compute(_delayed_segment(block, str(path), offset, encoding, spec, sep)))
-            offset += block_bytes
+            offset += chosen
             while len(pending) >= in_flight:
                 yield pending.popleft().result()
     while pending:

@@ -131,6 +131,7 @@ def main(model: Path = typer.Option(None, help="The model to score (default: the
             "trains on (best standard, named):\n\n" + candidates_table +
             f"\n\n(scoring took {time.perf_counter() - started:.0f} s)")
     write_section("default-model", body)
+    write_section("scores", "F1 %, the default model beside jieba and thulac:\n\n" + table, ROOT / "MODEL_CARD.md")
     print(body)
 
 

@@ -17,16 +17,16 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 HEADER = "# zhseg benchmark results\n\nEvery section below is written by the command named in it; rerun that command to refresh it.\n"
 
 
-def write_section(name: str, body: str) -> None:
+def write_section(name: str, body: str, path: Path = RESULTS) -> None:
     command = "python " + shlex.join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]])
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     block = (f"<!-- {name}:start -->\n{body.rstrip()}\n\nProduced by `{command}` on {stamp} "
              f"({platform.machine()}, {platform.python_implementation()} {platform.python_version()}).\n"
              f"<!-- {name}:end -->")
-    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else HEADER
+    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
     pattern = re.compile(rf"<!-- {re.escape(name)}:start -->.*?<!-- {re.escape(name)}:end -->", re.S)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(text, encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
 
 
 def markdown_table(headers: list[str], rows: list[list]) -> str:

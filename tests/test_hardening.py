@@ -133,3 +133,29 @@ def test_an_empty_vocabulary_leaves_iv_recall_undefined(tmp_path):
     empty.write_text("", encoding="utf-8")
     scores = json.loads(run("evaluate.py", gold, "--pred", gold, "--words", empty, "--json").stdout)
     assert scores["iv_recall"] is None and scores["oov_recall"] == 1.0
+
+
+def test_a_read_only_target_is_one_line(seed_model, text_file, tmp_path, monkeypatch, capsys):
+    """As root, permissions cannot refuse a write; the OS's refusal is simulated where it comes."""
+    import errno
+
+    from zhseg.cli.segment import segment_command
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "out.txt"))
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(SystemExit) as exit_info:
+        segment_command([text_file], seed_model, tmp_path / "out.txt", " ", "utf-8", "numpy", 1, [], False, None,
+                        True, None)
+    assert exit_info.value.code == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"zhseg: error: {tmp_path / 'out.txt'}: Read-only file system"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []  # nothing half-written left
+
+
+def test_a_one_character_corpus_is_refused(tmp_path):
+    corpus = tmp_path / "one.txt"
+    corpus.write_text("好\n", encoding="utf-8")
+    assert_user_error(run("train.py", corpus, "-o", tmp_path / "m", "--max-iterations", "5"), "no features")
+    assert not (tmp_path / "m").exists()

@@ -26,8 +26,12 @@ def test_the_wheel_installs_only_zhseg(wheel):
         assert archive.read(top_level).decode().split() == ["zhseg"]
     tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert tops == {"zhseg"}
-    for module in ("zhseg/model/segmenter.py", "zhseg/features/templates.py", "zhseg/cli/segment.py"):
+    for module in ("zhseg/model/segmenter.py", "zhseg/features/templates.py", "zhseg/cli/segment.py",
+                   "zhseg/features/data/t2s.tsv"):
         assert module in names
+    shipped = sorted(n for n in names if n.startswith("zhseg/model/default/"))
+    assert shipped == ["zhseg/model/default/compiled.npz", "zhseg/model/default/meta.json",
+                       "zhseg/model/default/vocab.txt", "zhseg/model/default/wordlist.txt"]  # data only
 
 
 def test_import_zhseg_loads_no_numpy_and_no_model():

@@ -11,6 +11,7 @@ per n-gram; that changes a feature, never the output's characters.
 
 from __future__ import annotations
 
+import copy
 from itertools import compress, repeat
 from operator import and_
 from typing import Iterable, Iterator, Sequence
@@ -131,6 +132,56 @@ class Lexicon:
             scan_filter = self.filters[length].copy()
             scan_filter[pieces >> FILTER_SHIFT] = True
             self._scan[length] = (scan_filter, KeyIndex(keys, None, flags))
+
+    def for_backend(self, compiled: bool) -> "Lexicon":
+        """This lexicon matching with numba (``compiled``) or not; the tables are shared."""
+        if compiled == self.compiled:
+            return self
+        twin = copy.copy(self)
+        twin.compiled = compiled
+        twin._kernel_tables = None
+        return twin
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The tables matching needs (not the words), for a model directory: per length the sorted
+        hashes of words and word-beginning pieces with their flags, and both filters as bits. The
+        words themselves are not kept, so a lexicon from arrays matches with numpy or numba only."""
+        arrays = {"max_length": np.array(self.max_length), "filters": np.packbits(self.filters, axis=1)}
+        scan_filters = np.zeros_like(self.filters)
+        for length, (scan_filter, index) in self._scan.items():
+            arrays[f"keys{length}"] = index.keys
+            arrays[f"flags{length}"] = index.values[:-1].astype(np.uint8)
+            scan_filters[length] = scan_filter
+        arrays["scan_filters"] = np.packbits(scan_filters, axis=1)
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays, compiled: bool = False) -> "Lexicon":
+        """Rebuild from :meth:`to_arrays` in a few milliseconds; ValueError on inconsistent arrays."""
+        lexicon = cls.__new__(cls)
+        lexicon.max_length = int(arrays["max_length"])
+        if not 2 <= lexicon.max_length <= 64:
+            raise ValueError("lexicon length out of range")
+        width = 1 << FILTER_BITS
+        lexicon.filters = np.unpackbits(arrays["filters"], axis=1, count=width).astype(bool)
+        scan_filters = np.unpackbits(arrays["scan_filters"], axis=1, count=width).astype(bool)
+        if lexicon.filters.shape != (lexicon.max_length + 1, width) or scan_filters.shape != lexicon.filters.shape:
+            raise ValueError("lexicon filters have the wrong shape")
+        lexicon.compiled, lexicon.python_loop = compiled, False
+        lexicon._kernel_tables, lexicon._pieces, lexicon._folded = None, None, {}
+        lexicon.indexes, lexicon._scan = {}, {}
+        for length in range(2, lexicon.max_length + 1):
+            if f"keys{length}" not in arrays:
+                continue
+            keys = np.asarray(arrays[f"keys{length}"], dtype=np.int64)
+            flags = np.asarray(arrays[f"flags{length}"], dtype=np.intp)
+            if len(keys) != len(flags) or (len(keys) > 1 and not (keys[1:] > keys[:-1]).all()):
+                raise ValueError("lexicon keys are not sorted or do not match their flags")
+            lexicon._scan[length] = (scan_filters[length], KeyIndex(keys, None, np.append(flags, 0)))
+            words = keys[(flags & WORD) > 0]
+            if len(words):
+                lexicon.indexes[length] = KeyIndex(words, None)
+        return lexicon
 
     def pieces(self) -> dict[int, int]:
         """Known words (flag WORD) and the pieces of two or more characters that begin a longer

@@ -276,7 +276,8 @@ def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback
             "python-crfsuite": _version("python-crfsuite"),
         },
     }
-    word_list = tuple(sorted(set(data.word_list))) if config.word_list else None
+    word_list = (Lexicon(data.word_list, config.word_list, fold=config.fold, python_loop=False)
+                 if config.word_list else None)
     return store.Model(meta, compiled, vocabulary, variety, crfsuite_bytes, word_list)
 
 

@@ -81,8 +81,7 @@ class Segmenter:
         # dictionary features match against the training vocabulary
         self.lexicon = (Lexicon(model.vocabulary, self.config.dictionary, compiled=self.backend == "numba",
                                 fold=self.config.fold) if self.config.dictionary else None)
-        self.word_list = (Lexicon(model.word_list, self.config.word_list, compiled=self.backend == "numba",
-                                  fold=self.config.fold, python_loop=False) if self.config.word_list else None)
+        self.word_list = model.word_list.for_backend(self.backend == "numba") if model.word_list is not None else None
 
     @classmethod
     def load(cls, directory: str | Path, backend: str = DEFAULT_BACKEND, rules: bool = True,

@@ -7,7 +7,7 @@ Layout::
       model.crfsuite   the crfsuite model as trained (for the crfsuite tagger path)
       compiled.npz     the same weights as arrays for the fast decoder (no pickles)
       vocab.txt        the training vocabulary, one word per line (for OOV statistics)
-      wordlist.txt     the external word lists' words (train --dict), for word-list features
+      wordlist.npz     the external word lists (train --dict) as matching tables, for word-list features
       variety.npz      accessor variety tables, for models with variety features
 """
 
@@ -29,6 +29,7 @@ import numpy as np
 from zhseg.errors import UserError, os_failure
 from zhseg.textio import current_umask, remove_stale
 from zhseg.features.templates import FeatureConfig
+from zhseg.features.lexicon import Lexicon
 from zhseg.features.variety import AccessorVariety
 from zhseg.model.compiled import CompiledCRF, all_templates
 
@@ -38,7 +39,7 @@ CRFSUITE_FILE = "model.crfsuite"
 COMPILED_FILE = "compiled.npz"
 VOCAB_FILE = "vocab.txt"
 VARIETY_FILE = "variety.npz"
-WORD_LIST_FILE = "wordlist.txt"
+WORD_LIST_FILE = "wordlist.npz"
 
 
 class ModelError(UserError):
@@ -53,7 +54,8 @@ class Model:
     crf: the weights as arrays: every template, each standard's copies included.
     vocabulary: the training words (OOV statistics, dictionary features).
     variety: accessor variety tables, for configurations with variety features.
-    word_list: the external word lists' words, for configurations with word-list features.
+    word_list: the external word lists as a Lexicon (its matching tables), for configurations
+        with word-list features.
     crfsuite: the crfsuite model file, for the reference tagger: its bytes (just trained) or its
         path (loaded; read by crfsuite itself, on first use).
     """
@@ -63,7 +65,7 @@ class Model:
     vocabulary: frozenset[str]
     variety: AccessorVariety | None = None
     crfsuite: bytes | Path | None = None
-    word_list: tuple[str, ...] | None = None
+    word_list: Lexicon | None = None
 
     @property
     def config(self) -> FeatureConfig:
@@ -83,7 +85,7 @@ def save(model: Model, target: str | Path) -> Path:
         if model.variety is not None:
             write_arrays(building, model.variety.to_arrays(), VARIETY_FILE)
         if model.word_list is not None:
-            (building / WORD_LIST_FILE).write_text("".join(f"{w}\n" for w in model.word_list), encoding="utf-8")
+            write_arrays(building, model.word_list.to_arrays(), WORD_LIST_FILE)
         if isinstance(model.crfsuite, bytes):
             (building / CRFSUITE_FILE).write_bytes(model.crfsuite)
         elif model.crfsuite is not None:
@@ -149,14 +151,15 @@ def load(directory: str | Path) -> Model:
         if variety.max_length != config.variety:
             raise ModelError(f"{directory}: accessor variety tables do not match the features")
     word_list = None
-    if config.word_list:
-        path = directory / WORD_LIST_FILE
+    legacy = directory / "wordlist.txt"  # models trained before the tables were stored kept the words
+    if config.word_list and not (directory / WORD_LIST_FILE).exists() and legacy.is_file():
+        word_list = Lexicon(legacy.read_text(encoding="utf-8").split("\n")[:-1], config.word_list, fold=config.fold,
+                            python_loop=False)
+    elif config.word_list:
         try:
-            word_list = tuple(path.read_text(encoding="utf-8").split("\n")[:-1])
-        except FileNotFoundError:
-            raise ModelError(f"{path}: missing") from None
-        except UnicodeDecodeError as error:
-            raise ModelError(f"{path}: not UTF-8 ({error})") from None
+            word_list = Lexicon.from_arrays(read_arrays(directory, WORD_LIST_FILE))
+        except (KeyError, ValueError, TypeError) as error:
+            raise ModelError(f"{directory / WORD_LIST_FILE}: inconsistent word-list tables ({error})") from None
     crfsuite = directory / CRFSUITE_FILE
     return Model(meta, crf, read_vocab(directory), variety, crfsuite if crfsuite.is_file() else None, word_list)
 

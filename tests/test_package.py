@@ -31,7 +31,7 @@ def test_the_wheel_installs_only_zhseg(wheel):
         assert module in names
     shipped = sorted(n for n in names if n.startswith("zhseg/model/default/"))
     assert shipped == ["zhseg/model/default/compiled.npz", "zhseg/model/default/meta.json",
-                       "zhseg/model/default/vocab.txt", "zhseg/model/default/wordlist.txt"]  # data only
+                       "zhseg/model/default/vocab.txt", "zhseg/model/default/wordlist.npz"]  # data only
 
 
 def test_import_zhseg_loads_no_numpy_and_no_model():

@@ -15,16 +15,17 @@ from pathlib import Path
 from zhseg.model import store
 
 
-def embed(source: str | Path, target: str | Path) -> Path:
+def embed(source: str | Path, target: str | Path, compress: bool = False) -> Path:
     model = store.load(source)
     model.crfsuite = None
-    model.meta["embedded_from"] = {"path": str(source), "crfsuite_file": "left out"}
-    return store.save(model, target)
+    model.meta["embedded_from"] = {"path": str(source), "crfsuite_file": "left out", "compressed": compress}
+    return store.save(model, target, compress=compress)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        sys.exit("usage: python -m zhseg.model.embed SOURCE_MODEL_DIR TARGET_DIR")
-    target = embed(sys.argv[1], sys.argv[2])
+    args = [a for a in sys.argv[1:] if a != "--compress"]
+    if len(args) != 2:
+        sys.exit("usage: python -m zhseg.model.embed SOURCE_MODEL_DIR TARGET_DIR [--compress]")
+    target = embed(args[0], args[1], compress="--compress" in sys.argv)
     size = sum(f.stat().st_size for f in target.iterdir())
     print(f"{target}: {size / 1e6:.1f} MB")

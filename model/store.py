@@ -77,15 +77,16 @@ class Model:
         return tuple(self.meta.get("standards", ()))
 
 
-def save(model: Model, target: str | Path) -> Path:
-    """Write ``model`` as a model directory at ``target``, atomically (see :func:`building_model_dir`)."""
+def save(model: Model, target: str | Path, compress: bool = False) -> Path:
+    """Write ``model`` as a model directory at ``target``, atomically (see :func:`building_model_dir`);
+    ``compress`` deflates the arrays (smaller on disk, slower to load: the embedded model's choice)."""
     with building_model_dir(target) as building:
-        write_arrays(building, model.crf.to_arrays())
+        write_arrays(building, model.crf.to_arrays(), compress=compress)
         write_vocab(building, model.vocabulary)
         if model.variety is not None:
-            write_arrays(building, model.variety.to_arrays(), VARIETY_FILE)
+            write_arrays(building, model.variety.to_arrays(), VARIETY_FILE, compress=compress)
         if model.word_list is not None:
-            write_arrays(building, model.word_list.to_arrays(), WORD_LIST_FILE)
+            write_arrays(building, model.word_list.to_arrays(), WORD_LIST_FILE, compress=compress)
         if isinstance(model.crfsuite, bytes):
             (building / CRFSUITE_FILE).write_bytes(model.crfsuite)
         elif model.crfsuite is not None:
@@ -225,8 +226,9 @@ def write_vocab(directory: Path, words: Iterable[str]) -> None:
     (directory / VOCAB_FILE).write_text("".join(f"{w}\n" for w in sorted(set(words))), encoding="utf-8")
 
 
-def write_arrays(directory: Path, arrays: dict[str, np.ndarray], name: str = COMPILED_FILE) -> None:
-    np.savez(directory / name, **arrays)
+def write_arrays(directory: Path, arrays: dict[str, np.ndarray], name: str = COMPILED_FILE,
+                 compress: bool = False) -> None:
+    (np.savez_compressed if compress else np.savez)(directory / name, **arrays)
 
 
 def read_meta(directory: str | Path) -> dict:

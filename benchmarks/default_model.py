@@ -12,6 +12,8 @@ Candidates are compared on dev splits and on the SIGHAN 2005 sets, which no cand
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -56,6 +58,28 @@ def scores_by_standard(model: Path, gold, vocabulary) -> dict[str | None, float]
         segmenter = Segmenter(base.model, standard=standard)
         out[standard] = 100 * score_sentences(gold, segmenter.cut_sentences(gold), vocabulary).f1
     return out
+
+
+def startup_rows(model: Path, repeat: int = 5) -> list[list[str]]:
+    """Fresh processes, best of ``repeat``: zhseg's load, zhseg's first words after ``import zhseg``
+    (the embedded model through the module-level API), and jieba's first words after ``import jieba``."""
+    probes = {
+        "zhseg: `Segmenter.load` of the model (s)": (
+            "import time, zhseg; from zhseg.model.segmenter import Segmenter; t = time.perf_counter(); "
+            f"Segmenter.load({str(model)!r}); print(time.perf_counter() - t)", "<= 0.3"),
+        "zhseg: `import zhseg` to the first words of `zhseg.lcut` (s)": (
+            "import time; t = time.perf_counter(); import zhseg; zhseg.lcut('今天天气很好'); "
+            "print(time.perf_counter() - t)", "<= 0.5"),
+        "jieba: `import jieba` to the first words of `jieba.lcut` (s)": (
+            "import time; t = time.perf_counter(); import jieba; jieba.setLogLevel(60); jieba.lcut('今天天气很好'); "
+            "print(time.perf_counter() - t)", "-"),
+    }
+    rows = []
+    for name, (probe, target) in probes.items():
+        times = [float(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                                      cwd=ROOT.parent).stdout.split()[-1]) for _ in range(repeat)]
+        rows.append([name, f"{min(times):.2f}", target])
+    return rows
 
 
 def pick(by_standard: dict, standard: str | None, aliases: dict[str, str]) -> tuple[float, str]:
@@ -120,6 +144,7 @@ def main(model: Path = typer.Option(None, help="The model to score (default: the
             cells.append(f"{f1:.2f} ({used})")
         size = sum(f.stat().st_size for f in candidate.iterdir() if f.name != "model.crfsuite") / 1e6
         candidate_rows.append([candidate.name, *cells, f"{size:.1f} MB"])
+    startup = markdown_table(["measure (fresh process, best of 5)", "seconds", "target"], startup_rows(model))
     candidates_table = markdown_table(["candidate", *(n for n, _, _ in DEV_SETS), "PKU", "MSR", "CityU", "AS", "size"],
                                       candidate_rows)
     body = ("## The embedded default model (issue 16)\n\n"
@@ -127,6 +152,7 @@ def main(model: Path = typer.Option(None, help="The model to score (default: the
             "MODEL_CARD.md), numpy backend, rules on, no user words. F1 %; OOV against each corpus's training words or "
             "the official SIGHAN 2005 training word lists. pkuseg's shipped model is not in the table: spacy-pkuseg "
             "downloads it at run time, which this machine cannot.\n\n" + table +
+            "\n\nStart-up, numpy backend:\n\n" + startup +
             "\n\nCandidates, on dev splits (with the corpus's standard) and on the SIGHAN 2005 test sets no candidate "
             "trains on (best standard, named):\n\n" + candidates_table +
             f"\n\n(scoring took {time.perf_counter() - started:.0f} s)")

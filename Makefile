@@ -17,14 +17,17 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	@mkdir -p $(DEMO)
-	@echo "== 1. train a model on the segmented news seed"
-	$(PY) train.py seeds/000_*.txt -o $(DEMO)/model --max-iterations 100
-	@echo "== 2. segment the web seed's text (its @@ marks removed)"
+	@echo "== 1. segment the web seed's text (its @@ marks removed) with the embedded default model"
 	sed 's/@@//g' seeds/004_*.txt > $(DEMO)/web.txt
-	$(PY) segment.py --model $(DEMO)/model $(DEMO)/web.txt -o $(DEMO)/web.seg.txt
+	$(PY) -m zhseg segment $(DEMO)/web.txt -o $(DEMO)/web.seg.txt
 	@grep -v "^$$" $(DEMO)/web.seg.txt | head -n 3 | cut -c 1-200
-	@echo "== 3. evaluate on the news seed (its own training text: a fit check; held-out data scores lower)"
-	$(PY) evaluate.py seeds/000_*.txt --model $(DEMO)/model
+	@echo "== 2. evaluate the default model on the news seed (no training corpus holds it)"
+	$(PY) -m zhseg evaluate seeds/000_*.txt
+	@echo "== 3. how much of the web seed's @@ boundaries the default model keeps"
+	$(PY) -m zhseg evaluate seeds/004_*.txt --partial
+	@echo "== 4. train a model of your own on the news seed, and segment with it"
+	$(PY) -m zhseg train seeds/000_*.txt -o $(DEMO)/model --max-iterations 100 --quiet
+	echo "阿里云总裁胡晓明接受专访" | $(PY) -m zhseg segment --model $(DEMO)/model
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -68,7 +71,7 @@ default-model: $(STAMP)
 	$(PY) train.py $(CORPORA)/ctb6/train.txt $(CORPORA)/nlpcc2016-weibo/train.txt $(CORPORA)/sxu-sighan2008/train.txt \
 	  $(CORPORA)/udc-ud1.4-hankcs/train.txt --standards ctb6,weibo,sxu,ud --dict $(JIEBA_DICT) \
 	  --dev $(CORPORA)/ctb6/dev.txt -o build/default-model
-	$(PY) -m zhseg.model.embed build/default-model model/default
+	$(PY) -m zhseg.model.embed build/default-model model/default --compress
 
 bench-ablation: $(STAMP)
 	$(PY) benchmarks/ablation.py --corpus ctb6

@@ -90,8 +90,7 @@ class CompiledCRF:
         bases = self.bases
         n_labels = len(self.labels)
         self._lookups: list[tuple[int, int, np.ndarray | None, KeyIndex]] = []  # rows, key offsets, index
-        blocks = []
-        n_rows = 0
+        spaces = []
         template_slot = np.zeros(len(self.templates), dtype=np.intp)
         for space in dict.fromkeys(map(key_space, bases)):
             space_bases = [b for b in bases if key_space(b) == space]
@@ -108,16 +107,21 @@ class CompiledCRF:
             union = np.sort(np.concatenate(member_keys))
             if len(members) > 1 and len(union) > 1:
                 union = union[np.concatenate(([True], union[1:] != union[:-1]))]
-            block = np.zeros((len(union) + 1, len(members), n_labels))  # the last: unknown keys
-            for slot, (j, keys) in enumerate(zip(members, member_keys)):
+            spaces.append((space_bases, members, member_keys, union, offsets, domain))
+        # every space's block in one matrix, written in place (a model of several standards has
+        # tens of MB of them: no second copy)
+        sizes = [(len(union) + 1) * len(members) for _, members, _, union, _, _ in spaces]
+        self._weight_rows = np.zeros((max(1, sum(sizes)), n_labels))
+        n_rows = 0
+        for (space_bases, members, member_keys, union, offsets, domain), size in zip(spaces, sizes):
+            block = self._weight_rows[n_rows : n_rows + size].reshape(len(union) + 1, len(members), n_labels)
+            for slot, (j, keys) in enumerate(zip(members, member_keys)):  # the last row: unknown keys
                 block[np.searchsorted(union, keys), slot] = self.weights[j][:-1]
                 template_slot[j] = slot
             first_rows = n_rows + np.arange(len(union) + 1, dtype=np.intp) * len(members)
             first = bases.index(space_bases[0])
             self._lookups.append((first, first + len(space_bases), offsets, KeyIndex(union, domain, first_rows)))
-            blocks.append(block.reshape(-1, n_labels))
-            n_rows += len(blocks[-1])
-        self._weight_rows = np.concatenate(blocks) if blocks else np.zeros((1, n_labels))
+            n_rows += size
         self._template_row = np.array([bases.index(t.base) for t in self.templates], dtype=np.intp)
         self._template_offset = np.array([t.offset for t in self.templates], dtype=np.intp)
         self._template_slot = template_slot[:, None]

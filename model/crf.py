@@ -278,7 +278,8 @@ def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback
     }
     word_list = (Lexicon(data.word_list, config.word_list, fold=config.fold, python_loop=False)
                  if config.word_list else None)
-    return store.Model(meta, compiled, vocabulary, variety, crfsuite_bytes, word_list)
+    lexicon = Lexicon(vocabulary, config.dictionary, fold=config.fold) if config.dictionary else None
+    return store.Model(meta, compiled, vocabulary, variety, crfsuite_bytes, word_list, lexicon)
 
 
 def train_model(data: TrainingData | Sequence[Sentence], model_dir: str | Path, options: TrainingOptions,

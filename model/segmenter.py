@@ -30,6 +30,7 @@ BACKENDS = ("numpy", "numba", "auto", "crfsuite")
 DEFAULT_BACKEND = "numpy"
 BATCH_CHARS = 100_000  # characters decoded together in bulk mode; bounds memory
 SPLIT_MIN_CHARS = 512  # cut() sends texts at least this long down the bulk path
+PYTHON_LOOP_MAX_WORDS = 60_000  # vocabularies up to this match sentences in plain Python
 
 
 class Segmenter:
@@ -79,8 +80,14 @@ class Segmenter:
         self._tagger = None
         self._tagger_lock = threading.Lock()  # one crfsuite tagger, not safe to share between threads
         # dictionary features match against the training vocabulary
-        self.lexicon = (Lexicon(model.vocabulary, self.config.dictionary, compiled=self.backend == "numba",
-                                fold=self.config.fold) if self.config.dictionary else None)
+        vocabulary_size = model.meta.get("training", {}).get("vocabulary", 0)
+        if self.config.dictionary and (model.lexicon is None or not model.lexicon.python_loop) and \
+                (model.lexicon is None or vocabulary_size <= PYTHON_LOOP_MAX_WORDS):
+            # built from the words, with the plain-Python matcher for sentences (faster per call);
+            # past PYTHON_LOOP_MAX_WORDS its first use costs more than a fresh process should
+            # wait, and the stored tables (numpy matching) serve instead
+            model.lexicon = Lexicon(model.vocabulary, self.config.dictionary, fold=self.config.fold)
+        self.lexicon = model.lexicon.for_backend(self.backend == "numba") if model.lexicon is not None else None
         self.word_list = model.word_list.for_backend(self.backend == "numba") if model.word_list is not None else None
 
     @classmethod

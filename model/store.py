@@ -7,6 +7,7 @@ Layout::
       model.crfsuite   the crfsuite model as trained (for the crfsuite tagger path)
       compiled.npz     the same weights as arrays for the fast decoder (no pickles)
       vocab.txt        the training vocabulary, one word per line (for OOV statistics)
+      lexicon.npz      the vocabulary's matching tables, for the dictionary features
       wordlist.npz     the external word lists (train --dict) as matching tables, for word-list features
       variety.npz      accessor variety tables, for models with variety features
 """
@@ -40,6 +41,7 @@ COMPILED_FILE = "compiled.npz"
 VOCAB_FILE = "vocab.txt"
 VARIETY_FILE = "variety.npz"
 WORD_LIST_FILE = "wordlist.npz"
+LEXICON_FILE = "lexicon.npz"
 
 
 class ModelError(UserError):
@@ -52,7 +54,8 @@ class Model:
 
     meta: the ``meta.json`` content (format version added on save).
     crf: the weights as arrays: every template, each standard's copies included.
-    vocabulary: the training words (OOV statistics, dictionary features).
+    vocabulary_source: the training words, or the path of the file holding them (read on first
+        use of :attr:`vocabulary`: decoding does not need them, OOV statistics do).
     variety: accessor variety tables, for configurations with variety features.
     word_list: the external word lists as a Lexicon (its matching tables), for configurations
         with word-list features.
@@ -62,10 +65,18 @@ class Model:
 
     meta: dict
     crf: CompiledCRF
-    vocabulary: frozenset[str]
+    vocabulary_source: frozenset[str] | Path
     variety: AccessorVariety | None = None
     crfsuite: bytes | Path | None = None
     word_list: Lexicon | None = None
+    lexicon: Lexicon | None = None  # the vocabulary's tables for the dictionary features
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """The training words."""
+        if isinstance(self.vocabulary_source, Path):
+            self.vocabulary_source = read_vocab(self.vocabulary_source.parent)
+        return self.vocabulary_source
 
     @property
     def config(self) -> FeatureConfig:
@@ -86,7 +97,11 @@ def save(model: Model, target: str | Path, compress: bool = False) -> Path:
         if model.variety is not None:
             write_arrays(building, model.variety.to_arrays(), VARIETY_FILE, compress=compress)
         if model.word_list is not None:
-            write_arrays(building, model.word_list.to_arrays(), WORD_LIST_FILE, compress=compress)
+            write_arrays(building, model.word_list.to_arrays(), WORD_LIST_FILE)  # hashes: deflating gains little
+        config = model.config
+        if config.dictionary:
+            lexicon = model.lexicon or Lexicon(model.vocabulary, config.dictionary, fold=config.fold)
+            write_arrays(building, lexicon.to_arrays(), LEXICON_FILE)
         if isinstance(model.crfsuite, bytes):
             (building / CRFSUITE_FILE).write_bytes(model.crfsuite)
         elif model.crfsuite is not None:
@@ -161,8 +176,17 @@ def load(directory: str | Path) -> Model:
             word_list = Lexicon.from_arrays(read_arrays(directory, WORD_LIST_FILE))
         except (KeyError, ValueError, TypeError) as error:
             raise ModelError(f"{directory / WORD_LIST_FILE}: inconsistent word-list tables ({error})") from None
+    lexicon = None
+    if config.dictionary and (directory / LEXICON_FILE).exists():  # older models: built from the words
+        try:
+            lexicon = Lexicon.from_arrays(read_arrays(directory, LEXICON_FILE))
+        except (KeyError, ValueError, TypeError) as error:
+            raise ModelError(f"{directory / LEXICON_FILE}: inconsistent dictionary tables ({error})") from None
     crfsuite = directory / CRFSUITE_FILE
-    return Model(meta, crf, read_vocab(directory), variety, crfsuite if crfsuite.is_file() else None, word_list)
+    if not (directory / VOCAB_FILE).is_file():
+        raise ModelError(f"{directory / VOCAB_FILE}: missing")
+    return Model(meta, crf, directory / VOCAB_FILE, variety, crfsuite if crfsuite.is_file() else None, word_list,
+                 lexicon)
 
 
 @contextlib.contextmanager

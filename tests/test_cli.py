@@ -95,7 +95,7 @@ def test_user_mistakes_get_one_line_and_exit_2(seed_model, tmp_path):
     assert_user_error(run("segment.py", "--model", seed_model, bad, "--jobs", "2", "-o", tmp_path / "o.txt"),
                       "bad.txt:2", "byte offset 8")
     assert not (tmp_path / "o.txt").exists()
-    assert_user_error(run("evaluate.py", NEWS_SEED), "--model")
+    assert_user_error(run("evaluate.py", NEWS_SEED, "--model", tmp_path / "nomodel"), "no such model directory")
     assert_user_error(run("train.py", NEWS_SEED, "-o", tmp_path / "m", "--features", "huge"), "unknown feature preset")
     assert not (tmp_path / "m").exists()
 

@@ -22,7 +22,7 @@ def default_dir():
 def test_it_is_data_only_and_offers_its_standards(default_dir):
     import zhseg
 
-    assert sorted(p.name for p in default_dir.iterdir()) == ["compiled.npz", "meta.json", "vocab.txt", "wordlist.npz"]
+    assert sorted(p.name for p in default_dir.iterdir()) == ["compiled.npz", "lexicon.npz", "meta.json", "vocab.txt", "wordlist.npz"]
     meta = json.loads((default_dir / "meta.json").read_text(encoding="utf-8"))
     assert meta["standards"] == ["ctb6", "weibo", "sxu", "ud"] and meta["features"]["fold"] == "t2s"
     assert all(len(c["sha256"]) == 64 for c in meta["training"]["corpora"])

@@ -30,7 +30,7 @@ def test_the_wheel_installs_only_zhseg(wheel):
                    "zhseg/features/data/t2s.tsv"):
         assert module in names
     shipped = sorted(n for n in names if n.startswith("zhseg/model/default/"))
-    assert shipped == ["zhseg/model/default/compiled.npz", "zhseg/model/default/meta.json",
+    assert shipped == ["zhseg/model/default/compiled.npz", "zhseg/model/default/lexicon.npz", "zhseg/model/default/meta.json",
                        "zhseg/model/default/vocab.txt", "zhseg/model/default/wordlist.npz"]  # data only
 
 

@@ -20,12 +20,14 @@ def copy_model(seed_model, tmp_path):
 
 def test_model_directory_is_data_only(seed_model):
     names = sorted(p.name for p in seed_model.iterdir())
-    assert names == sorted([store.META_FILE, store.CRFSUITE_FILE, store.COMPILED_FILE, store.VOCAB_FILE])
+    assert names == sorted([store.META_FILE, store.CRFSUITE_FILE, store.COMPILED_FILE, store.VOCAB_FILE,
+                            store.LEXICON_FILE])  # the accurate preset's dictionary tables
     meta = json.loads((seed_model / store.META_FILE).read_text(encoding="utf-8"))
     assert meta["format_version"] == store.FORMAT_VERSION
     assert meta["labels"] and meta["features"] and meta["training"]["corpora"] == []
-    with np.load(seed_model / store.COMPILED_FILE, allow_pickle=False) as arrays:
-        assert all(arrays[name].dtype != object for name in arrays.files)
+    for name in (store.COMPILED_FILE, store.LEXICON_FILE):
+        with np.load(seed_model / name, allow_pickle=False) as arrays:
+            assert all(arrays[key].dtype != object for key in arrays.files)
 
 
 def test_unknown_format_version_is_refused(seed_model, tmp_path):

@@ -56,6 +56,9 @@ def models() -> list[tuple[str, str, dict[str, Path], list[str] | None]]:
     rows.append(("multi", "ctb6 + weibo + sxu", {c: BUILD / "multi" for c in THREE}, train_command(THREE, False, BUILD / "multi")))
     rows.append(("multi + open", "ctb6 + weibo + sxu + jieba's dict.txt", {c: BUILD / "multi-open" for c in THREE},
                  train_command(THREE, True, BUILD / "multi-open")))
+    # the default model (make default-model): four corpora, standards named ctb6, weibo, sxu, ud
+    rows.append(("multi + open", "the default model: ctb6 + weibo + sxu + udc + jieba's dict.txt",
+                 {c: ROOT / "build" / "default-model" for c in THREE}, None))
     return rows
 
 
@@ -63,10 +66,14 @@ def compiled_mb(model: Path) -> float:
     return sum(f.stat().st_size for f in model.iterdir() if f.name != "model.crfsuite") / 1e6
 
 
+DEFAULT_MODEL_STANDARDS = {"ctb6": "ctb6", "nlpcc2016-weibo": "weibo", "sxu-sighan2008": "sxu"}
+
+
 def score(model: Path, corpus: str, split: str):
     segmenter = Segmenter.load(model)
     if segmenter.model.standards:
-        segmenter = Segmenter(segmenter.model, standard=corpus)
+        standard = corpus if corpus in segmenter.model.standards else DEFAULT_MODEL_STANDARDS[corpus]
+        segmenter = Segmenter(segmenter.model, standard=standard)
     gold = read_corpus(CORPORA / corpus / f"{split}.txt")
     return score_sentences(gold, segmenter.cut_sentences(gold), segmenter.vocabulary)
 

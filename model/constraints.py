@@ -258,7 +258,7 @@ def read_user_dict(source: str | Path | IO[str]) -> list[str]:
 
 
 # Per character, what constraints say of a word starting there (0: nothing, 1: one must, 2: none
-# may) and of one starting just after it; _ALLOWED_BY_STATE says which labels satisfy each pair.
+# may) and of one starting just after it; allowed_by_state says which labels satisfy each pair.
 FREE, MUST, NEVER = 0, 1, 2
 
 
@@ -274,13 +274,12 @@ class Constraints:
     start: np.ndarray
     glue: np.ndarray
 
-    def label_mask(self, start_label: np.ndarray, end_label: np.ndarray) -> np.ndarray:
-        """Allowed labels per character, ``(n, n_labels)`` bool. A word starts at a character
-        exactly when its label is a start label or the previous one an end label, so "a word
-        starts here" asks for both and "no word starts here" forbids both."""
+    def label_mask(self, table: np.ndarray) -> np.ndarray:
+        """Allowed labels per character, ``(n, n_labels)`` bool, from a model's
+        :func:`allowed_by_state` table."""
         state = self.start * 3
         state[:-1] += self.start[1:]  # what is asked of the next character, through this one's end
-        return _allowed_by_state(start_label, end_label).take(state, axis=0)
+        return table.take(state, axis=0)
 
 
 def with_boundaries(constraints: Constraints | None, n: int, boundaries: np.ndarray) -> Constraints:
@@ -292,9 +291,12 @@ def with_boundaries(constraints: Constraints | None, n: int, boundaries: np.ndar
     return Constraints(start=start, glue=glue)
 
 
-def _allowed_by_state(start_label: np.ndarray, end_label: np.ndarray) -> np.ndarray:
+def allowed_by_state(start_label: np.ndarray, end_label: np.ndarray) -> np.ndarray:
     """``(9, n_labels)``: the labels allowed at a character whose start constraint is ``state // 3``
-    and whose next character's is ``state % 3``."""
+    and whose next character's is ``state % 3``, for a model whose labels start a word where
+    ``start_label`` and end one where ``end_label``. A word starts at a character exactly when its
+    label is a start label or the previous one an end label, so "a word starts here" asks for
+    both and "no word starts here" forbids both. Computed once per model, not per text."""
     table = np.ones((9, len(start_label)), dtype=bool)
     for here in (FREE, MUST, NEVER):
         for after in (FREE, MUST, NEVER):

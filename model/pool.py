@@ -20,10 +20,7 @@ def _load_worker(directory: str, backend: str, rules: bool, user_dicts: tuple[st
 
 
 def _load(directory: str | Path, backend: str, rules: bool, user_dicts: Sequence[str], standard: str | None) -> Segmenter:
-    segmenter = Segmenter.load(directory, backend=backend, rules=rules, standard=standard)
-    for path in user_dicts:
-        segmenter.load_userdict(path)
-    return segmenter
+    return Segmenter.load(directory, backend=backend, rules=rules, user_dicts=user_dicts, standard=standard)
 
 
 def _segment_block(block: TextBlock, sep: str, segmenter: Segmenter | None = None) -> bytes:

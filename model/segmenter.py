@@ -22,7 +22,7 @@ from zhseg.features.templates import feature_keys, padded_bases
 from zhseg.model import store
 from zhseg.model.assemble import line_lengths, slice_words, spaced_lines, split_spaced
 from zhseg.model.compiled import decoding_names
-from zhseg.model.constraints import Constraints, UserWords, find_constraints
+from zhseg.model.constraints import Constraints, UserWords, allowed_by_state, find_constraints
 from zhseg.model.crfsuite_file import attribute_strings, check_crfsuite_file
 
 CHUNK = re.compile(r"\S+")
@@ -76,13 +76,13 @@ class Segmenter:
         labels = self.crf.labels
         self._start_label = np.array([label in WORD_START_TAGS for label in labels])
         self._end_label = np.array([label in WORD_END_TAGS for label in labels])
+        self._allowed_by_state = allowed_by_state(self._start_label, self._end_label)
         self._label_index = {label: i for i, label in enumerate(labels)}
         self._tagger = None
         self._tagger_lock = threading.Lock()  # one crfsuite tagger, not safe to share between threads
         # dictionary features match against the training vocabulary
-        vocabulary_size = model.meta.get("training", {}).get("vocabulary", 0)
-        if self.config.dictionary and (model.lexicon is None or not model.lexicon.python_loop) and \
-                (model.lexicon is None or vocabulary_size <= PYTHON_LOOP_MAX_WORDS):
+        small = model.meta.get("training", {}).get("vocabulary", 0) <= PYTHON_LOOP_MAX_WORDS
+        if self.config.dictionary and (model.lexicon is None or (small and not model.lexicon.python_loop)):
             # built from the words, with the plain-Python matcher for sentences (faster per call);
             # past PYTHON_LOOP_MAX_WORDS its first use costs more than a fresh process should
             # wait, and the stored tables (numpy matching) serve instead
@@ -92,12 +92,12 @@ class Segmenter:
 
     @classmethod
     def load(cls, directory: str | Path, backend: str = DEFAULT_BACKEND, rules: bool = True,
-             user_dict: str | Path | None = None, standard: str | None = None) -> "Segmenter":
+             user_dicts: Sequence[str | Path] = (), standard: str | None = None) -> "Segmenter":
         """Load a model directory written by ``zhseg train`` (ModelError if it is not one), with
-        the user words of ``user_dict`` (a jieba-format file) if given."""
+        the user words of the jieba-format files ``user_dicts``."""
         segmenter = cls(store.load(directory), backend, rules, standard=standard)
-        if user_dict is not None:
-            segmenter.load_userdict(user_dict)
+        for path in user_dicts:
+            segmenter.load_userdict(path)
         return segmenter
 
     def save(self, directory: str | Path) -> Path:
@@ -221,7 +221,7 @@ class Segmenter:
 
     def _word_starts(self, chunks: Sequence[str], lengths: np.ndarray, constraints: Constraints | None = None) -> np.ndarray:
         """A boolean per character of the concatenated chunks: does a word start here?"""
-        allowed = None if constraints is None else constraints.label_mask(self._start_label, self._end_label)
+        allowed = None if constraints is None else constraints.label_mask(self._allowed_by_state)
         labels = self._label_indices(chunks, lengths, allowed)
         starts = word_start_flags(self._start_label[labels], self._end_label[labels])
         if len(lengths) > 1:

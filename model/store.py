@@ -15,7 +15,6 @@ Layout::
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ import numpy as np
 from zhseg.errors import UserError, os_failure
 from zhseg.textio import current_umask, remove_stale
 from zhseg.features.templates import FeatureConfig
+from zhseg.features.corpus import file_sha256
 from zhseg.features.lexicon import Lexicon
 from zhseg.features.variety import AccessorVariety
 from zhseg.model.compiled import CompiledCRF, all_templates
@@ -108,18 +108,10 @@ def save(model: Model, target: str | Path, compress: bool = False) -> Path:
             shutil.copyfile(model.crfsuite, building / CRFSUITE_FILE)
         # sizes and digests of the data files, checked before any is trusted (a truncated crfsuite
         # file would crash crfsuite's C code)
-        model.meta["files"] = {f.name: {"bytes": f.stat().st_size, "sha256": file_digest(f)}
+        model.meta["files"] = {f.name: {"bytes": f.stat().st_size, "sha256": file_sha256(f)}
                                for f in sorted(building.iterdir())}
         write_meta(building, model.meta)
     return Path(target)
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_file(directory: Path, meta: dict, name: str, digest: bool = False) -> Path:
@@ -136,7 +128,7 @@ def check_file(directory: Path, meta: dict, name: str, digest: bool = False) -> 
     if size != record.get("bytes"):
         raise ModelError(f"{path}: {size} bytes, but the model recorded {record.get('bytes')}: truncated or changed; "
                          "retrain the model or restore the file")
-    if digest and file_digest(path) != record.get("sha256"):
+    if digest and file_sha256(path) != record.get("sha256"):
         raise ModelError(f"{path}: its sha256 differs from the one the model recorded: changed; retrain or restore it")
     return path
 

@@ -24,11 +24,11 @@ _default_lock = threading.Lock()
 _default_segmenter = None
 
 
-def load(directory, backend: str = "numpy", rules: bool = True, user_dict=None, standard=None):
-    """Load a model directory: ``Segmenter.load(directory, backend, rules, user_dict, standard)``."""
+def load(directory, backend: str = "numpy", rules: bool = True, user_dicts=(), standard=None):
+    """Load a model directory: ``Segmenter.load(directory, backend, rules, user_dicts, standard)``."""
     from zhseg.model.segmenter import Segmenter
 
-    return Segmenter.load(directory, backend=backend, rules=rules, user_dict=user_dict, standard=standard)
+    return Segmenter.load(directory, backend=backend, rules=rules, user_dicts=user_dicts, standard=standard)
 
 
 def default_model_path() -> Path:

@@ -55,9 +55,7 @@ class SegmenterSpec:
                 from zhseg.model.store import model_or_default
 
                 segmenter = Segmenter.load(model_or_default(self.model), backend=self.backend, rules=self.rules,
-                                           standard=self.standard)
-                for path in self.user_dicts:
-                    segmenter.load_userdict(path)
+                                           user_dicts=self.user_dicts, standard=self.standard)
                 _segmenters[self] = segmenter
         return segmenter
 

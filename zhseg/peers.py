@@ -53,9 +53,8 @@ def load_system(system: System):
     if system.kind == "zhseg":
         from zhseg.model.segmenter import Segmenter
 
-        segmenter = Segmenter.load(system.path, rules=system.rules, standard=system.standard)
-        for path in system.user_dicts:
-            segmenter.load_userdict(path)
+        segmenter = Segmenter.load(system.path, rules=system.rules, user_dicts=system.user_dicts,
+                                   standard=system.standard)
         segmenter.lcut("中国")  # load time includes what a first call loads (numba), as jieba's its dictionary
         return lambda lines: list(segmenter.cut_lines(lines))
     per_line = _load_per_line(system)

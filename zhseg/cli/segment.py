@@ -18,7 +18,6 @@ import typer
 
 from zhseg.cli.progress import ProgressPrinter
 from zhseg.errors import UserError, exit_on_user_error
-from zhseg.model.constraints import read_user_dict
 from zhseg.model.segmenter import BACKENDS, DEFAULT_BACKEND, Segmenter, resolve_backend
 from zhseg.model.store import model_or_default
 from zhseg.textio import StdoutWriter, atomic_output, read_blocks
@@ -51,14 +50,10 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
         _segment_on_dask(files, model, output, sep, encoding, backend, rules, user_dicts, standard, dask)
         return
     if jobs == 1:
-        segmenter = load_segmenter(model, backend, rules, standard)
-        for path in user_dicts:
-            segmenter.load_userdict(path)
+        segmenter = load_segmenter(model, backend, rules, standard, user_dicts)
     else:
-        load_segmenter(model, backend, rules, standard)  # a bad model, standard or user dictionary fails here,
-        # before workers start
-        for path in user_dicts:
-            read_user_dict(path)
+        # a bad model, standard or user dictionary fails here, before workers start
+        load_segmenter(model, backend, rules, standard, user_dicts)
     sources = files or [Path("-")]
     total = sum(Path(p).stat().st_size for p in sources if str(p) != "-" and Path(p).is_file())
     report = progress if progress is not None and total >= PROGRESS_MIN_BYTES else (lambda event, info: None)
@@ -89,9 +84,7 @@ def _segment_on_dask(files, model, output, sep, encoding, backend, rules, user_d
 
     if not files:
         raise UserError("--dask segments files: give FILE arguments (stdin is not read)")
-    load_segmenter(model, backend, rules, standard)  # a bad model or setting fails here, not on every worker
-    for path in user_dicts:
-        read_user_dict(path)
+    load_segmenter(model, backend, rules, standard, user_dicts)  # a bad model or setting fails here, not on every worker
     spec = SegmenterSpec.make(model, rules, user_dicts, standard, backend)
     with connect(address) as client, (atomic_output(output, inputs=files) if output else
                                       nullcontext(StdoutWriter())) as out:
@@ -100,10 +93,11 @@ def _segment_on_dask(files, model, output, sep, encoding, backend, rules, user_d
             write_bytes(data)
 
 
-def load_segmenter(model: Path, backend: str, rules: bool, standard: Optional[str]) -> Segmenter:
+def load_segmenter(model: Path, backend: str, rules: bool, standard: Optional[str],
+                   user_dicts: List[Path] = ()) -> Segmenter:
     """``Segmenter.load`` for the command lines: an unknown standard is a user's mistake."""
     try:
-        return Segmenter.load(model, backend=backend, rules=rules, standard=standard)
+        return Segmenter.load(model, backend=backend, rules=rules, user_dicts=user_dicts, standard=standard)
     except ValueError as error:
         raise UserError(f"{model}: {error}") from None
 

@@ -7,25 +7,110 @@ CRF-based Chinese Word Segmentation using Free Annotations"): the current model 
 unknown boundaries by constrained Viterbi, consistent with every known one (the constraint
 masks that keep user words whole), and a model is retrained on the annotated corpora plus the
 filled-in text; a few rounds.
+
+Two refinements, both measured on Weibo (benchmarks/adaptation.py):
+
+- **unbroken strings.** Known boundaries say where a word ends, never where one does not. But a
+  string seen many times in the partial text and never with a known boundary inside is, with
+  a known boundary falling inside a real split at some rate, very likely not split there; a
+  base model from another domain splits such strings all the time (CTB splits 全国, 每天 and
+  各种, Weibo keeps them whole). Filling in keeps their insides unsplit.
+- **a standard of its own.** The filled-in text may be learned as its own standard (the
+  multi-corpus mechanism), which becomes the model's default: the shared weights learn from
+  both, and the target domain's copies follow its known boundaries wherever the corpora's
+  conventions differ.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections import Counter
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
 
 from zhseg.features.corpus import PartialSentence, Sentence
-from zhseg.model.constraints import find_constraints, with_boundaries
+from zhseg.model.constraints import NEVER, Constraints, find_constraints, with_boundaries
 from zhseg.model.segmenter import Segmenter
 
 FILL_BATCH = 2000  # partial lines decoded together
+DEFAULT_UNBROKEN_MIN = 20  # with a fifth of the real splits known, 0.8**20: about 1% of split strings slip through
 
 
-def fill_in(segmenter: Segmenter, partials: Sequence[PartialSentence]) -> list[Sentence]:
+@dataclass(frozen=True)
+class Adaptation:
+    """How to adapt a model to partially segmented text (``train --partial-corpus``).
+
+    partials: the partially segmented lines of the target domain.
+    rounds: how many times to fill them in with the current model and retrain.
+    base: the model that fills them in first (None: one trained on the corpora first).
+    unbroken_min: strings seen at least this often, never with a known boundary inside, stay
+        unsplit when filling in (:func:`unbroken_strings`); 0 switches it off.
+    standard: learn the filled-in text as a standard of this name, the model's default (None:
+        as part of the corpora's default standard).
+    """
+
+    partials: Sequence[PartialSentence]
+    rounds: int = 1
+    base: object = None  # a store.Model
+    unbroken_min: int = DEFAULT_UNBROKEN_MIN
+    standard: str | None = None
+
+    def __post_init__(self):
+        if self.rounds < 1:
+            raise ValueError("rounds must be at least 1")
+        if self.unbroken_min < 0:
+            raise ValueError("the unbroken-string count must be 0 (off) or more")
+        if self.standard is not None and (not self.standard or ":" in self.standard):
+            raise ValueError("a standard needs a non-empty name without ':'")
+
+    def describe(self) -> dict:
+        """What ``meta.json`` records."""
+        return {"partial_lines": len(self.partials), "rounds": self.rounds,
+                "known_boundaries": sum(len(p.boundaries()) for p in self.partials),
+                "unbroken_min": self.unbroken_min, "standard": self.standard,
+                "base_model": self.base.meta.get("training", {}).get("corpora") if self.base is not None else None}
+UNBROKEN_LENGTHS = range(2, 5)  # the lengths of the strings looked for: most words, and cheap to count
+
+
+def unbroken_strings(partials: Sequence[PartialSentence], min_count: int) -> frozenset[str]:
+    """The strings of 2 to 4 characters occurring at least ``min_count`` times in ``partials``
+    and never with a known boundary inside (0: none)."""
+    if min_count <= 0:
+        return frozenset()
+    inside_chunks: Counter[str] = Counter()
+    for p in partials:
+        for chunk in p.chunks:
+            for n in UNBROKEN_LENGTHS:
+                inside_chunks.update(chunk[i : i + n] for i in range(len(chunk) - n + 1))
+    frequent = {s for s, count in inside_chunks.items() if count >= min_count}
+    anywhere: Counter[str] = Counter()  # occurrences inside a chunk or across a known boundary
+    for p in partials:
+        text = p.text
+        for n in UNBROKEN_LENGTHS:
+            anywhere.update(s for s in (text[i : i + n] for i in range(len(text) - n + 1)) if s in frequent)
+    return frozenset(s for s in frequent if anywhere[s] == inside_chunks[s])
+
+
+def _unbroken_insides(texts: Sequence[str], unbroken: frozenset[str]) -> np.ndarray:
+    """Per character of the joined ``texts``: does it lie inside (not first in) an occurrence of
+    an unbroken string?"""
+    inside = np.zeros(sum(map(len, texts)), dtype=bool)
+    offset = 0
+    for text in texts:
+        for n in UNBROKEN_LENGTHS:
+            for i in range(len(text) - n + 1):
+                if text[i : i + n] in unbroken:
+                    inside[offset + i + 1 : offset + i + n] = True
+        offset += len(text)
+    return inside
+
+
+def fill_in(segmenter: Segmenter, partials: Sequence[PartialSentence],
+            unbroken: frozenset[str] = frozenset()) -> list[Sentence]:
     """Each partial line segmented into words with every known boundary kept (and the model's
-    rules and grapheme clusters respected where no known boundary says otherwise)."""
+    rules and grapheme clusters respected where no known boundary says otherwise), and the
+    ``unbroken`` strings (:func:`unbroken_strings`) not split where no constraint says otherwise."""
     filled: list[Sentence] = []
     for start in range(0, len(partials), FILL_BATCH):
         batch = partials[start : start + FILL_BATCH]
@@ -35,6 +120,10 @@ def fill_in(segmenter: Segmenter, partials: Sequence[PartialSentence]) -> list[S
         known = np.array([offset + b for p, offset in zip(batch, offsets.tolist()) for b in p.boundaries()], dtype=np.int64)
         found = None if segmenter.backend == "crfsuite" else find_constraints("\n".join(texts), segmenter.rules, None)
         constraints = with_boundaries(found, int(lengths.sum()), known)
+        if unbroken:
+            start = constraints.start.copy()
+            start[_unbroken_insides(texts, unbroken) & (start == 0)] = NEVER
+            constraints = Constraints(start=start, glue=constraints.glue)
         starts = segmenter._word_starts(texts, lengths, constraints)
         for p, text, offset, length in zip(batch, texts, offsets.tolist(), lengths.tolist()):
             bounds = np.flatnonzero(starts[offset : offset + length]).tolist() + [length]
@@ -64,9 +153,17 @@ def boundary_report(segmenter: Segmenter, partials: Sequence[PartialSentence]) -
             "words": words, "words_across_a_boundary": across}
 
 
-def adapt_data(data, filled: Sequence[Sentence]):
-    """``data`` (a TrainingData) with the filled-in sentences added; in a multi-corpus model they
-    follow the first (default) standard."""
+def adapt_data(data, filled: Sequence[Sentence], standard: str | None = None):
+    """``data`` (a TrainingData) with the filled-in sentences added. They follow the first
+    (default) standard of a multi-corpus model; with ``standard`` they are a standard of their
+    own, put first, so that it is the adapted model's default (the corpora of a single-corpus
+    ``data`` then become the standard ``corpus``)."""
     sentences = list(data.sentences) + list(filled)
-    standard_of = list(data.standard_of) + [0] * len(filled) if data.standards else ()
-    return replace(data, sentences=sentences, standard_of=standard_of)
+    if standard is None:
+        standard_of = list(data.standard_of) + [0] * len(filled) if data.standards else ()
+        return replace(data, sentences=sentences, standard_of=standard_of)
+    own = data.standards or ("corpus",)
+    if standard in own:
+        raise ValueError(f"the partial text's standard {standard!r} is already a corpus's")
+    standard_of = ([k + 1 for k in data.standard_of] if data.standards else [1] * len(data.sentences)) + [0] * len(filled)
+    return replace(data, sentences=sentences, standards=(standard, *own), standard_of=standard_of)

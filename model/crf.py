@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from zhseg.features.corpus import PartialSentence, Sentence
+from zhseg.features.corpus import Sentence
 from zhseg.features.lexicon import Lexicon
 from zhseg.errors import UserError
 from zhseg.metrics import Scores, score_sentences
@@ -28,6 +28,7 @@ from zhseg.features.chars import FOLDINGS
 from zhseg.features.templates import DEFAULT_PRESET, PRESETS, FeatureConfig, feature_keys
 from zhseg.features.variety import AccessorVariety, variety_texts
 from zhseg.model import store
+from zhseg.model.adapt import Adaptation, adapt_data, fill_in, unbroken_strings
 from zhseg.model.compiled import CompiledCRF, all_templates, standard_templates
 from zhseg.model.crfsuite_file import attribute_strings, read_crfsuite_weights
 from zhseg.model.segmenter import Segmenter
@@ -284,31 +285,29 @@ def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback
 
 def train_model(data: TrainingData | Sequence[Sentence], model_dir: str | Path, options: TrainingOptions,
                 dev: Sequence[Sentence] | None = None, progress: ProgressCallback | None = None,
-                partials: Sequence[PartialSentence] = (), rounds: int = 1,
-                base: store.Model | None = None) -> TrainingResult:
+                adaptation: Adaptation | None = None) -> TrainingResult:
     """:func:`fit` (``data`` may be a plain list of sentences), score ``dev`` with the default
     standard (its scores go into ``meta.json``), and save the model directory atomically: a
     failure at any step leaves whatever was at ``model_dir`` as it was.
 
-    With ``partials`` (partially segmented text of a target domain, model/adapt.py): ``rounds``
-    times, the current model (``base`` at first, else one trained on ``data``) fills in their
-    unknown boundaries and a model is trained on ``data`` plus the filled-in text.
+    With an ``adaptation`` (partially segmented text of a target domain, model/adapt.py): its
+    ``rounds`` times, the current model (its ``base`` at first, else one trained on ``data``)
+    fills in their unknown boundaries and a model is trained on ``data`` plus the filled-in text.
     """
-    from zhseg.model.adapt import adapt_data, fill_in
-
     if not isinstance(data, TrainingData):
         data = TrainingData(list(data))
     store.check_target(model_dir)  # before hours of training, not after
     report = progress or (lambda event, info: None)
-    model = base if (partials and base is not None) else fit(data, options, progress)
-    for round_no in range(1, rounds + 1 if partials else 1):
-        report("phase", {"phase": f"adaptation round {round_no}/{rounds}: filling in {len(partials)} partial lines"})
-        filled = fill_in(Segmenter(model, backend="numpy"), partials)
-        model = fit(adapt_data(data, filled), options, progress)
-    if partials:
-        model.meta["adaptation"] = {"partial_lines": len(partials), "rounds": rounds,
-                                    "known_boundaries": sum(len(p.boundaries()) for p in partials),
-                                    "base_model": base.meta.get("training", {}).get("corpora") if base else None}
+    adapting = adaptation is not None and len(adaptation.partials) > 0
+    model = adaptation.base if (adapting and adaptation.base is not None) else fit(data, options, progress)
+    if adapting:
+        unbroken = unbroken_strings(adaptation.partials, adaptation.unbroken_min)
+        for round_no in range(1, adaptation.rounds + 1):
+            report("phase", {"phase": f"adaptation round {round_no}/{adaptation.rounds}: filling in "
+                                      f"{len(adaptation.partials)} partial lines ({len(unbroken)} unbroken strings)"})
+            filled = fill_in(Segmenter(model, backend="numpy"), adaptation.partials, unbroken)
+            model = fit(adapt_data(data, filled, adaptation.standard), options, progress)
+        model.meta["adaptation"] = adaptation.describe() | {"unbroken_strings": len(unbroken)}
     dev_scores = None
     if dev:
         report("phase", {"phase": "scoring the dev set"})

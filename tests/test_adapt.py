@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -54,3 +56,66 @@ def test_training_adapts_to_partial_text_and_records_it(seed_model, tmp_path):
     assert 0 < report["words_across_a_boundary"] + report["words"] and report["words_across_a_boundary"] <= report["words"]
     base = json.loads(run("evaluate.py", WEB_SEED, "--partial", "--model", seed_model, "--json").stdout)
     assert report["boundary_recall"] >= base["boundary_recall"]  # it learnt from text that keeps them all
+
+
+def _count(text: str, s: str) -> int:
+    """Occurrences of ``s`` in ``text``, overlapping ones too (str.count skips them)."""
+    return sum(text.startswith(s, i) for i in range(len(text)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet="甲乙丙丁", min_size=1, max_size=4), min_size=1, max_size=6),
+                min_size=1, max_size=8), st.integers(1, 3))
+def test_unbroken_strings_are_the_frequent_ones_never_across_a_known_boundary(lines, min_count):
+    from zhseg.features.corpus import PartialSentence
+    from zhseg.model.adapt import unbroken_strings
+
+    partials = [PartialSentence(k, tuple(c), (True,) * (len(c) - 1)) for k, c in enumerate(lines)]
+    texts = [p.text for p in partials]
+    candidates = {t[i:i + n] for t in texts for n in range(2, 5) for i in range(len(t) - n + 1)}
+    expected = set()
+    for s in candidates:  # an independent count: every occurrence, and those inside one chunk
+        anywhere = sum(_count(t, s) for t in texts)
+        inside = sum(_count(c, s) for p in partials for c in p.chunks)
+        if anywhere >= min_count and anywhere == inside:
+            expected.add(s)
+    assert unbroken_strings(partials, min_count) == expected
+    assert unbroken_strings(partials, 0) == frozenset()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(chunks, min_size=1, max_size=6), st.integers(1, 3))
+def test_filling_in_never_splits_an_unbroken_string(segmenter, lines, min_count):
+    from zhseg.features.corpus import PartialSentence
+    from zhseg.model.adapt import fill_in, unbroken_strings
+
+    partials = [PartialSentence(k, tuple(c), (True,) * (len(c) - 1)) for k, c in enumerate(lines)]
+    unbroken = unbroken_strings(partials, min_count)
+    for partial, sentence in zip(partials, fill_in(segmenter, partials, unbroken)):
+        assert sentence.text == partial.text
+        starts, position = set(), 0
+        for word in sentence.words:
+            starts.add(position)
+            position += len(word)
+        assert set(partial.boundaries()) <= starts | {len(partial.text)}
+        for s in unbroken:
+            for i in range(len(partial.text)):
+                if partial.text.startswith(s, i):
+                    assert not starts & set(range(i + 1, i + len(s))), (s, sentence.words)
+
+
+def test_filled_in_text_as_a_standard_of_its_own_is_the_default():
+    from zhseg.features.corpus import Sentence
+    from zhseg.model.adapt import adapt_data
+    from zhseg.model.crf import TrainingData
+
+    corpus = [Sentence(1, ("今天", "天气")), Sentence(2, ("很", "好"))]
+    filled = [Sentence(1, ("天气", "好"))]
+    single = adapt_data(TrainingData(corpus), filled, "web")
+    assert single.standards == ("web", "corpus") and list(single.standard_of) == [1, 1, 0]
+    multi = adapt_data(TrainingData(corpus, ("ctb", "pku"), [0, 1]), filled, "web")
+    assert multi.standards == ("web", "ctb", "pku") and list(multi.standard_of) == [1, 2, 0]
+    plain = adapt_data(TrainingData(corpus, ("ctb", "pku"), [0, 1]), filled)
+    assert plain.standards == ("ctb", "pku") and list(plain.standard_of) == [0, 1, 0]
+    with pytest.raises(ValueError):
+        adapt_data(TrainingData(corpus, ("ctb", "pku"), [0, 1]), filled, "pku")

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import List, Optional, Sequence
 
@@ -18,6 +19,7 @@ from zhseg.errors import UserError, exit_on_user_error
 from zhseg.features.chars import FOLDINGS
 from zhseg.features.corpus import FORMATS, file_sha256, read_corpus, read_dictionary, read_partial
 from zhseg.model import store
+from zhseg.model.adapt import DEFAULT_UNBROKEN_MIN, Adaptation
 from zhseg.features.tags import TAG_SETS
 from zhseg.features.templates import DEFAULT_PRESET, PRESETS
 from zhseg.model.crf import CorpusRecord, ProgressCallback, TrainingData, TrainingOptions, TrainingResult, train_model
@@ -30,13 +32,15 @@ def train(corpora: List[Path], output: Path, options: TrainingOptions, dev: Opti
           raw: List[Path] = (), sep: Optional[str] = None, fmt: str = "text", encoding: str = "utf-8",
           progress: ProgressCallback | None = None, standards: Sequence[str] = (),
           dictionaries: List[Path] = (), partial_corpora: List[Path] = (), partial_sep: str = "@@",
-          rounds: int = 1, base_model: Optional[Path] = None) -> TrainingResult:
+          rounds: int = 1, base_model: Optional[Path] = None, unbroken_min: int = DEFAULT_UNBROKEN_MIN,
+          partial_standard: Optional[str] = None) -> TrainingResult:
     """Read the corpus files (and ``dev``, ``raw``, the word lists ``dictionaries``), train, and
     write the model directory ``output``. With ``standards`` (a name per corpus file) the model
     learns each corpus's segmentation standard beside what they share; ``dev`` is scored with the
     first. ``partial_corpora`` (words separated by ``partial_sep`` or whitespace only where a
     boundary is known) adapt the model to their domain: ``rounds`` times a model fills in their
-    unknown boundaries (``base_model`` first, if given) and the model is retrained with them."""
+    unknown boundaries (``base_model`` first, if given) and the model is retrained with them
+    (model/adapt.py: ``unbroken_min`` and ``partial_standard`` are its Adaptation's settings)."""
     if standards and len(standards) != len(corpora):
         raise UserError(f"--standards names {len(standards)} standard(s) for {len(corpora)} corpus file(s); give one per file")
     report = progress or (lambda event, info: None)
@@ -65,11 +69,18 @@ def train(corpora: List[Path], output: Path, options: TrainingOptions, dev: Opti
                             {"corpora": records, "raw_files": raw_files, "word_lists": word_lists})
     except ValueError as error:
         raise UserError(f"--standards: {error}") from None
-    partials = [p for path in partial_corpora for p in read_partial(path, partial_sep, encoding)]
-    if rounds < 1:
-        raise UserError("--rounds must be at least 1")
-    base = store.load(base_model) if base_model is not None else None
-    return train_model(data, output, options, dev_sentences, progress, partials, rounds, base)
+    adaptation = None
+    if partial_corpora:
+        partials = [p for path in partial_corpora for p in read_partial(path, partial_sep, encoding)]
+        if partial_standard is not None and partial_standard in standards:
+            raise UserError(f"--partial-standard: {partial_standard!r} already names a corpus's standard")
+        try:
+            adaptation = Adaptation(partials, rounds, None, unbroken_min, partial_standard)
+        except ValueError as error:
+            raise UserError(f"adaptation: {error}") from None
+        if base_model is not None:
+            adaptation = replace(adaptation, base=store.load(base_model))
+    return train_model(data, output, options, dev_sentences, progress, adaptation)
 
 
 @exit_on_user_error
@@ -103,6 +114,12 @@ def train_command(
     rounds: int = typer.Option(1, "--rounds", help="Adaptation rounds: fill in with the current model, then retrain."),
     base_model: Optional[Path] = typer.Option(None, "--base-model", help="A model to fill in --partial-corpus with "
                                               "first, instead of training one on CORPUS first (saves a training)."),
+    unbroken_min: int = typer.Option(DEFAULT_UNBROKEN_MIN, "--unbroken-min", help="Adaptation: a string of 2-4 "
+                                     "characters seen this often in --partial-corpus and never with a known boundary "
+                                     "inside is not split when filling in (0: off)."),
+    partial_standard: Optional[str] = typer.Option(None, "--partial-standard", help="Adaptation: learn the filled-in "
+                                                   "text as a standard of this name, the model's default (the corpora "
+                                                   "keep theirs; a single corpus's is 'corpus')."),
     fold: str = typer.Option(DEFAULTS.fold, "--fold", help=f"Character folding for the features: {', '.join(FOLDINGS)} "
                              "(t2s also reads traditional characters as simplified)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress output."),
@@ -115,7 +132,8 @@ def train_command(
         raise UserError(str(error)) from None
     names = [name.strip() for name in standards.split(",")] if standards else []
     result = train(corpora, output, options, dev, raw, sep, fmt, encoding, ProgressPrinter(max_iterations, quiet),
-                   names, dictionaries, partial_corpora, partial_sep, rounds, base_model)
+                   names, dictionaries, partial_corpora, partial_sep, rounds, base_model, unbroken_min,
+                   partial_standard)
     training = result.meta["training"]
     size = sum(f.stat().st_size for f in result.model_dir.iterdir())
     print(f"model: {result.model_dir}  ({size / 1e6:.1f} MB, {training['features']} features)")

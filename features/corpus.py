@@ -7,6 +7,7 @@ errors (a character mismatch in evaluation, say) can name the line.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -167,13 +168,43 @@ def read_word_list(path: str | Path, encoding: str = "utf-8") -> frozenset[str]:
     return frozenset(word for _, line in read_lines(path, encoding) for word in line.split())
 
 
-def read_dictionary(path: str | Path, encoding: str = "utf-8") -> list[str]:
-    """The words of a word list: the first whitespace-separated token of each non-blank line, so
-    jieba's ``word freq tag`` lines and plain one-word lines both work. UserError for an empty list."""
-    words = [line.split()[0] for _, line in read_lines(path, encoding) if line.strip()]
-    if not words:
+@dataclass(frozen=True)
+class WordList:
+    """An external word list (``train --dict``).
+
+    words: the words, in the file's order.
+    frequencies: per word, its frequency (jieba's second column) when every line has a number
+        there; None otherwise.
+    """
+
+    words: tuple[str, ...]
+    frequencies: tuple[float, ...] | None = None
+
+    def by_frequency(self, bins: int) -> list[tuple[str, ...]]:
+        """The words in ``bins`` groups of about equal size, the most frequent first (binning by
+        rank is binning by log frequency with equally full bins); one group for a list without
+        frequencies."""
+        if bins <= 1 or self.frequencies is None:
+            return [self.words]
+        order = sorted(range(len(self.words)), key=lambda i: -self.frequencies[i])
+        size = -(-len(order) // bins)
+        return [tuple(self.words[i] for i in order[k : k + size]) for k in range(0, len(order), size)]
+
+
+def read_dictionary(path: str | Path, encoding: str = "utf-8") -> WordList:
+    """A word list: the first whitespace-separated token of each non-blank line is a word, so
+    jieba's ``word freq tag`` lines and plain one-word lines both work; the second token, where
+    every line has a number there, its frequency. UserError for an empty list."""
+    rows = [line.split() for _, line in read_lines(path, encoding) if line.strip()]
+    if not rows:
         raise UserError(f"{path}: no words found (a word list has one word per line)")
-    return words
+    try:
+        frequencies = tuple(float(row[1]) for row in rows)
+        if not all(math.isfinite(f) and f >= 0 for f in frequencies):
+            frequencies = None
+    except (IndexError, ValueError):
+        frequencies = None
+    return WordList(tuple(row[0] for row in rows), frequencies)
 
 
 def file_sha256(path: str | Path) -> str:

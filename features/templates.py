@@ -26,6 +26,7 @@ from zhseg.features.variety import AccessorVariety
 N_CLASSES = len(CHAR_CLASSES)
 MAX_OFFSET = 8  # how far a saved template may look; more is a damaged or foreign meta.json
 MAX_LENGTH_SETTING = 16  # the longest dictionary, variety or word-list n-gram a saved model may ask for
+MAX_WORD_LIST_GROUPS = 16
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class FeatureConfig:
     word_list: if > 0, the same five features as ``dictionary`` from external word lists
         (``train --dict``; words up to this long), features of their own beside the training
         vocabulary's. The lists do not come from the training text, so nothing is held out.
+    word_list_groups: how many groups of external words have five features of their own (one
+        per list, or per frequency bin of a list), so that the CRF learns how far to trust each.
     fold: the character folding the features see (features/chars.py): ``basic`` (full-width to
         half-width, case) or ``t2s`` (also traditional characters to simplified).
     """
@@ -81,6 +84,7 @@ class FeatureConfig:
     dictionary: int = 0
     variety: int = 0
     word_list: int = 0
+    word_list_groups: int = 1
     fold: str = "basic"
 
     @functools.cached_property
@@ -97,10 +101,11 @@ class FeatureConfig:
             found += [Template("DB0", "dict_begin", 0), Template("DE0", "dict_end", 0),
                       Template("DM0", "dict_middle", 0), Template("DE-1", "dict_end", -1),
                       Template("DB1", "dict_begin", 1)]
-        if self.word_list:
-            found += [Template("LB0", "list_begin", 0), Template("LE0", "list_end", 0),
-                      Template("LM0", "list_middle", 0), Template("LE-1", "list_end", -1),
-                      Template("LB1", "list_begin", 1)]
+        for group in range(self.word_list_groups if self.word_list else 0):
+            g = str(group) if group else ""  # the first group keeps the names of one-list models
+            found += [Template(f"L{g}B0", f"list{g}_begin", 0), Template(f"L{g}E0", f"list{g}_end", 0),
+                      Template(f"L{g}M0", f"list{g}_middle", 0), Template(f"L{g}E-1", f"list{g}_end", -1),
+                      Template(f"L{g}B1", f"list{g}_begin", 1)]
         for n in range(2, self.variety + 1):
             found += [Template(f"AB{n}", f"av_begin{n}", 0), Template(f"AE{n}", f"av_end{n}", 0),
                       Template(f"AE{n}-1", f"av_end{n}", -1), Template(f"AB{n}+1", f"av_begin{n}", 1)]
@@ -159,13 +164,17 @@ class FeatureConfig:
                 raise ValueError(f"feature setting {name!r} is {value!r}: expected true or false")
             return value
 
+        groups = data.get("word_list_groups", 1)
+        if type(groups) is not int or not 1 <= groups <= MAX_WORD_LIST_GROUPS:
+            raise ValueError(f"feature setting 'word_list_groups' is {groups!r}: expected a whole number from 1 "
+                             f"to {MAX_WORD_LIST_GROUPS}")
         fold = data.get("fold", "basic")
         if fold not in FOLDINGS:
             raise ValueError(f"feature setting 'fold' is {fold!r}: expected one of {', '.join(FOLDINGS)}")
         return cls(unigrams=offsets("unigrams"), bigrams=offsets("bigrams"), skip_bigrams=offsets("skip_bigrams", True),
                    class_unigram=flag("class_unigram"), class_trigram=flag("class_trigram"),
                    reduplication=offsets("reduplication"), dictionary=length("dictionary"), variety=length("variety"),
-                   word_list=length("word_list"), fold=fold)
+                   word_list=length("word_list"), word_list_groups=groups, fold=fold)
 
 
 PRESETS: dict[str, FeatureConfig] = {
@@ -207,7 +216,7 @@ class _FillContext:
     rows: dict[str, np.ndarray]
     lexicon: Lexicon | None
     variety: AccessorVariety | None
-    word_list: Lexicon | None
+    word_lists: Sequence[Lexicon]
     filled: set[str]
     classes: np.ndarray | None = None
 
@@ -262,9 +271,12 @@ def _fill_dictionary(out, param, padded, context):
 
 
 def _fill_word_list(out, param, padded, context):
-    if context.word_list is None:
-        raise ValueError("this feature configuration needs its word list")
-    _fill_group(zip(("begin", "end", "middle"), context.word_list.match_lengths(padded)), "list_", context)
+    g = param[: param.index("_")]  # "list1_begin": group 1; "list_begin": group 0
+    group = int(g or 0)
+    if group >= len(context.word_lists):
+        raise ValueError("this feature configuration needs its word lists")
+    matches = context.word_lists[group].match_lengths(padded)
+    _fill_group(zip(("begin", "end", "middle"), matches), f"list{g}_", context)
 
 
 def _fill_variety(out, param, padded, context):
@@ -288,7 +300,7 @@ BASE_KINDS: tuple[BaseKind, ...] = (
     # word lengths; the lexicon caps them far below this. N-grams that include padding never
     # match, so one pad between sequences suffices for these two.
     BaseKind("dict_", lambda p: 64, lambda o, p: max(1, abs(o)), _fill_dictionary),
-    BaseKind("list_", lambda p: 64, lambda o, p: max(1, abs(o)), _fill_word_list),
+    BaseKind("list", lambda p: 64, lambda o, p: max(1, abs(o)), _fill_word_list),
     BaseKind("av_", lambda p: VARIETY_DOMAIN, lambda o, p: max(1, abs(o)), _fill_variety),
 )
 
@@ -328,12 +340,12 @@ class PaddedBases:
 
 def padded_bases(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexicon | None = None,
                  variety: AccessorVariety | None = None, order: Sequence[str] | None = None,
-                 word_list: Lexicon | None = None) -> PaddedBases:
+                 word_lists: Sequence[Lexicon] = ()) -> PaddedBases:
     """The base key arrays over the padded concatenation of ``sequences``.
 
     Each sequence is padded with ``config.radius`` BOS before and EOS after, so no template ever
     sees a neighbouring sequence. Dictionary features need the ``lexicon``, accessor variety
-    features the ``variety`` tables, word-list features the ``word_list`` lexicon. ``order`` lays the rows out as a reader wants them (the
+    features the ``variety`` tables, word-list features the ``word_lists`` lexicons (one per group). ``order`` lays the rows out as a reader wants them (the
     decoder groups them by lookup table); by default, :attr:`FeatureConfig.bases`.
     """
     names = tuple(order) if order is not None else config.bases
@@ -341,11 +353,12 @@ def padded_bases(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexic
         raise ValueError("this feature configuration needs a lexicon")
     if config.variety and variety is None:
         raise ValueError("this feature configuration needs accessor variety tables")
-    if config.word_list and word_list is None:
-        raise ValueError("this feature configuration needs its word list")
+    if config.word_list and len(word_lists) != config.word_list_groups:
+        raise ValueError(f"this feature configuration needs {config.word_list_groups} word list(s), "
+                         f"{len(word_lists)} given")
     pos, padded = padded_codepoints(sequences, config.radius, config.fold)
     keys = np.empty((len(names), len(padded)), dtype=np.int64)
-    context = _FillContext(dict(zip(names, keys)), lexicon, variety, word_list, set())  # rows are views of keys
+    context = _FillContext(dict(zip(names, keys)), lexicon, variety, word_lists, set())  # rows are views of keys
     for base, out in context.rows.items():
         if base not in context.filled:
             kind, param = base_kind(base)
@@ -354,13 +367,13 @@ def padded_bases(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexic
 
 
 def feature_keys(sequences: Sequence[str], config: FeatureConfig, lexicon: Lexicon | None = None,
-                 variety: AccessorVariety | None = None, word_list: Lexicon | None = None) -> np.ndarray:
+                 variety: AccessorVariety | None = None, word_lists: Sequence[Lexicon] = ()) -> np.ndarray:
     """Integer feature keys for every character of ``sequences``.
 
     Returns an ``(n_chars, n_templates)`` int64 array, rows in the order of the concatenated
     sequences, columns in the order of ``config.templates()``.
     """
-    bases = padded_bases(sequences, config, lexicon, variety, word_list=word_list)
+    bases = padded_bases(sequences, config, lexicon, variety, word_lists=word_lists)
     templates = config.templates()
     keys = np.empty((len(bases.positions), len(templates)), dtype=np.int64)
     for j, template in enumerate(templates):

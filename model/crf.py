@@ -94,7 +94,8 @@ class TrainingData:
         (every attribute is then given twice, shared and as its corpus's copy); () for one corpus.
     standard_of: per sentence, the index of its standard in ``standards``.
     raw_texts: unsegmented lines for accessor variety statistics (presets that use them).
-    word_list: external words for the word-list features (``train --dict``).
+    word_lists: groups of external words for the word-list features (``train --dict``): each
+        group's matches are features of their own.
     sources: where it all came from, for ``meta.json`` (``corpora``, ``raw_files``, ``word_lists``).
     """
 
@@ -102,7 +103,7 @@ class TrainingData:
     standards: tuple[str, ...] = ()
     standard_of: Sequence[int] = ()
     raw_texts: Sequence[str] = ()
-    word_list: Sequence[str] = ()
+    word_lists: Sequence[Sequence[str]] = ()
     sources: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -164,7 +165,7 @@ def crf_inputs(data: TrainingData, config: FeatureConfig, tag_set: str, n_folds:
     copies = {s: [t.name for t in standard_templates(config, s)] for s in data.standards}
     texts = [s.text for s in sentences]
     raw = variety_texts(data.raw_texts)
-    word_list = Lexicon(data.word_list, config.word_list, fold=config.fold, python_loop=False) if config.word_list else None
+    word_lists = _word_list_lexicons(data, config)
     held_out = config.dictionary or config.variety
     folds = [list(range(k, len(sentences), n_folds)) for k in range(n_folds)] if held_out else [list(range(len(sentences)))]
     # Keys are small integer arrays; the attribute strings (tens of bytes each, tens per
@@ -176,7 +177,7 @@ def crf_inputs(data: TrainingData, config: FeatureConfig, tag_set: str, n_folds:
                    if config.dictionary else None)
         variety = (AccessorVariety.from_texts([texts[i] for i in others] + raw, config.variety, config.fold)
                    if config.variety else None)
-        keys = feature_keys([texts[i] for i in members], config, lexicon, variety, word_list)
+        keys = feature_keys([texts[i] for i in members], config, lexicon, variety, word_lists)
         offset = 0
         for i in members:
             located[i] = (keys, offset)
@@ -206,7 +207,8 @@ def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback
     import sklearn_crfsuite
 
     report = progress or (lambda event, info: None)
-    config = replace(options.features, word_list=WORD_LIST_LENGTH if data.word_list else 0)
+    config = replace(options.features, word_list=WORD_LIST_LENGTH if data.word_lists else 0,
+                     word_list_groups=max(1, len(data.word_lists)))
     sentences = data.sentences
     started = time.perf_counter()
     report("phase", {"phase": "extracting features"})
@@ -266,7 +268,7 @@ def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback
             "raw_lines": len(data.raw_texts),
             "raw_files": list(sources.get("raw_files", [])),
             "word_lists": list(sources.get("word_lists", [])),
-            "word_list_words": len(data.word_list),
+            "word_list_words": sum(map(len, data.word_lists)),
             "features": compiled.n_features,
             "corpora": [asdict(c) for c in sources.get("corpora", [])],
         },
@@ -277,10 +279,16 @@ def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback
             "python-crfsuite": _version("python-crfsuite"),
         },
     }
-    word_list = (Lexicon(data.word_list, config.word_list, fold=config.fold, python_loop=False)
-                 if config.word_list else None)
+    word_lists = _word_list_lexicons(data, config)
     lexicon = Lexicon(vocabulary, config.dictionary, fold=config.fold) if config.dictionary else None
-    return store.Model(meta, compiled, vocabulary, variety, crfsuite_bytes, word_list, lexicon)
+    return store.Model(meta, compiled, vocabulary, variety, crfsuite_bytes, word_lists, lexicon)
+
+
+def _word_list_lexicons(data: TrainingData, config: FeatureConfig) -> tuple[Lexicon, ...]:
+    """One lexicon per group of external words (hundreds of thousands of words: no Python loop)."""
+    if not config.word_list:
+        return ()
+    return tuple(Lexicon(words, config.word_list, fold=config.fold, python_loop=False) for words in data.word_lists)
 
 
 def train_model(data: TrainingData | Sequence[Sentence], model_dir: str | Path, options: TrainingOptions,

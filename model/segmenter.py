@@ -88,7 +88,7 @@ class Segmenter:
             # wait, and the stored tables (numpy matching) serve instead
             model.lexicon = Lexicon(model.vocabulary, self.config.dictionary, fold=self.config.fold)
         self.lexicon = model.lexicon.for_backend(self.backend == "numba") if model.lexicon is not None else None
-        self.word_list = model.word_list.for_backend(self.backend == "numba") if model.word_list is not None else None
+        self.word_lists = tuple(words.for_backend(self.backend == "numba") for words in model.word_lists)
 
     @classmethod
     def load(cls, directory: str | Path, backend: str = DEFAULT_BACKEND, rules: bool = True,
@@ -234,11 +234,11 @@ class Segmenter:
         """The decoded label index of every character of the concatenated chunks."""
         if self.backend != "crfsuite":
             bases = padded_bases(chunks, self.config, self.lexicon, self.model.variety, order=self.crf.bases,
-                                 word_list=self.word_list)
+                                 word_lists=self.word_lists)
             return self.crf.decode(bases, lengths, compiled=self.backend == "numba", allowed=allowed)
         if len(self.user_words):
             self._check_constrainable()
-        keys = feature_keys(chunks, self.config, self.lexicon, self.model.variety, self.word_list)
+        keys = feature_keys(chunks, self.config, self.lexicon, self.model.variety, self.word_lists)
         if self.standard is not None:  # the standard's copies read the same keys
             keys = np.hstack([keys, keys])
         names = self._template_names

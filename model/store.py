@@ -9,6 +9,7 @@ Layout::
       vocab.txt        the training vocabulary, one word per line (for OOV statistics)
       lexicon.npz      the vocabulary's matching tables, for the dictionary features
       wordlist.npz     the external word lists (train --dict) as matching tables, for word-list features
+                       (wordlist1.npz, wordlist2.npz, ... for the further groups of words)
       variety.npz      accessor variety tables, for models with variety features
 """
 
@@ -57,8 +58,8 @@ class Model:
     vocabulary_source: the training words, or the path of the file holding them (read on first
         use of :attr:`vocabulary`: decoding does not need them, OOV statistics do).
     variety: accessor variety tables, for configurations with variety features.
-    word_list: the external word lists as a Lexicon (its matching tables), for configurations
-        with word-list features.
+    word_lists: the groups of external words as Lexicons (their matching tables), one per
+        word-list group of the configuration; () without word-list features.
     crfsuite: the crfsuite model file, for the reference tagger: its bytes (just trained) or its
         path (loaded; read by crfsuite itself, on first use).
     """
@@ -68,7 +69,7 @@ class Model:
     vocabulary_source: frozenset[str] | Path
     variety: AccessorVariety | None = None
     crfsuite: bytes | Path | None = None
-    word_list: Lexicon | None = None
+    word_lists: tuple[Lexicon, ...] = ()
     lexicon: Lexicon | None = None  # the vocabulary's tables for the dictionary features
 
     @property
@@ -96,8 +97,8 @@ def save(model: Model, target: str | Path, compress: bool = False) -> Path:
         write_vocab(building, model.vocabulary)
         if model.variety is not None:
             write_arrays(building, model.variety.to_arrays(), VARIETY_FILE, compress=compress)
-        if model.word_list is not None:
-            write_arrays(building, model.word_list.to_arrays(), WORD_LIST_FILE)  # hashes: deflating gains little
+        for group, words in enumerate(model.word_lists):  # hashes: deflating gains little
+            write_arrays(building, words.to_arrays(), word_list_file(group))
         config = model.config
         if config.dictionary:
             lexicon = model.lexicon or Lexicon(model.vocabulary, config.dictionary, fold=config.fold)
@@ -158,16 +159,17 @@ def load(directory: str | Path) -> Model:
             raise ModelError(f"{directory}: inconsistent accessor variety tables ({error})") from None
         if variety.max_length != config.variety:
             raise ModelError(f"{directory}: accessor variety tables do not match the features")
-    word_list = None
+    word_lists = []
     legacy = directory / "wordlist.txt"  # models trained before the tables were stored kept the words
     if config.word_list and not (directory / WORD_LIST_FILE).exists() and legacy.is_file():
-        word_list = Lexicon(legacy.read_text(encoding="utf-8").split("\n")[:-1], config.word_list, fold=config.fold,
-                            python_loop=False)
+        word_lists.append(Lexicon(legacy.read_text(encoding="utf-8").split("\n")[:-1], config.word_list,
+                                  fold=config.fold, python_loop=False))
     elif config.word_list:
-        try:
-            word_list = Lexicon.from_arrays(read_arrays(directory, WORD_LIST_FILE))
-        except (KeyError, ValueError, TypeError) as error:
-            raise ModelError(f"{directory / WORD_LIST_FILE}: inconsistent word-list tables ({error})") from None
+        for group in range(config.word_list_groups):
+            try:
+                word_lists.append(Lexicon.from_arrays(read_arrays(directory, word_list_file(group))))
+            except (KeyError, ValueError, TypeError) as error:
+                raise ModelError(f"{directory / word_list_file(group)}: inconsistent word-list tables ({error})") from None
     lexicon = None
     if config.dictionary and (directory / LEXICON_FILE).exists():  # older models: built from the words
         try:
@@ -177,8 +179,13 @@ def load(directory: str | Path) -> Model:
     crfsuite = directory / CRFSUITE_FILE
     if not (directory / VOCAB_FILE).is_file():
         raise ModelError(f"{directory / VOCAB_FILE}: missing")
-    return Model(meta, crf, directory / VOCAB_FILE, variety, crfsuite if crfsuite.is_file() else None, word_list,
-                 lexicon)
+    return Model(meta, crf, directory / VOCAB_FILE, variety, crfsuite if crfsuite.is_file() else None,
+                 tuple(word_lists), lexicon)
+
+
+def word_list_file(group: int) -> str:
+    """The file of a word-list group's tables: the first keeps the name of one-list models."""
+    return WORD_LIST_FILE if group == 0 else f"wordlist{group}.npz"
 
 
 @contextlib.contextmanager

@@ -33,10 +33,19 @@ def word_list(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def multi_model(halves, word_list, tmp_path_factory):
+def frequency_list(tmp_path_factory):
+    path = tmp_path_factory.mktemp("lists") / "frequencies.txt"
+    path.write_text("新闻 50 n\n记者 40 n\n今天 30 t\n发展 20 v\n经济 10 n\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def multi_model(halves, word_list, frequency_list, tmp_path_factory):
+    """Two standards and three groups of list words: the mixed list, and the list with
+    frequencies in two bins."""
     out = tmp_path_factory.mktemp("models") / "multi"
-    result = run("train.py", *halves, "--standards", "first,second", "--dict", word_list, "-o", out,
-                 "--max-iterations", "30", "-q")
+    result = run("train.py", *halves, "--standards", "first,second", "--dict", word_list, "--dict", frequency_list,
+                 "--dict-bins", "2", "-o", out, "--max-iterations", "30", "-q")
     assert result.returncode == 0, result.stderr
     return out
 
@@ -52,6 +61,9 @@ def test_word_lists_are_compiled_into_the_model(multi_model, word_list, tmp_path
     recorded = meta["training"]["word_lists"][0]
     assert recorded["words"] == 4 and len(recorded["sha256"]) == 64 and recorded["path"] == str(word_list)
     assert meta["features"]["word_list"] > 0 and "LB0" in meta["template_names"]
+    assert meta["features"]["word_list_groups"] == 3 and "L2B0" in meta["template_names"]
+    assert [r["frequency_bins"] for r in meta["training"]["word_lists"]] == [1, 2]
+    assert {"wordlist.npz", "wordlist1.npz", "wordlist2.npz"} <= set(meta["files"])
     before = run("segment.py", "-m", multi_model, stdin="阿里云开发者大会在杭州\n").stdout
     moved = tmp_path / "gone.txt"
     shutil.move(word_list, moved)  # the list is gone: segmenting must not need it
@@ -143,3 +155,27 @@ def test_models_of_zhseg_0_1_keep_their_basic_folding(seed_model, tmp_path):
     meta["features"]["trigrams"] = []  # as 0.1 wrote it
     (old / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     assert Segmenter.load(old).config.fold == "basic"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.text(alphabet="甲乙丙丁戊", min_size=1, max_size=3), st.integers(0, 1000), min_size=1),
+       st.integers(1, 4))
+def test_frequency_bins_split_a_list_by_frequency_into_equally_full_groups(frequencies, bins):
+    from zhseg.features.corpus import WordList
+
+    words = tuple(frequencies)
+    groups = WordList(words, tuple(float(frequencies[w]) for w in words)).by_frequency(bins)
+    assert sorted(w for g in groups for w in g) == sorted(words)  # a partition
+    sizes = [len(g) for g in groups]
+    assert len(groups) <= bins and all(s == sizes[0] for s in sizes[:-1]) and 0 < sizes[-1] <= sizes[0]
+    for more, fewer in zip(groups, groups[1:]):
+        assert min(frequencies[w] for w in more) >= max(frequencies[w] for w in fewer)
+    assert WordList(words).by_frequency(bins) == [words]  # no frequencies: one group
+
+
+def test_frequencies_are_read_only_when_every_line_has_one(word_list, frequency_list):
+    from zhseg.features.corpus import read_dictionary
+
+    assert read_dictionary(frequency_list).frequencies == (50.0, 40.0, 30.0, 20.0, 10.0)
+    mixed = read_dictionary(word_list)
+    assert mixed.words == ("阿里云", "云计算", "开发者大会", "杭州") and mixed.frequencies is None

@@ -21,7 +21,7 @@ from zhseg.features.corpus import FORMATS, file_sha256, read_corpus, read_dictio
 from zhseg.model import store
 from zhseg.model.adapt import DEFAULT_UNBROKEN_MIN, Adaptation
 from zhseg.features.tags import TAG_SETS
-from zhseg.features.templates import DEFAULT_PRESET, PRESETS
+from zhseg.features.templates import DEFAULT_PRESET, MAX_WORD_LIST_GROUPS, PRESETS
 from zhseg.model.crf import CorpusRecord, ProgressCallback, TrainingData, TrainingOptions, TrainingResult, train_model
 from zhseg.textio import read_lines
 
@@ -33,14 +33,16 @@ def train(corpora: List[Path], output: Path, options: TrainingOptions, dev: Opti
           progress: ProgressCallback | None = None, standards: Sequence[str] = (),
           dictionaries: List[Path] = (), partial_corpora: List[Path] = (), partial_sep: str = "@@",
           rounds: int = 1, base_model: Optional[Path] = None, unbroken_min: int = DEFAULT_UNBROKEN_MIN,
-          partial_standard: Optional[str] = None) -> TrainingResult:
+          partial_standard: Optional[str] = None, dict_bins: int = 1) -> TrainingResult:
     """Read the corpus files (and ``dev``, ``raw``, the word lists ``dictionaries``), train, and
     write the model directory ``output``. With ``standards`` (a name per corpus file) the model
     learns each corpus's segmentation standard beside what they share; ``dev`` is scored with the
     first. ``partial_corpora`` (words separated by ``partial_sep`` or whitespace only where a
     boundary is known) adapt the model to their domain: ``rounds`` times a model fills in their
     unknown boundaries (``base_model`` first, if given) and the model is retrained with them
-    (model/adapt.py: ``unbroken_min`` and ``partial_standard`` are its Adaptation's settings)."""
+    (model/adapt.py: ``unbroken_min`` and ``partial_standard`` are its Adaptation's settings).
+    Each word list is a group of word-list features of its own, or ``dict_bins`` groups by
+    frequency where it has frequencies."""
     if standards and len(standards) != len(corpora):
         raise UserError(f"--standards names {len(standards)} standard(s) for {len(corpora)} corpus file(s); give one per file")
     report = progress or (lambda event, info: None)
@@ -59,13 +61,19 @@ def train(corpora: List[Path], output: Path, options: TrainingOptions, dev: Opti
         own = [text for _, text in read_lines(path, encoding)]
         raw_texts.extend(own)
         raw_files.append({"path": str(path), "sha256": file_sha256(path), "lines": len(own)})
-    word_list, word_lists = [], []
+    if not 1 <= dict_bins <= 4:
+        raise UserError("--dict-bins must be from 1 to 4")
+    groups, word_lists = [], []
     for path in dictionaries:
         own = read_dictionary(path, encoding)
-        word_list.extend(own)
-        word_lists.append({"path": str(path), "sha256": file_sha256(path), "words": len(own)})
+        bins = own.by_frequency(dict_bins)
+        groups.extend(bins)
+        word_lists.append({"path": str(path), "sha256": file_sha256(path), "words": len(own.words),
+                           "frequency_bins": len(bins)})
+    if len(groups) > MAX_WORD_LIST_GROUPS:
+        raise UserError(f"--dict: {len(groups)} groups of words; at most {MAX_WORD_LIST_GROUPS}")
     try:
-        data = TrainingData(sentences, tuple(standards), standard_of if standards else (), raw_texts, word_list,
+        data = TrainingData(sentences, tuple(standards), standard_of if standards else (), raw_texts, groups,
                             {"corpora": records, "raw_files": raw_files, "word_lists": word_lists})
     except ValueError as error:
         raise UserError(f"--standards: {error}") from None
@@ -103,7 +111,9 @@ def train_command(
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the corpus files (utf-8, gb18030, big5, ...)."),
     dictionaries: List[Path] = typer.Option([], "--dict", help="Word list (repeatable; one word per line, jieba's "
                                             "'word freq tag' accepted): its matches become features of their own, "
-                                            "compiled into the model."),
+                                            "compiled into the model; each list's are its own."),
+    dict_bins: int = typer.Option(1, "--dict-bins", help="Split each --dict list that has frequencies into this "
+                                  "many equally full frequency bins, each with features of its own (1-4)."),
     standards: Optional[str] = typer.Option(None, "--standards", help="Multi-corpus training: a name per corpus file, "
                                             "comma-separated (e.g. ctb6,weibo,sxu); the model offers each corpus's "
                                             "segmentation standard, the first by default."),
@@ -133,7 +143,7 @@ def train_command(
     names = [name.strip() for name in standards.split(",")] if standards else []
     result = train(corpora, output, options, dev, raw, sep, fmt, encoding, ProgressPrinter(max_iterations, quiet),
                    names, dictionaries, partial_corpora, partial_sep, rounds, base_model, unbroken_min,
-                   partial_standard)
+                   partial_standard, dict_bins)
     training = result.meta["training"]
     size = sum(f.stat().st_size for f in result.model_dir.iterdir())
     print(f"model: {result.model_dir}  ({size / 1e6:.1f} MB, {training['features']} features)")

@@ -70,6 +70,7 @@ JIEBA_DICT = $(shell $(PY) -c "import jieba, os; print(os.path.join(os.path.dirn
 default-model: $(STAMP)
 	$(PY) train.py $(CORPORA)/ctb6/train.txt $(CORPORA)/nlpcc2016-weibo/train.txt $(CORPORA)/sxu-sighan2008/train.txt \
 	  $(CORPORA)/udc-ud1.4-hankcs/train.txt --standards ctb6,weibo,sxu,ud --dict $(JIEBA_DICT) \
+	  --dict $(CORPORA)/sighan2005/gold/pku_training_words.utf8 --dict $(CORPORA)/sighan2005/gold/msr_training_words.utf8 \
 	  --dev $(CORPORA)/ctb6/dev.txt -o build/default-model
 	$(PY) -m zhseg.model.embed build/default-model model/default --compress
 

@@ -66,9 +66,9 @@ def _count(text: str, s: str) -> int:
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.lists(st.text(alphabet="甲乙丙丁", min_size=1, max_size=4), min_size=1, max_size=6),
                 min_size=1, max_size=8), st.integers(1, 3))
-def test_unbroken_strings_are_the_frequent_ones_never_across_a_known_boundary(lines, min_count):
+def test_unbroken_strings_are_the_frequent_ones_hardly_ever_across_a_known_boundary(lines, min_count):
     from zhseg.features.corpus import PartialSentence
-    from zhseg.model.adapt import unbroken_strings
+    from zhseg.model.adapt import UNBROKEN_TOLERANCE, unbroken_strings
 
     partials = [PartialSentence(k, tuple(c), (True,) * (len(c) - 1)) for k, c in enumerate(lines)]
     texts = [p.text for p in partials]
@@ -77,7 +77,7 @@ def test_unbroken_strings_are_the_frequent_ones_never_across_a_known_boundary(li
     for s in candidates:  # an independent count: every occurrence, and those inside one chunk
         anywhere = sum(_count(t, s) for t in texts)
         inside = sum(_count(c, s) for p in partials for c in p.chunks)
-        if anywhere >= min_count and anywhere == inside:
+        if inside >= min_count and anywhere - inside <= UNBROKEN_TOLERANCE * anywhere:
             expected.add(s)
     assert unbroken_strings(partials, min_count) == expected
     assert unbroken_strings(partials, 0) == frozenset()
@@ -98,10 +98,12 @@ def test_filling_in_never_splits_an_unbroken_string(segmenter, lines, min_count)
             starts.add(position)
             position += len(word)
         assert set(partial.boundaries()) <= starts | {len(partial.text)}
+        known = set(partial.boundaries())
         for s in unbroken:
             for i in range(len(partial.text)):
-                if partial.text.startswith(s, i):
-                    assert not starts & set(range(i + 1, i + len(s))), (s, sentence.words)
+                inside = set(range(i + 1, i + len(s)))
+                if partial.text.startswith(s, i) and not inside & known:  # a known boundary wins
+                    assert not starts & inside, (s, sentence.words)
 
 
 def test_filled_in_text_as_a_standard_of_its_own_is_the_default():

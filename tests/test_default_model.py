@@ -22,8 +22,11 @@ def default_dir():
 def test_it_is_data_only_and_offers_its_standards(default_dir):
     import zhseg
 
-    assert sorted(p.name for p in default_dir.iterdir()) == ["compiled.npz", "lexicon.npz", "meta.json", "vocab.txt", "wordlist.npz"]
     meta = json.loads((default_dir / "meta.json").read_text(encoding="utf-8"))
+    names = sorted(p.name for p in default_dir.iterdir())
+    assert names == sorted([*meta["files"], "meta.json"])  # every file recorded with its size and digest
+    assert {"compiled.npz", "lexicon.npz", "vocab.txt", "wordlist.npz"} <= set(names)
+    assert all(name.endswith((".npz", ".json", ".txt")) for name in names)  # data only: no crfsuite file
     assert meta["standards"] == ["ctb6", "weibo", "sxu", "ud"] and meta["features"]["fold"] == "t2s"
     assert all(len(c["sha256"]) == 64 for c in meta["training"]["corpora"])
     assert zhseg.load(default_dir).standard == "ctb6"

@@ -125,8 +125,8 @@ def train_command(
     base_model: Optional[Path] = typer.Option(None, "--base-model", help="A model to fill in --partial-corpus with "
                                               "first, instead of training one on CORPUS first (saves a training)."),
     unbroken_min: int = typer.Option(DEFAULT_UNBROKEN_MIN, "--unbroken-min", help="Adaptation: a string of 2-4 "
-                                     "characters seen this often in --partial-corpus and never with a known boundary "
-                                     "inside is not split when filling in (0: off)."),
+                                     "characters seen this often in --partial-corpus and hardly ever (1 in 50) with a "
+                                     "known boundary inside is not split when filling in (0: off)."),
     partial_standard: Optional[str] = typer.Option(None, "--partial-standard", help="Adaptation: learn the filled-in "
                                                    "text as a standard of this name, the model's default (the corpora "
                                                    "keep theirs; a single corpus's is 'corpus')."),

@@ -5,9 +5,11 @@ closed-setting ceiling.
     python benchmarks/knowledge.py --no-train # only scores the models already trained
 
 Settings, as the SIGHAN bakeoffs named them: closed (the corpus's own training split only: the
-models of benchmarks/core.py), open (plus named word lists: jieba's MIT-licensed dict.txt), multi
+models of benchmarks/core.py), open (plus named word lists: jieba's MIT-licensed dict.txt, and
+the SIGHAN 2005 PKU and MSR training word lists, each list a feature group of its own), multi
 (the other annotated corpora too, each keeping its standard), multi + open. Test sets are scored
-with their own corpus's standard; dev sets for the ablation.
+with their own corpus's standard; dev sets for the ablation, which also turns jieba's
+frequencies on (``--dict-bins 2``) and off.
 """
 
 from __future__ import annotations
@@ -36,12 +38,19 @@ def jieba_dict() -> Path:
     return Path(jieba.__file__).parent / "dict.txt"
 
 
-def train_command(corpora: tuple[str, ...], word_list: bool, out: Path) -> list[str]:
+SIGHAN_LISTS = [CORPORA / "sighan2005" / "gold" / f"{name}_training_words.utf8" for name in ("pku", "msr")]
+
+
+def train_command(corpora: tuple[str, ...], word_list: bool, out: Path, more_lists: list[Path] = (),
+                  options: list[str] = ()) -> list[str]:
     command = [sys.executable, "train.py", *(str(CORPORA / c / "train.txt") for c in corpora), "-o", str(out)]
     if len(corpora) > 1:
         command += ["--standards", ",".join(corpora)]
     if word_list:
         command += ["--dict", str(jieba_dict())]
+    for path in more_lists:
+        command += ["--dict", str(path)]
+    command += list(options)
     if (CORPORA / corpora[0] / "dev.txt").exists():
         command += ["--dev", str(CORPORA / corpora[0] / "dev.txt")]
     return command
@@ -53,11 +62,16 @@ def models() -> list[tuple[str, str, dict[str, Path], list[str] | None]]:
              {c: ROOT / "build" / "core" / f"{c}-accurate" for c in THREE}, None)]
     rows += [("open", "own corpus + jieba's dict.txt", {c: BUILD / f"open-{c}"}, train_command((c,), True, BUILD / f"open-{c}"))
              for c in THREE]
+    rows += [("open", "own corpus + jieba's dict.txt in 2 frequency bins", {c: BUILD / f"open-bins2-{c}"},
+              train_command((c,), True, BUILD / f"open-bins2-{c}", options=["--dict-bins", "2"]))
+             for c in THREE[:2]]
+    rows += [("open", "own corpus + jieba's dict.txt + PKU and MSR training words", {c: BUILD / f"open3-{c}"},
+              train_command((c,), True, BUILD / f"open3-{c}", SIGHAN_LISTS)) for c in THREE]
     rows.append(("multi", "ctb6 + weibo + sxu", {c: BUILD / "multi" for c in THREE}, train_command(THREE, False, BUILD / "multi")))
     rows.append(("multi + open", "ctb6 + weibo + sxu + jieba's dict.txt", {c: BUILD / "multi-open" for c in THREE},
                  train_command(THREE, True, BUILD / "multi-open")))
     # the default model (make default-model): four corpora, standards named ctb6, weibo, sxu, ud
-    rows.append(("multi + open", "the default model: ctb6 + weibo + sxu + udc + jieba's dict.txt",
+    rows.append(("multi + open", "the default model: ctb6 + weibo + sxu + udc + jieba's dict.txt + PKU and MSR training words",
                  {c: ROOT / "build" / "default-model" for c in THREE}, None))
     return rows
 

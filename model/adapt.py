@@ -32,6 +32,7 @@ from typing import Sequence
 import numpy as np
 
 from zhseg.features.corpus import PartialSentence, Sentence
+from zhseg.model.store import Model
 from zhseg.model.constraints import NEVER, Constraints, find_constraints, with_boundaries
 from zhseg.model.segmenter import Segmenter
 
@@ -55,7 +56,7 @@ class Adaptation:
 
     partials: Sequence[PartialSentence]
     rounds: int = 1
-    base: object = None  # a store.Model
+    base: Model | None = None
     unbroken_min: int = DEFAULT_UNBROKEN_MIN
     standard: str | None = None
 

@@ -121,3 +121,15 @@ def test_filled_in_text_as_a_standard_of_its_own_is_the_default():
     assert plain.standards == ("ctb", "pku") and list(plain.standard_of) == [0, 1, 0]
     with pytest.raises(ValueError):
         adapt_data(TrainingData(corpus, ("ctb", "pku"), [0, 1]), filled, "pku")
+
+
+def test_bad_adaptation_settings_are_one_line_errors(tmp_path):
+    from tests.test_cli import assert_user_error
+
+    common = ("train.py", NEWS_SEED, "--partial-corpus", WEB_SEED, "-o", tmp_path / "m")
+    assert_user_error(run(*common, "--rounds", "0"), "rounds must be at least 1")
+    assert_user_error(run(*common, "--unbroken-min", "-1"), "unbroken-string count")
+    assert_user_error(run(*common, "--partial-standard", "a:b"), "without ':'")
+    assert_user_error(run("train.py", NEWS_SEED, NEWS_SEED, "--standards", "news,web", "--partial-corpus", WEB_SEED,
+                          "--partial-standard", "web", "-o", tmp_path / "m"), "'web' already names a corpus's standard")
+    assert not (tmp_path / "m").exists()

@@ -25,7 +25,7 @@ from results import markdown_table, write_section
 from zhseg import Segmenter
 from zhseg.features.corpus import read_corpus, read_partial
 from zhseg.metrics import score_sentences
-from zhseg.model.adapt import DEFAULT_UNBROKEN_MIN, boundary_report, fill_in, unbroken_strings
+from zhseg.model.adapt import DEFAULT_UNBROKEN_MIN, boundary_report, fill_in, known_share, unbroken_strings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = ROOT.parent / "shared" / "corpora"
@@ -39,6 +39,8 @@ METHODS = {  # name: (extra train options, what the row says)
     "plain": (["--unbroken-min", "0"], "filled in by constrained Viterbi alone"),
     "unbroken": ([], "+ unbroken strings (--unbroken-min 20, the default)"),
     "own standard": (["--partial-standard", "weibo"], "+ unbroken strings, filled-in text as its own standard"),
+    "variety": (["--features", "variety", "--raw", str(BUILD / "weibo-train.raw.txt")],
+                "+ unbroken strings, accessor variety counted on the partial text too"),
 }
 
 
@@ -63,7 +65,8 @@ def filled_in_f1(partial: Path, unbroken_min: int) -> str:
     partials = read_partial(partial)
     gold = read_corpus(CORPORA / "nlpcc2016-weibo" / "train.txt")
     base = Segmenter.load(CTB6, backend="numpy")
-    filled = fill_in(base, partials, unbroken_strings(partials, unbroken_min))
+    unbroken = unbroken_strings(partials, unbroken_min, known_share(partials, fill_in(base, partials)))
+    filled = fill_in(base, partials, unbroken)
     pairs = [(g, f) for g, f in zip(gold, filled) if g.text == f.text]
     s = score_sentences([g for g, _ in pairs], [f for _, f in pairs], base.vocabulary)
     return f"{100 * s.f1:.2f}"
@@ -76,6 +79,8 @@ def main(shares: list[float] = typer.Option([0.0, 0.1, 0.2, 0.5], "--share", hel
     BUILD.mkdir(parents=True, exist_ok=True)
     ctb6_train = str(CORPORA / "ctb6" / "train.txt")
     rows = [["CTB6 model, unadapted", "-", "-", "-", weibo_f1(CTB6, "dev"), weibo_f1(CTB6, "test"), "-"]]
+    raw = BUILD / "weibo-train.raw.txt"
+    raw.write_text("".join(s.text + "\n" for s in read_corpus(CORPORA / "nlpcc2016-weibo" / "train.txt")), encoding="utf-8")
     runs = [(0.2, method) for method in methods] + [(share, curve_method) for share in shares if share != 0.2]
     for share, method in runs:
         options, description = METHODS[method]
@@ -88,8 +93,6 @@ def main(shares: list[float] = typer.Option([0.0, 0.1, 0.2, 0.5], "--share", hel
         unbroken_min = 0 if method == "plain" else DEFAULT_UNBROKEN_MIN
         rows.append([f"{100 * share:.0f}%", description, f"{known:,}", filled_in_f1(partial, unbroken_min),
                      weibo_f1(out, "dev"), weibo_f1(out, "test"), f"{seconds / 60:.1f} min"])
-    raw = BUILD / "weibo-train.raw.txt"
-    raw.write_text("".join(s.text + "\n" for s in read_corpus(CORPORA / "nlpcc2016-weibo" / "train.txt")), encoding="utf-8")
     variety = BUILD / "ctb6-variety-weibo-raw"
     seconds = run_train([ctb6_train, "--features", "variety", "--raw", str(raw)], variety, reuse)
     rows.append(["-", "CTB6 + accessor variety counted on Weibo's raw train text (no boundaries)", "-", "-",

@@ -25,12 +25,14 @@ Two refinements, both measured on Weibo (benchmarks/adaptation.py):
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
 
+from zhseg.features.chars import CHAR_CLASSES, class_table
 from zhseg.features.corpus import PartialSentence, Sentence
 from zhseg.model.store import Model
 from zhseg.model.constraints import NEVER, Constraints, find_constraints, with_boundaries
@@ -39,6 +41,9 @@ from zhseg.model.segmenter import Segmenter
 FILL_BATCH = 2000  # partial lines decoded together
 DEFAULT_UNBROKEN_MIN = 20  # with a fifth of the real splits known, 0.8**20: about 1% of split strings slip through
 UNBROKEN_TOLERANCE = 0.02  # the share of a string's occurrences that may hold a known boundary
+# A string split in all its occurrences shows, on average, this many known boundaries inside if it
+# occurs as often as unbroken_strings asks: e**-3, about 5% of such strings, slip through unseen.
+EXPECTED_MARKS = 3
 
 
 @dataclass(frozen=True)
@@ -77,12 +82,35 @@ class Adaptation:
 UNBROKEN_LENGTHS = range(2, 5)  # the lengths of the strings looked for: most words, and cheap to count
 
 
-def unbroken_strings(partials: Sequence[PartialSentence], min_count: int) -> frozenset[str]:
-    """The strings of 2 to 4 characters occurring at least ``min_count`` times inside the chunks
-    of ``partials``, and with a known boundary inside at most :data:`UNBROKEN_TOLERANCE` of all
-    their occurrences (``min_count`` 0: none)."""
-    if min_count <= 0:
+def known_share(partials: Sequence[PartialSentence], filled: Sequence[Sentence]) -> float:
+    """How often the partial text marks a real split inside running Chinese text: the share of
+    the boundaries a model filled in between two Chinese characters that are known ones (0 when
+    only punctuation and the like mark boundaries)."""
+    chinese = np.zeros(len(class_table()), dtype=bool)
+    chinese[[CHAR_CLASSES.index(name) for name in ("han", "cn_numeral", "date_unit")]] = True
+    classes = class_table()
+    known = found = 0
+    for partial, sentence in zip(partials, filled):
+        text, marked, position = partial.text, set(partial.boundaries()), 0
+        for word in sentence.words[:-1]:
+            position += len(word)
+            before, after = ord(text[position - 1]), ord(text[position])
+            if before < len(classes) and after < len(classes) and chinese[classes[before]] and chinese[classes[after]]:
+                found += 1
+                known += position in marked
+    return known / found if found else 0.0
+
+
+def unbroken_strings(partials: Sequence[PartialSentence], min_count: int, share: float) -> frozenset[str]:
+    """The strings of 2 to 4 characters occurring inside the chunks of ``partials`` at least
+    ``min_count`` times, and often enough that a split inside would have been seen
+    :data:`EXPECTED_MARKS` times given the ``share`` of splits the text marks (:func:`known_share`),
+    yet with a known boundary inside at most :data:`UNBROKEN_TOLERANCE` of their occurrences.
+    None when ``min_count`` is 0 or the text marks no splits (``share`` 0): absent marks then
+    say nothing."""
+    if min_count <= 0 or share <= 0:
         return frozenset()
+    min_count = max(min_count, math.ceil(EXPECTED_MARKS / share))
     inside_chunks: Counter[str] = Counter()
     for p in partials:
         for chunk in p.chunks:

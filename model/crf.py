@@ -28,7 +28,7 @@ from zhseg.features.chars import FOLDINGS
 from zhseg.features.templates import DEFAULT_PRESET, PRESETS, FeatureConfig, feature_keys
 from zhseg.features.variety import AccessorVariety, variety_texts
 from zhseg.model import store
-from zhseg.model.adapt import Adaptation, adapt_data, fill_in, unbroken_strings
+from zhseg.model.adapt import Adaptation, adapt_data, fill_in, known_share, unbroken_strings
 from zhseg.model.compiled import CompiledCRF, all_templates, standard_templates
 from zhseg.model.crfsuite_file import attribute_strings, read_crfsuite_weights
 from zhseg.model.segmenter import Segmenter
@@ -309,7 +309,11 @@ def train_model(data: TrainingData | Sequence[Sentence], model_dir: str | Path, 
     adapting = adaptation is not None and len(adaptation.partials) > 0
     model = adaptation.base if (adapting and adaptation.base is not None) else fit(data, options, progress)
     if adapting:
-        unbroken = unbroken_strings(adaptation.partials, adaptation.unbroken_min)
+        unbroken = frozenset()
+        if adaptation.unbroken_min:  # the share of splits the text marks, from a plain filling-in
+            plain = fill_in(Segmenter(model, backend="numpy"), adaptation.partials)
+            unbroken = unbroken_strings(adaptation.partials, adaptation.unbroken_min,
+                                        known_share(adaptation.partials, plain))
         for round_no in range(1, adaptation.rounds + 1):
             report("phase", {"phase": f"adaptation round {round_no}/{adaptation.rounds}: filling in "
                                       f"{len(adaptation.partials)} partial lines ({len(unbroken)} unbroken strings)"})

@@ -1,6 +1,7 @@
 """Domain adaptation from partially segmented text: known boundaries are never violated."""
 
 import json
+import math
 
 import pytest
 
@@ -65,10 +66,10 @@ def _count(text: str, s: str) -> int:
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.lists(st.text(alphabet="甲乙丙丁", min_size=1, max_size=4), min_size=1, max_size=6),
-                min_size=1, max_size=8), st.integers(1, 3))
-def test_unbroken_strings_are_the_frequent_ones_hardly_ever_across_a_known_boundary(lines, min_count):
+                min_size=1, max_size=8), st.integers(1, 3), st.sampled_from([1.0, 0.75, 0.5]))
+def test_unbroken_strings_are_the_frequent_ones_hardly_ever_across_a_known_boundary(lines, min_count, share):
     from zhseg.features.corpus import PartialSentence
-    from zhseg.model.adapt import UNBROKEN_TOLERANCE, unbroken_strings
+    from zhseg.model.adapt import EXPECTED_MARKS, UNBROKEN_TOLERANCE, unbroken_strings
 
     partials = [PartialSentence(k, tuple(c), (True,) * (len(c) - 1)) for k, c in enumerate(lines)]
     texts = [p.text for p in partials]
@@ -77,10 +78,12 @@ def test_unbroken_strings_are_the_frequent_ones_hardly_ever_across_a_known_bound
     for s in candidates:  # an independent count: every occurrence, and those inside one chunk
         anywhere = sum(_count(t, s) for t in texts)
         inside = sum(_count(c, s) for p in partials for c in p.chunks)
-        if inside >= min_count and anywhere - inside <= UNBROKEN_TOLERANCE * anywhere:
+        enough = max(min_count, math.ceil(EXPECTED_MARKS / share))  # a split would have shown
+        if inside >= enough and anywhere - inside <= UNBROKEN_TOLERANCE * anywhere:
             expected.add(s)
-    assert unbroken_strings(partials, min_count) == expected
-    assert unbroken_strings(partials, 0) == frozenset()
+    assert unbroken_strings(partials, min_count, share) == expected
+    assert unbroken_strings(partials, 0, share) == frozenset()
+    assert unbroken_strings(partials, min_count, 0.0) == frozenset()  # no split ever marked: no evidence
 
 
 @settings(max_examples=60, deadline=None)
@@ -90,7 +93,7 @@ def test_filling_in_never_splits_an_unbroken_string(segmenter, lines, min_count)
     from zhseg.model.adapt import fill_in, unbroken_strings
 
     partials = [PartialSentence(k, tuple(c), (True,) * (len(c) - 1)) for k, c in enumerate(lines)]
-    unbroken = unbroken_strings(partials, min_count)
+    unbroken = unbroken_strings(partials, min_count, 1.0)
     for partial, sentence in zip(partials, fill_in(segmenter, partials, unbroken)):
         assert sentence.text == partial.text
         starts, position = set(), 0
@@ -133,3 +136,15 @@ def test_bad_adaptation_settings_are_one_line_errors(tmp_path):
     assert_user_error(run("train.py", NEWS_SEED, NEWS_SEED, "--standards", "news,web", "--partial-corpus", WEB_SEED,
                           "--partial-standard", "web", "-o", tmp_path / "m"), "'web' already names a corpus's standard")
     assert not (tmp_path / "m").exists()
+
+
+def test_the_known_share_is_the_share_of_filled_in_chinese_splits_that_are_known():
+    from zhseg.features.corpus import PartialSentence, Sentence
+    from zhseg.model.adapt import known_share
+
+    partials = [PartialSentence(1, ("今天", "天气很好", "，", "a"), (True, True, True))]
+    filled = [Sentence(1, ("今天", "天气", "很", "好", "，", "a"))]
+    # splits between two Chinese characters: 今天|天气 (known), 天气|很, 很|好; 好|， and ，|a do not count
+    assert known_share(partials, filled) == 1 / 3
+    only_punctuation = [PartialSentence(1, ("今天天气很好", "，"), (True,))]
+    assert known_share(only_punctuation, [Sentence(1, ("今天", "天气", "很", "好", "，"))]) == 0.0

@@ -6,8 +6,9 @@ For each share of kept boundaries (0%, 10%, 20%, 50% of those not next to punctu
 Latin letters, which are always kept), nlpcc2016-weibo/train.txt is reduced to partial annotation
 (benchmarks/reduce_to_partial.py, seed 7), the CTB6 model (bench-core's) fills it in, and a
 model is trained on CTB6's train split plus the filled-in text; scored on Weibo's dev and test
-splits. At 20% the methods are compared (filling in alone, with unbroken strings, and with the
-filled-in text as its own standard); the curve uses ``--curve-method``. Also: the unadapted CTB6 model, the fully supervised Weibo model (the ceiling), accessor variety
+splits. At 20% the methods are compared (filling in alone, with unbroken strings, with the
+filled-in text as its own standard, with accessor variety); the curve uses ``--curve-method``.
+Also: the unadapted CTB6 model, the fully supervised Weibo model (the ceiling), accessor variety
 counted on Weibo's raw text, and seed 004's boundary recall before and after adapting to it.
 """
 

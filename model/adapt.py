@@ -32,10 +32,11 @@ from typing import Sequence
 
 import numpy as np
 
-from zhseg.features.chars import CHAR_CLASSES, class_table
+from zhseg.features.chars import CHAR_CLASSES, class_table, codepoints
 from zhseg.features.corpus import PartialSentence, Sentence
+from zhseg.features.lexicon import Lexicon
 from zhseg.model.store import Model
-from zhseg.model.constraints import NEVER, Constraints, find_constraints, with_boundaries
+from zhseg.model.constraints import NEVER, Constraints, find_constraints, interiors, with_boundaries
 from zhseg.model.segmenter import Segmenter
 
 FILL_BATCH = 2000  # partial lines decoded together
@@ -44,6 +45,7 @@ UNBROKEN_TOLERANCE = 0.02  # the share of a string's occurrences that may hold a
 # A string split in all its occurrences shows, on average, this many known boundaries inside if it
 # occurs as often as unbroken_strings asks: e**-3, about 5% of such strings, slip through unseen.
 EXPECTED_MARKS = 3
+UNBROKEN_LENGTHS = range(2, 5)  # the lengths of the strings looked for: most words, and cheap to count
 
 
 @dataclass(frozen=True)
@@ -79,16 +81,15 @@ class Adaptation:
                 "known_boundaries": sum(len(p.boundaries()) for p in self.partials),
                 "unbroken_min": self.unbroken_min, "standard": self.standard,
                 "base_model": self.base.meta.get("training", {}).get("corpora") if self.base is not None else None}
-UNBROKEN_LENGTHS = range(2, 5)  # the lengths of the strings looked for: most words, and cheap to count
 
 
 def known_share(partials: Sequence[PartialSentence], filled: Sequence[Sentence]) -> float:
     """How often the partial text marks a real split inside running Chinese text: the share of
     the boundaries a model filled in between two Chinese characters that are known ones (0 when
     only punctuation and the like mark boundaries)."""
-    chinese = np.zeros(len(class_table()), dtype=bool)
-    chinese[[CHAR_CLASSES.index(name) for name in ("han", "cn_numeral", "date_unit")]] = True
     classes = class_table()
+    chinese = np.zeros(len(CHAR_CLASSES), dtype=bool)
+    chinese[[CHAR_CLASSES.index(name) for name in ("han", "cn_numeral", "date_unit")]] = True
     known = found = 0
     for partial, sentence in zip(partials, filled):
         text, marked, position = partial.text, set(partial.boundaries()), 0
@@ -127,16 +128,13 @@ def unbroken_strings(partials: Sequence[PartialSentence], min_count: int, share:
 
 def _unbroken_insides(texts: Sequence[str], unbroken: frozenset[str]) -> np.ndarray:
     """Per character of the joined ``texts``: does it lie inside (not first in) an occurrence of
-    an unbroken string?"""
-    inside = np.zeros(sum(map(len, texts)), dtype=bool)
-    offset = 0
-    for text in texts:
-        for n in UNBROKEN_LENGTHS:
-            for i in range(len(text) - n + 1):
-                if text[i : i + n] in unbroken:
-                    inside[offset + i + 1 : offset + i + n] = True
-        offset += len(text)
-    return inside
+    an unbroken string? The longest occurrence starting at each character covers the shorter
+    ones; the texts are matched joined by newlines, which no unbroken string holds."""
+    codes = codepoints("\n".join(texts))
+    longest = Lexicon(unbroken, UNBROKEN_LENGTHS[-1], fold=None).longest_starting(codes)
+    starts = np.flatnonzero(longest)
+    inside = interiors(starts, starts + longest.take(starts), len(codes))[:-1]
+    return inside[codes != ord("\n")]
 
 
 def fill_in(segmenter: Segmenter, partials: Sequence[PartialSentence],

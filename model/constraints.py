@@ -327,12 +327,12 @@ def find_constraints(text: str, rules: bool, user_words: UserWords | None) -> Co
     n = len(codes)
     unit_starts, unit_ends = (np.array(units, dtype=np.int64).reshape(-1, 2).T if units
                               else (np.zeros(0, dtype=np.int64),) * 2)
-    inside_unit = _interiors(unit_starts, unit_ends, n)
+    inside_unit = interiors(unit_starts, unit_ends, n)
     word_starts, word_ends = (user_words.occurrences(text, codes, ~inside_unit) if has_user_words
                               else (np.zeros(0, dtype=np.int64),) * 2)
     if not units and not len(word_starts):
         return None
-    inside_word = _interiors(word_starts, word_ends, n)
+    inside_word = interiors(word_starts, word_ends, n)
     space = is_whitespace(codes)
     kept = ~space
     chunk_start = kept.copy()
@@ -347,7 +347,7 @@ def find_constraints(text: str, rules: bool, user_words: UserWords | None) -> Co
     return Constraints(start=start[kept], glue=(inside_word[:-1] & chunk_start)[kept])
 
 
-def _interiors(starts: np.ndarray, ends: np.ndarray, n: int) -> np.ndarray:
+def interiors(starts: np.ndarray, ends: np.ndarray, n: int) -> np.ndarray:
     """Flags over positions 0..n: is a boundary here strictly inside a span ``[starts[k], ends[k])``?"""
     if not len(starts):
         return np.zeros(n + 1, dtype=bool)

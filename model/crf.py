@@ -148,9 +148,10 @@ def _progress_trainer(report: ProgressCallback):
 
 
 def crf_inputs(data: TrainingData, config: FeatureConfig, tag_set: str, n_folds: int = 5,
-               progress: ProgressCallback | None = None):
+               progress: ProgressCallback | None = None, word_lists: Sequence[Lexicon] = ()):
     """Attribute-string sequences (an iterator, in sentence order) and tag sequences for
-    sklearn-crfsuite.
+    sklearn-crfsuite; ``word_lists``, the lexicons of ``data.word_lists`` (:func:`fit` builds them
+    once, for this and for the model).
 
     Dictionary and accessor variety features are computed k-fold: a sentence's lexicon holds the
     words of the other folds only, and its variety is counted on the other folds' text (and the
@@ -165,7 +166,6 @@ def crf_inputs(data: TrainingData, config: FeatureConfig, tag_set: str, n_folds:
     copies = {s: [t.name for t in standard_templates(config, s)] for s in data.standards}
     texts = [s.text for s in sentences]
     raw = variety_texts(data.raw_texts)
-    word_lists = _word_list_lexicons(data, config)
     held_out = config.dictionary or config.variety
     folds = [list(range(k, len(sentences), n_folds)) for k in range(n_folds)] if held_out else [list(range(len(sentences)))]
     # Keys are small integer arrays; the attribute strings (tens of bytes each, tens per
@@ -212,7 +212,8 @@ def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback
     sentences = data.sentences
     started = time.perf_counter()
     report("phase", {"phase": "extracting features"})
-    xs, ys = crf_inputs(data, config, options.tag_set, options.folds, progress)
+    word_lists = _word_list_lexicons(data, config)
+    xs, ys = crf_inputs(data, config, options.tag_set, options.folds, progress, word_lists)
     iterations: list[dict] = []
 
     def record(event: str, info: dict) -> None:
@@ -279,7 +280,6 @@ def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback
             "python-crfsuite": _version("python-crfsuite"),
         },
     }
-    word_lists = _word_list_lexicons(data, config)
     lexicon = Lexicon(vocabulary, config.dictionary, fold=config.fold) if config.dictionary else None
     return store.Model(meta, compiled, vocabulary, variety, crfsuite_bytes, word_lists, lexicon)
 

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import List, Optional, Sequence
 
@@ -82,12 +81,11 @@ def train(corpora: List[Path], output: Path, options: TrainingOptions, dev: Opti
         partials = [p for path in partial_corpora for p in read_partial(path, partial_sep, encoding)]
         if partial_standard is not None and partial_standard in standards:
             raise UserError(f"--partial-standard: {partial_standard!r} already names a corpus's standard")
+        base = store.load(base_model) if base_model is not None else None
         try:
-            adaptation = Adaptation(partials, rounds, None, unbroken_min, partial_standard)
+            adaptation = Adaptation(partials, rounds, base, unbroken_min, partial_standard)
         except ValueError as error:
             raise UserError(f"adaptation: {error}") from None
-        if base_model is not None:
-            adaptation = replace(adaptation, base=store.load(base_model))
     return train_model(data, output, options, dev_sentences, progress, adaptation)
 
 

@@ -146,7 +146,7 @@ def train_command(
     size = sum(f.stat().st_size for f in result.model_dir.iterdir())
     print(f"model: {result.model_dir}  ({size / 1e6:.1f} MB, {training['features']} features)")
     print(f"trained on {training['sentences']} sentences, {training['chars']} characters, "
-          f"{training['iterations']} iterations in {training['seconds']:.1f} s")
+          f"{training['iterations']} iterations in {training['seconds']:.1f} s ({training['cpu_seconds']:.1f} s of CPU)")
     if result.dev_scores:
         s = result.dev_scores
         print(f"dev {dev}: P {100 * s.precision:.2f}  R {100 * s.recall:.2f}  F1 {100 * s.f1:.2f}  "

@@ -147,29 +147,23 @@ def _progress_trainer(report: ProgressCallback):
     return make
 
 
-def crf_inputs(data: TrainingData, config: FeatureConfig, tag_set: str, n_folds: int = 5,
-               progress: ProgressCallback | None = None, word_lists: Sequence[Lexicon] = ()):
-    """Attribute-string sequences (an iterator, in sentence order) and tag sequences for
-    sklearn-crfsuite; ``word_lists``, the lexicons of ``data.word_lists`` (:func:`fit` builds them
-    once, for this and for the model).
+def training_keys(data: TrainingData, config: FeatureConfig, n_folds: int = 5,
+                  word_lists: Sequence[Lexicon] = ()) -> list[tuple[np.ndarray, int]]:
+    """Per sentence of ``data``: a key array (``feature_keys``) holding its rows, and its first
+    row; ``word_lists``, the lexicons of ``data.word_lists``.
 
     Dictionary and accessor variety features are computed k-fold: a sentence's lexicon holds the
     words of the other folds only, and its variety is counted on the other folds' text (and the
     raw text). With the full vocabulary every training word would be "known", the CRF would learn
     to trust the dictionary blindly, and unknown words at test time would suffer; likewise every
     training n-gram would have been counted at least once. Word-list features come from lists
-    the training text did not make, so nothing is held out for them. In multi-corpus training
-    each character's attributes are followed by their copies named after its corpus's standard.
+    the training text did not make, so nothing is held out for them.
     """
     sentences = data.sentences
-    names = config.template_names()
-    copies = {s: [t.name for t in standard_templates(config, s)] for s in data.standards}
     texts = [s.text for s in sentences]
     raw = variety_texts(data.raw_texts)
     held_out = config.dictionary or config.variety
     folds = [list(range(k, len(sentences), n_folds)) for k in range(n_folds)] if held_out else [list(range(len(sentences)))]
-    # Keys are small integer arrays; the attribute strings (tens of bytes each, tens per
-    # character) are made one sentence at a time as crfsuite takes them, never all at once.
     located: list = [None] * len(sentences)  # per sentence: its fold's keys and its first row
     for k, members in enumerate(folds):
         others = [i for j, fold in enumerate(folds) if j != k for i in fold]
@@ -182,6 +176,24 @@ def crf_inputs(data: TrainingData, config: FeatureConfig, tag_set: str, n_folds:
         for i in members:
             located[i] = (keys, offset)
             offset += len(texts[i])
+    return located
+
+
+def crf_inputs(data: TrainingData, config: FeatureConfig, tag_set: str, n_folds: int = 5,
+               progress: ProgressCallback | None = None, word_lists: Sequence[Lexicon] = ()):
+    """Attribute-string sequences (an iterator, in sentence order) and tag sequences for
+    sklearn-crfsuite, from :func:`training_keys`; ``word_lists``, the lexicons of
+    ``data.word_lists`` (:func:`fit` builds them once, for this and for the model). In
+    multi-corpus training each character's attributes are followed by their copies named after
+    its corpus's standard.
+    """
+    sentences = data.sentences
+    names = config.template_names()
+    copies = {s: [t.name for t in standard_templates(config, s)] for s in data.standards}
+    texts = [s.text for s in sentences]
+    # Keys are small integer arrays; the attribute strings (tens of bytes each, tens per
+    # character) are made one sentence at a time as crfsuite takes them, never all at once.
+    located = training_keys(data, config, n_folds, word_lists)
 
     def attributes():
         for i, (keys, offset) in enumerate(located):

@@ -76,6 +76,7 @@ def filled_in_f1(partial: Path, unbroken_min: int) -> str:
 def main(shares: list[float] = typer.Option([0.0, 0.1, 0.2, 0.5], "--share", help="The curve's shares of kept boundaries."),
          curve_method: str = typer.Option("unbroken", help=f"The method of the curve: {', '.join(METHODS)}."),
          methods: list[str] = typer.Option(list(METHODS), "--method", help="The methods compared at 20%."),
+         also: list[str] = typer.Option([], "--also", help="More rows, each SHARE:METHOD (0.5:own standard)."),
          reuse: bool = typer.Option(True, help="Reuse models an earlier run trained.")):
     BUILD.mkdir(parents=True, exist_ok=True)
     ctb6_train = str(CORPORA / "ctb6" / "train.txt")
@@ -83,6 +84,11 @@ def main(shares: list[float] = typer.Option([0.0, 0.1, 0.2, 0.5], "--share", hel
     raw = BUILD / "weibo-train.raw.txt"
     raw.write_text("".join(s.text + "\n" for s in read_corpus(CORPORA / "nlpcc2016-weibo" / "train.txt")), encoding="utf-8")
     runs = [(0.2, method) for method in methods] + [(share, curve_method) for share in shares if share != 0.2]
+    for row in also:
+        share, _, method = row.partition(":")
+        if method not in METHODS:
+            raise typer.BadParameter(f"--also {row!r}: expected SHARE:METHOD, METHOD one of {', '.join(METHODS)}")
+        runs.append((float(share), method))
     for share, method in runs:
         options, description = METHODS[method]
         partial = BUILD / f"weibo-partial-{int(100 * share)}.txt"

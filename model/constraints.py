@@ -284,7 +284,8 @@ class Constraints:
 
 def with_boundaries(constraints: Constraints | None, n: int, boundaries: np.ndarray) -> Constraints:
     """``constraints`` (None: none) over ``n`` characters, plus "a word starts here" at each of
-    ``boundaries`` (known boundaries of partially segmented text, which win over a rule span)."""
+    ``boundaries`` (known boundaries: whitespace, or those of partially segmented text, which
+    win over a rule span)."""
     start = np.zeros(n, dtype=np.int8) if constraints is None else constraints.start.copy()
     glue = np.zeros(n, dtype=bool) if constraints is None else constraints.glue
     start[boundaries] = MUST

@@ -56,6 +56,12 @@ def reference_segmenter(seed_model):
     return Segmenter.load(seed_model, backend="crfsuite", rules=False)
 
 
+def chunk_lines(lines):
+    """Every whitespace-separated chunk of ``lines`` as a line of its own: the unit the crfsuite
+    reference decodes (the fast backends decode a line whole, its whitespace a known boundary)."""
+    return [chunk for line in lines for chunk in line.split()]
+
+
 def single_code_point_clusters(text: str) -> bool:
     """Is every grapheme cluster of ``text`` one code point (where decoding is unconstrained)?"""
     import regex

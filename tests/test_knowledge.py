@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import NEWS_SEED, WEB_SEED
+from tests.conftest import NEWS_SEED, WEB_SEED, chunk_lines
 from tests.test_cli import assert_user_error, run
 
 
@@ -80,7 +80,7 @@ def test_each_standard_decodes_as_the_crfsuite_tagger(multi_model, backend):
 
     if backend == "numba":
         pytest.importorskip("numba", reason="the numba backend needs the fast extra")
-    lines = web_lines()
+    lines = chunk_lines(web_lines())
     for standard in ("first", "second"):
         fast = Segmenter.load(multi_model, backend=backend, rules=False, standard=standard)
         reference = Segmenter.load(multi_model, backend="crfsuite", rules=False, standard=standard)

@@ -6,7 +6,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from zhseg.features.corpus import read_corpus
-from tests.conftest import NEWS_SEED, WEB_SEED, fast_segmenter, single_code_point_clusters
+from tests.conftest import NEWS_SEED, WEB_SEED, chunk_lines, fast_segmenter, single_code_point_clusters
 
 # Han, Latin, digits, punctuation, full-width forms, and several kinds of whitespace
 text_chars = st.characters(codec="utf-8", categories=("Lo", "Ll", "Lu", "Nd", "Po", "Zs", "Cc"))
@@ -41,7 +41,7 @@ def test_bulk_equals_one_by_one_whatever_the_batch_size(segmenter, lines, batch_
 
 
 def test_fast_decoder_matches_crfsuite_on_the_seeds(unconstrained, reference_segmenter):
-    lines = web_seed_lines() + [read_corpus(NEWS_SEED)[0].text]
+    lines = chunk_lines(web_seed_lines() + [read_corpus(NEWS_SEED)[0].text])
     fast = list(unconstrained.cut_lines(lines))
     assert fast == [reference_segmenter.lcut(line) for line in lines]
     assert sum(len(words) for words in fast) > 2500  # words compared, not a trivial input
@@ -51,7 +51,22 @@ def test_fast_decoder_matches_crfsuite_on_the_seeds(unconstrained, reference_seg
 @given(texts)
 def test_fast_decoder_matches_crfsuite_on_arbitrary_text(unconstrained, reference_segmenter, text):
     assume(single_code_point_clusters(text))
-    assert unconstrained.lcut(text) == reference_segmenter.lcut(text)
+    chunks = text.split()
+    assert [unconstrained.lcut(c) for c in chunks] == [reference_segmenter.lcut(c) for c in chunks]
+
+
+def test_whitespace_is_a_known_boundary_inside_one_sequence(unconstrained):
+    from zhseg.features.corpus import PartialSentence
+    from zhseg.model.adapt import fill_in
+
+    lines = [line for line in web_seed_lines() if len(line.split()) > 1]
+    partials = [PartialSentence(k, tuple(line.split()), (False,) * (len(line.split()) - 1)) for k, line in enumerate(lines)]
+    whole = list(unconstrained.cut_lines(lines))
+    # segmenting spaced text is filling in its chunks as partially segmented text...
+    assert whole == [list(s.words) for s in fill_in(unconstrained, partials)]
+    # ...where the characters either side of the whitespace see each other: decoded apart, some differ
+    apart = [[w for chunk in line.split() for w in unconstrained.lcut(chunk)] for line in lines]
+    assert sum(len(words) for words in whole) > 500 and whole != apart
 
 
 def test_learns_the_training_text(segmenter):
@@ -65,7 +80,7 @@ def test_learns_the_training_text(segmenter):
 def test_a_line_longer_than_a_decoding_block_matches_crfsuite(unconstrained, reference_segmenter):
     from zhseg.model.viterbi import LOOP_BLOCK
 
-    line = "".join(web_seed_lines()).replace(" ", "") * 12
+    line = re.sub(r"\s+", "", "".join(web_seed_lines())) * 12
     assert len(line) > 2 * LOOP_BLOCK
     assert unconstrained.lcut(line) == reference_segmenter.lcut(line)
 
@@ -73,7 +88,7 @@ def test_a_line_longer_than_a_decoding_block_matches_crfsuite(unconstrained, ref
 def test_a_long_line_among_short_ones_matches_crfsuite(unconstrained, reference_segmenter):
     from zhseg.model.viterbi import BATCHED_VITERBI_MAX_LENGTH
 
-    short = [line for line in web_seed_lines() if line.strip()][:20]
+    short = chunk_lines(web_seed_lines())[:20]
     long = re.sub(r"\s+", "", "".join(web_seed_lines())) * 2
     assert len(long) > BATCHED_VITERBI_MAX_LENGTH  # decoded apart from the batch
     lines = short[:10] + [long] + short[10:]
@@ -165,7 +180,7 @@ def test_dictionary_and_six_tag_model_matches_crfsuite(accurate_seed_model, back
     fast = fast_segmenter(accurate_seed_model, backend, rules=False)
     reference = Segmenter.load(accurate_seed_model, backend="crfsuite", rules=False)
     assert fast.meta["labels"] and set(fast.meta["labels"]) == {"B", "B2", "B3", "M", "E", "S"}
-    lines = web_seed_lines() + [read_corpus(NEWS_SEED)[0].text]
+    lines = chunk_lines(web_seed_lines() + [read_corpus(NEWS_SEED)[0].text])
     got = list(fast.cut_lines(lines))
     assert got == [reference.lcut(line) for line in lines]
     assert all("".join(words) == re.sub(r"\s+", "", line) for words, line in zip(got, lines))

@@ -32,11 +32,12 @@ from results import markdown_table, write_section
 from zhseg import Segmenter
 from zhseg.features.corpus import read_corpus, read_partial
 from zhseg.features.lexicon import Lexicon
-from zhseg.features.tags import words_to_tags
+from zhseg.features.tags import WORD_END_TAGS, WORD_START_TAGS, words_to_tags
 from zhseg.features.templates import feature_keys
 from zhseg.metrics import score_sentences
 from zhseg.model import store
-from zhseg.model.adapt import DEFAULT_UNBROKEN_MIN, _unbroken_insides, fill_in, known_share, unbroken_strings
+from zhseg.model.adapt import DEFAULT_UNBROKEN_MIN, fill_in, known_share, partial_constraints, unbroken_strings
+from zhseg.model.constraints import MUST, allowed_by_state
 from zhseg.model.compiled import CompiledCRF
 from zhseg.model.crf import TrainingData, TrainingOptions, training_keys
 
@@ -45,8 +46,6 @@ CORPORA = ROOT.parent / "shared" / "corpora"
 BUILD = ROOT / "build" / "partial-objective"
 CTB6_MODEL = ROOT / "build" / "core" / "ctb6-accurate"
 LABELS = ("B", "M", "E", "S")
-WORD_START, WORD_END = np.array([1, 0, 0, 1], bool), np.array([0, 0, 1, 1], bool)
-INSIDE, BEFORE_INSIDE = np.array([0, 1, 1, 0], bool), np.array([1, 1, 0, 0], bool)
 
 
 # -- the trainer -----------------------------------------------------------------------------------
@@ -173,23 +172,15 @@ def owlqn(fg, x, c1, memory=6, max_iterations=200, period=10, delta=1e-5, report
 
 # -- the data --------------------------------------------------------------------------------------
 def partial_label_sets(partials, unbroken) -> np.ndarray:
-    """Per character of the partial lines, end to end: the BMES labels its known boundaries and
-    unbroken strings leave it (a known boundary wins over an unbroken string, as in filling in)."""
-    texts = [p.text for p in partials]
-    lengths = np.array([len(t) for t in texts])
-    offsets = np.concatenate(([0], np.cumsum(lengths)))
-    allowed = np.ones((offsets[-1], len(LABELS)), dtype=bool)
-    starts = np.zeros(offsets[-1], dtype=bool)
-    starts[offsets[:-1][lengths > 0]] = True
-    for p, offset in zip(partials, offsets.tolist()):
-        starts[[offset + b for b in p.boundaries()]] = True
-    ends = np.roll(starts, -1)
-    ends[-1] = True
-    inside = _unbroken_insides(texts, unbroken) & ~starts
-    allowed[starts] &= WORD_START
-    allowed[ends] &= WORD_END
-    allowed[inside] &= INSIDE
-    allowed[np.roll(inside, -1)] &= BEFORE_INSIDE
+    """Per character of the partial lines, end to end: the labels its known boundaries and
+    unbroken strings leave it, by the constraints filling in uses (each line also opens a word,
+    and the last character ends one)."""
+    constraints = partial_constraints(partials, unbroken)
+    lengths = np.array([len(p.text) for p in partials])
+    constraints.start[(np.cumsum(lengths) - lengths)[lengths > 0]] = MUST
+    allowed = constraints.label_mask(allowed_by_state(np.isin(LABELS, list(WORD_START_TAGS)),
+                                                      np.isin(LABELS, list(WORD_END_TAGS))))
+    allowed[-1] &= np.isin(LABELS, list(WORD_END_TAGS))
     return allowed
 
 

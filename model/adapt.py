@@ -142,6 +142,21 @@ def _unbroken_insides(texts: Sequence[str], unbroken: frozenset[str]) -> np.ndar
     return inside[codes != ord("\n")]
 
 
+def partial_constraints(partials: Sequence[PartialSentence], unbroken: frozenset[str] = frozenset(),
+                        found: Constraints | None = None) -> Constraints:
+    """Over the characters of ``partials`` end to end: a word starts at each known boundary
+    (which wins over ``found``, the model's rule and grapheme constraints), and none inside an
+    ``unbroken`` string where no other constraint says otherwise."""
+    texts = [p.text for p in partials]
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    known = np.array([offset + b for p, offset in zip(partials, offsets.tolist()) for b in p.boundaries()], dtype=np.int64)
+    constraints = with_boundaries(found, int(lengths.sum()), known)  # a copy: changed in place below
+    if unbroken:
+        constraints.start[_unbroken_insides(texts, unbroken) & (constraints.start == 0)] = NEVER
+    return constraints
+
+
 def fill_in(segmenter: Segmenter, partials: Sequence[PartialSentence],
             unbroken: frozenset[str] = frozenset()) -> list[Sentence]:
     """Each partial line segmented into words with every known boundary kept (and the model's
@@ -153,14 +168,8 @@ def fill_in(segmenter: Segmenter, partials: Sequence[PartialSentence],
         texts = [p.text for p in batch]
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
-        known = np.array([offset + b for p, offset in zip(batch, offsets.tolist()) for b in p.boundaries()], dtype=np.int64)
         found = None if segmenter.backend == "crfsuite" else find_constraints("\n".join(texts), segmenter.rules, None)
-        constraints = with_boundaries(found, int(lengths.sum()), known)
-        if unbroken:
-            start = constraints.start.copy()
-            start[_unbroken_insides(texts, unbroken) & (start == 0)] = NEVER
-            constraints = Constraints(start=start, glue=constraints.glue)
-        starts = segmenter._word_starts(texts, lengths, constraints)
+        starts = segmenter._word_starts(texts, lengths, partial_constraints(batch, unbroken, found))
         for p, text, offset, length in zip(batch, texts, offsets.tolist(), lengths.tolist()):
             bounds = np.flatnonzero(starts[offset : offset + length]).tolist() + [length]
             filled.append(Sentence(p.line_no, tuple(text[a:b] for a, b in zip(bounds, bounds[1:]))))

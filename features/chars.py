@@ -31,6 +31,26 @@ FOLDINGS = ("basic", "t2s")
 
 
 @functools.cache
+def fold_changes(kind: str = "basic") -> tuple[np.ndarray, np.ndarray]:
+    """The code points :func:`fold_table` changes and what each becomes, sorted: the one
+    definition of the folding, from which the full table and the compiled core's compact one
+    are made."""
+    if kind not in FOLDINGS:
+        raise ValueError(f"unknown character folding {kind!r}; expected one of {', '.join(FOLDINGS)}")
+    changes = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+    changes[0x3000] = 0x20
+    changes.update((code, code + 32) for code in range(ord("A"), ord("Z") + 1))
+    changes.update((0xFF21 + k, ord("a") + k) for k in range(26))
+    if kind == "t2s":
+        pairs = [line.split("\t") for line in (Path(__file__).parent / "data" / "t2s.tsv").read_text(
+            encoding="utf-8").splitlines() if line and not line.startswith("#")]
+        changes.update((ord(a), ord(b)) for a, b in pairs)
+    source = np.array(sorted(changes), dtype=np.int64)
+    target = np.array([changes[c] for c in source.tolist()], dtype=np.int64)
+    return source, target
+
+
+@functools.cache
 def fold_table(kind: str = "basic") -> np.ndarray:
     """Code point -> folded code point, for the features (the output text is never folded).
 
@@ -40,29 +60,19 @@ def fold_table(kind: str = "basic") -> np.ndarray:
     dictionaries), so a model trained on simplified text reads traditional text with the same
     features.
     """
-    if kind not in FOLDINGS:
-        raise ValueError(f"unknown character folding {kind!r}; expected one of {', '.join(FOLDINGS)}")
+    source, target = fold_changes(kind)
     table = np.arange(CODE_SPACE, dtype=np.int64)
-    table[0xFF01:0xFF5F] -= 0xFEE0
-    table[0x3000] = 0x20
-    table[ord("A") : ord("Z") + 1] += 32
-    table[0xFF21:0xFF3B] = np.arange(ord("a"), ord("z") + 1)
-    if kind == "t2s":
-        pairs = [line.split("\t") for line in (Path(__file__).parent / "data" / "t2s.tsv").read_text(
-            encoding="utf-8").splitlines() if line and not line.startswith("#")]
-        table[[ord(a) for a, _ in pairs]] = [ord(b) for _, b in pairs]
+    table[source] = target
     table.setflags(write=False)
     return table
 
 
-@functools.cache
-def class_table() -> np.ndarray:
-    """Folded code point -> index into :data:`CHAR_CLASSES`."""
-    table = np.full(CODE_SPACE, CHAR_CLASSES.index("other"), dtype=np.int64)
+def _class_marks() -> list[tuple[int, int, int]]:
+    """``(first, last, class)`` ranges, later ones winning: the one definition of the classes."""
+    marks = []
 
     def mark(name: str, ranges: list[tuple[int, int]]) -> None:
-        for low, high in ranges:
-            table[low : high + 1] = CHAR_CLASSES.index(name)
+        marks.extend((low, high, CHAR_CLASSES.index(name)) for low, high in ranges)
 
     mark("han", [(0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3134F)])
     mark("punct", [(0x21, 0x2F), (0x3A, 0x40), (0x5B, 0x60), (0x7B, 0x7E), (0xA1, 0xBF),
@@ -71,10 +81,56 @@ def class_table() -> np.ndarray:
     mark("digit", [(0x30, 0x39)])
     mark("latin", [(0x61, 0x7A), (0x41, 0x5A), (0xC0, 0x24F)])
     for name, chars in (("cn_numeral", CHINESE_NUMERALS), ("date_unit", DATE_TIME_UNITS)):
-        table[[ord(c) for c in chars]] = CHAR_CLASSES.index(name)
-    table[[BOS, EOS]] = CHAR_CLASSES.index("pad")
+        mark(name, [(ord(c), ord(c)) for c in chars])
+    mark("pad", [(BOS, EOS)])
+    return marks
+
+
+def _classes_of(size: int, first: int = 0) -> np.ndarray:
+    table = np.full(size, CHAR_CLASSES.index("other"), dtype=np.int64)
+    for low, high, value in _class_marks():
+        low, high = max(low, first), min(high, first + size - 1)
+        if low <= high:
+            table[low - first : high - first + 1] = value
+    return table
+
+
+@functools.cache
+def class_table() -> np.ndarray:
+    """Folded code point -> index into :data:`CHAR_CLASSES`."""
+    table = _classes_of(CODE_SPACE)
     table.setflags(write=False)
     return table
+
+
+def class_runs(first: int = 0x10000) -> tuple[np.ndarray, np.ndarray]:
+    """The classes from ``first`` up as runs: where each run starts and its class (the compiled
+    core's compact form of :func:`class_table` above the BMP)."""
+    points = sorted({first} | {p for low, high, _ in _class_marks() for p in (low, high + 1) if p > first})
+    points = [p for p in points if p < CODE_SPACE]
+    values = []
+    for point in points:
+        value = CHAR_CLASSES.index("other")
+        for low, high, mark in _class_marks():
+            if low <= point <= high:
+                value = mark
+        values.append(value)
+    return np.array(points, dtype=np.int64), np.array(values, dtype=np.uint8)
+
+
+@functools.cache
+def isolating_bounds() -> np.ndarray:
+    """Sorted bounds of the ranges of isolating code points (features/data/isolating.tsv:
+    punctuation, symbols, pictographs): a code point is isolating where an odd number of bounds
+    lie at or below it. What never shares a word with other text (model/constraints.py)."""
+    rows = [line.split("\t") for line in (Path(__file__).parent / "data" / "isolating.tsv").read_text(
+        encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    return np.array([b for first, last in rows for b in (int(first, 16), int(last, 16) + 1)], dtype=np.int64)
+
+
+def is_isolating(codes: np.ndarray) -> np.ndarray:
+    """Per code point (unfolded): punctuation, a symbol or a pictograph?"""
+    return (np.searchsorted(isolating_bounds(), codes, side="right") & 1).astype(bool)
 
 
 def padded_layout(lengths: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, int]:

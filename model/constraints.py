@@ -32,7 +32,7 @@ from typing import IO, Iterable, Sequence
 import numpy as np
 
 from zhseg.errors import UserError
-from zhseg.features.chars import codepoints
+from zhseg.features.chars import codepoints, is_isolating
 from zhseg.features.lexicon import Lexicon
 
 MAX_USER_WORD = 64  # characters; longer user words are refused (the matcher keeps a filter per length)
@@ -317,32 +317,55 @@ def allowed_by_state(start_label: np.ndarray, end_label: np.ndarray) -> np.ndarr
     return table
 
 
-def find_constraints(text: str, rules: bool, user_words: UserWords | None) -> Constraints | None:
-    """The constraints of ``text`` (lines joined by newlines), over its non-whitespace characters;
-    None when nothing is constrained, the common case."""
+def find_spans(text: str, rules: bool, user_words: UserWords | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The spans of ``text`` that constrain decoding, as ``(k, 2)`` int64 arrays of
+    ``(start, end)`` offsets sorted by start: the units never cut inside (grapheme clusters and,
+    with ``rules``, rule matches) and the user-word occurrences, each exactly one word. None when
+    there are neither. Both decoders read these: the numpy path through :func:`find_constraints`,
+    the compiled core directly."""
     units = unit_spans(text, rules)
     has_user_words = user_words is not None and len(user_words) > 0
     if not units and not has_user_words:
         return None
-    codes = codepoints(text)
-    n = len(codes)
-    unit_starts, unit_ends = (np.array(units, dtype=np.int64).reshape(-1, 2).T if units
-                              else (np.zeros(0, dtype=np.int64),) * 2)
-    inside_unit = interiors(unit_starts, unit_ends, n)
-    word_starts, word_ends = (user_words.occurrences(text, codes, ~inside_unit) if has_user_words
-                              else (np.zeros(0, dtype=np.int64),) * 2)
-    if not units and not len(word_starts):
+    unit_pairs = np.array(sorted(units), dtype=np.int64).reshape(-1, 2)
+    words = np.zeros((0, 2), dtype=np.int64)
+    if has_user_words:
+        codes = codepoints(text)
+        inside_unit = interiors(unit_pairs[:, 0], unit_pairs[:, 1], len(codes))
+        starts, ends = user_words.occurrences(text, codes, ~inside_unit)
+        words = np.stack((starts, ends), axis=1).astype(np.int64)
+    if not units and not len(words):
         return None
-    inside_word = interiors(word_starts, word_ends, n)
+    return unit_pairs, words
+
+
+def find_constraints(text: str, rules: bool, user_words: UserWords | None) -> Constraints | None:
+    """The constraints of ``text`` (lines joined by newlines), over its non-whitespace characters;
+    None when nothing is constrained. With ``rules``, punctuation, symbols and pictographs
+    (features/chars.py, ``is_isolating``) never share a word with other characters: a word
+    starts wherever the text passes between the two, unless a unit or user word spans that place."""
+    spans = find_spans(text, rules, user_words)
+    codes = codepoints(text)
+    isolating = is_isolating(codes) if rules else None
+    turns = np.zeros(0, dtype=np.int64)
+    if isolating is not None and len(codes) > 1:
+        turns = np.flatnonzero(isolating[1:] != isolating[:-1]) + 1
+    if spans is None and not len(turns):
+        return None
+    units, words = spans if spans is not None else (np.zeros((0, 2), dtype=np.int64),) * 2
+    n = len(codes)
+    inside_unit = interiors(units[:, 0], units[:, 1], n)
+    inside_word = interiors(words[:, 0], words[:, 1], n)
     space = is_whitespace(codes)
     kept = ~space
     chunk_start = kept.copy()
     chunk_start[1:] &= space[:-1]
     inner = kept & ~chunk_start  # a boundary here is not given by whitespace
     start = np.zeros(n + 1, dtype=np.int8)
+    start[turns] = MUST
     start[inside_unit | inside_word] = NEVER
-    start[word_starts] = MUST
-    start[word_ends] = MUST
+    start[words[:, 0]] = MUST
+    start[words[:, 1]] = MUST
     start = start[:-1]
     start[~inner] = FREE
     return Constraints(start=start[kept], glue=(inside_word[:-1] & chunk_start)[kept])

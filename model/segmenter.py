@@ -11,6 +11,7 @@ it decodes each chunk on its own.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 import threading
@@ -26,12 +27,14 @@ from zhseg.features.templates import feature_keys, padded_bases
 from zhseg.model import store
 from zhseg.model.assemble import line_lengths, slice_words, spaced_lines, split_spaced
 from zhseg.model.compiled import decoding_names
-from zhseg.model.constraints import NEVER, Constraints, UserWords, allowed_by_state, find_constraints, with_boundaries
+from zhseg.model import core
+from zhseg.model.constraints import (NEVER, Constraints, UserWords, allowed_by_state, find_constraints, find_spans,
+                                     with_boundaries)
 from zhseg.model.crfsuite_file import attribute_strings, check_crfsuite_file
 
 CHUNK = re.compile(r"\S+")
-BACKENDS = ("numpy", "numba", "auto", "crfsuite")
-DEFAULT_BACKEND = "numpy"
+BACKENDS = ("compiled", "numpy", "numba", "auto", "crfsuite")
+DEFAULT_BACKEND = "auto"
 BATCH_CHARS = 100_000  # characters decoded together in bulk mode; bounds memory
 SPLIT_MIN_CHARS = 512  # cut() sends texts at least this long down the bulk path
 PYTHON_LOOP_MAX_WORDS = 60_000  # vocabularies up to this match sentences in plain Python
@@ -93,6 +96,8 @@ class Segmenter:
             model.lexicon = Lexicon(model.vocabulary, self.config.dictionary, fold=self.config.fold)
         self.lexicon = model.lexicon.for_backend(self.backend == "numba") if model.lexicon is not None else None
         self.word_lists = tuple(words.for_backend(self.backend == "numba") for words in model.word_lists)
+        self._core = None  # the compiled core's tables, built on first use
+        self._core_lock = threading.Lock()
 
     @classmethod
     def load(cls, directory: str | Path, backend: str = DEFAULT_BACKEND, rules: bool = True,
@@ -143,6 +148,8 @@ class Segmenter:
     def lcut(self, text: str) -> list[str]:
         """:meth:`cut` as a list."""
         _check_text(text)
+        if self.backend == "compiled":
+            return self._core_words([text])[0]
         chunks = CHUNK.findall(text)
         if sum(map(len, chunks)) >= SPLIT_MIN_CHARS:
             return self._cut_batch([text])[0]
@@ -161,7 +168,7 @@ class Segmenter:
         segmentation fast; memory stays bounded by the batch size (and the longest line).
         """
         for batch in _batches(lines, batch_chars):
-            yield from self._cut_batch(batch)
+            yield from (self._core_words(batch) if self.backend == "compiled" else self._cut_batch(batch))
 
     def segment_lines(self, lines: Iterable[str], sep: str = " ", batch_chars: int = BATCH_CHARS) -> Iterator[str]:
         """Segment many lines into text: each line's words joined by ``sep``, then a newline.
@@ -170,7 +177,7 @@ class Segmenter:
         a string per word: the command line's bulk path, where that saves a sixth of the time.
         """
         for batch in _batches(lines, batch_chars):
-            yield self._segment_batch(batch, sep)
+            yield self._core_words(batch, sep) if self.backend == "compiled" else self._segment_batch(batch, sep)
 
     def cut_sentences(self, sentences: Sequence[Sentence]) -> list[Sentence]:
         """Segment the text of (gold) sentences, keeping their line numbers, ready for scoring."""
@@ -180,6 +187,12 @@ class Segmenter:
     def tokenize(self, text: str) -> Iterator[tuple[str, int, int]]:
         """Yield the words of :meth:`cut` with their ``(start, end)`` character offsets in
         ``text``: ``text[start:end] == word``."""
+        if self.backend == "compiled":
+            _check_text(text)
+            bounds = np.frombuffer(self._core_call([text], "segment")[0], dtype=np.int64).tolist()
+            for start, end in zip(bounds[0::2], bounds[1::2]):
+                yield text[start:end], start, end
+            return
         pos = 0
         for word in self.lcut(text):
             pos = CHUNK.search(text, pos).start()  # words open at the next non-whitespace character
@@ -191,6 +204,31 @@ class Segmenter:
         if self.backend == "crfsuite":
             raise ValueError("the crfsuite backend is the unconstrained reference: it cannot keep user words; "
                              "use the numpy or numba backend")
+
+    def _compiled_core(self):
+        if self._core is None:
+            with self._core_lock:
+                if self._core is None:
+                    self._core = core.build(core.build_spec(
+                        self.crf, self.config, self.lexicon, self.word_lists, self.model.variety,
+                        self._allowed_by_state, self._start_label, self._end_label, isolate=self.rules))
+        return self._core
+
+    def _core_call(self, lines: list[str], method: str, *extra):
+        """``method`` of the compiled core over ``lines``, with their constraining spans."""
+        spans = find_spans("\n".join(lines) if len(lines) > 1 else lines[0], self.rules, self.user_words)
+        units, words = (None, None) if spans is None else (spans[0] if len(spans[0]) else None,
+                                                           spans[1] if len(spans[1]) else None)
+        return getattr(self._compiled_core(), method)(lines, units, words, *extra)
+
+    def _core_words(self, lines: Sequence[str], sep: str | None = None):
+        """Each line's words (or with ``sep`` the lines as text), decoded by the compiled core."""
+        lines = lines if isinstance(lines, list) else list(lines)
+        for line in lines:
+            _check_text(line)
+        if not lines:
+            return "" if sep is not None else []
+        return self._core_call(lines, "words", sep)
 
     def _constraints(self, text: str) -> Constraints | None:
         if self.backend == "crfsuite":
@@ -324,10 +362,22 @@ def resolve_backend(backend: str) -> str:
         raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
     numba_installed = importlib.util.find_spec("numba") is not None  # without importing it
     if backend == "auto":
-        return "numba" if numba_installed else "numpy"
+        return "compiled" if core.available() else _numpy_with_notice()
+    if backend == "compiled" and not core.available():
+        raise ValueError("the compiled backend was not built (no C compiler when zhseg was installed); "
+                         "reinstall with a C compiler, or use backend 'numpy'")
     if backend == "numba" and not numba_installed:
         raise ValueError("the numba backend needs numba: pip install 'zhseg[fast]'")
     return backend
+
+
+@functools.cache
+def _numpy_with_notice() -> str:
+    import sys
+
+    print("zhseg: the compiled core was not built (no C compiler at install time); decoding with numpy, "
+          "the same words, slower", file=sys.stderr)
+    return "numpy"
 
 
 def _batches(lines: Iterable[str], batch_chars: int) -> Iterator[list[str]]:

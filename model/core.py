@@ -1,0 +1,178 @@
+"""The compiled core's tables: a model's arrays laid out for ``zhseg._core`` (zhseg/_core.c).
+
+The core goes from the characters of lines to their words in one call per batch: folding,
+every base's keys, lexicon and word-list matching, accessor variety, weight rows, constraint
+masks and Viterbi. This module only lays the model's arrays out for it, once per Segmenter:
+
+- per base (a row of ``features.templates.padded_bases``), the keys its templates have weights
+  for, each with a *record*: which of the base's templates have a row for that key (a bit mask)
+  and where those rows start in one packed weight matrix. Only rows that exist are stored,
+  so a standard's tables hold its weights and little else; small domains (classes, lengths,
+  buckets) are direct-index tables, characters and character pairs hash tables;
+- per lexicon (the training vocabulary, each word-list group) the scan tables of
+  ``features.lexicon.Lexicon``: the flags of its words and word-beginning pieces per length,
+  which the core merges into one table;
+- the folding, the character classes and the isolating code points in compact form.
+
+The numpy path (features/, model/compiled.py, model/viterbi.py) is the reference: the core's
+words equal it line for line, which tests/test_core.py checks.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Sequence
+
+import numpy as np
+
+from zhseg.features.chars import CODE_SPACE, class_runs, fold_changes, isolating_bounds, _classes_of
+from zhseg.features.lexicon import Lexicon
+from zhseg.features.templates import FeatureConfig, base_domain, base_kind
+from zhseg.features.variety import AccessorVariety
+
+try:
+    from zhseg import _core
+except ImportError:  # built without a C compiler: the numpy path serves
+    _core = None
+
+DENSE_MAX = 1 << 16  # bases with a domain up to this get a direct-index table
+KINDS = {"char": 0, "pair": 1, "class": 2, "class3": 3, "same": 4, "lexicon": 5, "variety": 6}
+PARTS = {"begin": 0, "end": 1, "middle": 2}
+
+
+def available() -> bool:
+    """Whether the compiled core was built (a C compiler at install time)."""
+    return _core is not None
+
+
+@functools.cache
+def _fold_bmp(fold: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    source, target = fold_changes(fold)
+    bmp = np.arange(0x10000, dtype=np.uint32)
+    low = source < 0x10000
+    bmp[source[low]] = target[low]
+    return bmp, source[~low].copy(), target[~low].copy()
+
+
+@functools.cache
+def _character_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    class_bmp = _classes_of(0x10000).astype(np.uint8)
+    starts, values = class_runs(0x10000)
+    # isolating code points as a bitmap (numpy.packbits' bit order, as the core reads it)
+    bounds = isolating_bounds()
+    flags = np.zeros(CODE_SPACE + 1, dtype=np.int8)
+    np.add.at(flags, bounds[0::2], 1)
+    np.add.at(flags, bounds[1::2], -1)
+    isolating = np.packbits(np.cumsum(flags[:CODE_SPACE]) > 0)
+    return class_bmp, starts, values, isolating
+
+
+def _base_spec(name: str, lexicon_of: dict[str, int]) -> tuple[int, int, int]:
+    """(kind, param, part) of a base name, as zhseg/_core.c reads them."""
+    kind, param = base_kind(name)
+    prefix = kind.prefix
+    if prefix == "char":
+        return KINDS["char"], 0, 0
+    if prefix in ("bigram", "skip"):
+        return KINDS["pair"], int(param or 1), 0
+    if prefix in ("class", "class3"):
+        return KINDS[prefix], 0, 0
+    if prefix == "same":
+        return KINDS["same"], -int(param), 0
+    if prefix in ("dict_", "list"):
+        group, part = ("dict", param) if prefix == "dict_" else (f"list{param[: param.index('_')]}", param[param.index("_") + 1 :])
+        return KINDS["lexicon"], lexicon_of[group], PARTS[part]
+    side, length = (0, param[len("begin"):]) if param.startswith("begin") else (1, param[len("end"):])
+    return KINDS["variety"], int(length), side
+
+
+def _lexicon_spec(lexicon: Lexicon) -> tuple:
+    """Per length, the hashes of the lexicon's words and word-beginning pieces and their flags
+    (the scan tables of ``Lexicon._array_matches``; the core needs no prefix filter)."""
+    tables = [(length, np.ascontiguousarray(index.keys, dtype=np.int64), index.values[:-1].astype(np.uint8))
+              for length, (_, index) in sorted(lexicon._scan.items())]
+    return lexicon.max_length, tables
+
+
+def _variety_spec(variety: AccessorVariety) -> tuple:
+    tables = [(length, np.ascontiguousarray(keys, dtype=np.int64),
+               (left.astype(np.int32) | right.astype(np.int32) << 8))
+              for length, (keys, left, right) in sorted(variety.tables.items())]
+    return variety.max_length, tables
+
+
+def build_spec(crf, config: FeatureConfig, lexicon: Lexicon | None, word_lists: Sequence[Lexicon],
+               variety: AccessorVariety | None, allowed: np.ndarray, start_label: np.ndarray,
+               end_label: np.ndarray, isolate: bool) -> dict:
+    """The dict ``zhseg._core.Core`` is built from, for a :class:`model.compiled.CompiledCRF`
+    (one standard's selection) and its feature tables."""
+    n_labels = len(crf.labels)
+    lexicons = ([lexicon] if config.dictionary else []) + list(word_lists if config.word_list else [])
+    lexicon_of = {"dict": 0} if config.dictionary else {}
+    lexicon_of.update({f"list{g or ''}": g + (1 if config.dictionary else 0) for g in range(len(word_lists))})
+    base_names = list(dict.fromkeys(t.base for t in crf.templates))
+    members: dict[str, list[int]] = {b: [] for b in base_names}
+    for j, t in enumerate(crf.templates):
+        members[t.base].append(j)
+    if any(len(m) > 32 for m in members.values()):
+        raise ValueError("the compiled core reads at most 32 templates per base")
+    bases, record_row, record_mask, weights = [], [], [], []
+    n_rows = n_records = 0
+    for name in base_names:
+        js = members[name]
+        union = np.unique(np.concatenate([crf.keys[j] for j in js])) if js else np.zeros(0, dtype=np.int64)
+        mask = np.zeros(len(union), dtype=np.uint32)
+        found = []
+        for slot, j in enumerate(js):
+            at = np.searchsorted(union, crf.keys[j])
+            mask[at] |= np.uint32(1 << slot)
+            found.append(at)
+        counts = np.zeros(len(union), dtype=np.int64)
+        for slot in range(len(js)):
+            counts += (mask >> np.uint32(slot)) & np.uint32(1)
+        first = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        rows = np.zeros((int(counts.sum()), n_labels))
+        for slot, (j, at) in enumerate(zip(js, found)):
+            below = mask[at] & np.uint32((1 << slot) - 1)
+            rank = np.zeros(len(at), dtype=np.int64)
+            for bit in range(slot):
+                rank += (below >> np.uint32(bit)) & np.uint32(1)
+            rows[first[at] + rank] = crf.weights[j][:-1]
+        kind, param, part = _base_spec(name, lexicon_of)
+        domain = base_domain(name)
+        dense = domain if domain is not None and domain <= DENSE_MAX else 0
+        # records of this base: one per key, then the unknown key's (no rows)
+        records = np.arange(n_records, n_records + len(union), dtype=np.int32)
+        bases.append((kind, param, part, dense, union.astype(np.int64), records, n_records + len(union)))
+        record_row.append(first + n_rows)
+        record_row.append(np.zeros(1, dtype=np.int64))
+        record_mask.append(mask)
+        record_mask.append(np.zeros(1, dtype=np.uint32))
+        weights.append(rows)
+        n_rows += len(rows)
+        n_records += len(union) + 1
+    base_index = {name: b for b, name in enumerate(base_names)}
+    templates = [(base_index[t.base], t.offset, members[t.base].index(j)) for j, t in enumerate(crf.templates)]
+    fold_bmp, fold_hi_keys, fold_hi_values = _fold_bmp(config.fold)
+    class_bmp, class_hi_starts, class_hi_values, isolating = _character_tables()
+    return {
+        "n_labels": n_labels, "radius": config.radius, "isolate": bool(isolate),
+        "transitions": np.ascontiguousarray(crf.transitions, dtype=np.float64),
+        "allowed": np.ascontiguousarray(allowed, dtype=np.uint8),
+        "start_label": np.asarray(start_label, dtype=np.uint8), "end_label": np.asarray(end_label, dtype=np.uint8),
+        "fold_bmp": fold_bmp, "fold_hi_keys": fold_hi_keys, "fold_hi_values": fold_hi_values,
+        "class_bmp": class_bmp, "class_hi_starts": class_hi_starts, "class_hi_values": class_hi_values,
+        "isolating": isolating, "bases": bases, "templates": templates,
+        "record_row": np.concatenate(record_row).astype(np.int32) if record_row else np.zeros(0, dtype=np.int32),
+        "record_mask": np.concatenate(record_mask) if record_mask else np.zeros(0, dtype=np.uint32),
+        "weights": np.ascontiguousarray(np.concatenate(weights) if weights else np.zeros((0, n_labels))),
+        "lexicons": [_lexicon_spec(x) for x in lexicons],
+        "variety": _variety_spec(variety) if config.variety and variety is not None else None,
+    }
+
+
+def build(spec: dict):
+    """A ``zhseg._core.Core`` from :func:`build_spec`'s dict."""
+    if _core is None:
+        raise RuntimeError("zhseg's compiled core was not built (no C compiler at install time)")
+    return _core.Core(spec)

@@ -1,0 +1,935 @@
+/* zhseg's compiled core: from the characters of lines to their words, in one call per batch.
+ *
+ * What the numpy path does step by step (features/chars.py, features/templates.py,
+ * features/lexicon.py, features/variety.py, model/compiled.py, model/constraints.py,
+ * model/viterbi.py), done here per sequence without intermediate arrays: character folding and
+ * classes, every base's keys, the lexicon and word-list matches, accessor variety, the weight
+ * rows, the constraint masks and Viterbi. The model's tables are handed in once as arrays
+ * (model/core.py lays them out); the core keeps no other state, and a call changes nothing in
+ * it, so one Core may be used by several threads at once (the GIL is released while decoding).
+ *
+ * Floats: each position's state scores start from 0.0 and add the templates' weight rows in
+ * template order (a template without a row adds nothing, as adding the numpy path's zero row
+ * leaves the sum's value unchanged); Viterbi does crfsuite's operations in crfsuite's order with
+ * its tie rule. So the labels are the numpy path's, which the tests check line by line.
+ *
+ * Features and scores are computed block by block; only the backpointers of a sequence are kept
+ * whole (one byte per label and character), so a line of millions of characters costs a few
+ * bytes per character.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CODE_SPACE 0x110002LL
+#define BOS 0x110000
+#define EOS 0x110001
+#define N_CLASSES 8
+#define FNV_PRIME 0x100000001B3ULL
+#define FNV_SEED 0xCBF29CE484222325ULL
+#define FIB 0x9E3779B97F4A7C15ULL
+#define WORD 1
+#define PREFIX 2
+#define MAX_LABELS 8
+#define MAX_LEXICONS 17
+#define MAX_LENGTH 16
+#define BLOCK 2048
+#define FREE 0
+#define MUST 1
+#define NEVER 2
+
+enum { K_CHAR, K_PAIR, K_CLASS, K_CLASS3, K_SAME, K_LEX, K_AV };
+
+/* -- open-addressing hash tables over non-negative int64 keys (Fibonacci hashing, linear probing);
+ * key and value side by side, so a probe costs one cache line */
+typedef struct {
+    int64_t key; /* -1: empty */
+    int64_t value;
+} Slot;
+
+typedef struct {
+    int bits;
+    uint64_t mask;
+    Slot *slots;
+} Hash;
+
+static int hash_alloc(Hash *h, Py_ssize_t n) {
+    int bits = 4;
+    while ((1LL << bits) < 2 * n) bits++; /* load factor <= 1/2 */
+    h->bits = bits;
+    h->mask = (1ULL << bits) - 1;
+    h->slots = malloc(sizeof(Slot) << bits);
+    if (!h->slots) return -1;
+    for (uint64_t i = 0; i <= h->mask; i++) h->slots[i].key = -1;
+    return 0;
+}
+
+/* the slot of key: where it is, or the empty slot where it would go */
+static inline Slot *hash_slot(const Hash *h, int64_t key) {
+    uint64_t slot = ((uint64_t)key * FIB) >> (64 - h->bits);
+    for (;;) {
+        Slot *s = &h->slots[slot];
+        if (s->key == key || s->key == -1) return s;
+        slot = (slot + 1) & h->mask;
+    }
+}
+
+static int hash_build(Hash *h, const int64_t *keys, const int32_t *values, Py_ssize_t n) {
+    if (hash_alloc(h, n) < 0) return -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Slot *s = hash_slot(h, keys[i]);
+        s->key = keys[i];
+        s->value = values[i];
+    }
+    return 0;
+}
+
+static inline int64_t hash_get(const Hash *h, int64_t key, int64_t missing) {
+    const Slot *s = hash_slot(h, key);
+    return s->key == key ? s->value : missing;
+}
+
+static void hash_free(Hash *h) {
+    free(h->slots);
+    h->slots = NULL;
+}
+
+/* -- the model's tables ------------------------------------------------------------------------ */
+/* Every lexicon's pieces in one table: an n-gram's hash -> per lexicon l, its WORD and PREFIX
+ * flags at bits 2l and 2l + 1. The lexicons hash n-grams alike, so one probe per position and
+ * length serves all of them; a position goes on to the next length while some lexicon has a
+ * longer word beginning with its piece (every piece of a word is a PREFIX piece of its lexicon,
+ * so no match is lost). The numpy path's prefix filters only ever skip n-grams that are in no
+ * table, so they are not needed here. */
+#define PREFIX_BITS 0xAAAAAAAAAAAAAAAAULL
+
+typedef struct {
+    int max_length;
+    int has[MAX_LENGTH + 1];
+    Hash index[MAX_LENGTH + 1];   /* n-gram hash -> left bucket | right bucket << 8 */
+} Variety;
+
+typedef struct {
+    int kind, param, part; /* K_PAIR: distance; K_SAME: distance back; K_LEX: lexicon and part; K_AV: length, part */
+    int64_t domain;        /* > 0: dense table of that many keys; 0: hash */
+    int32_t *dense;
+    Hash hash;
+    int32_t unknown;       /* the record of keys without weights */
+} Base;
+
+typedef struct {
+    int base, offset;
+    uint32_t bit, below;   /* this template's bit in its base's record masks, and the bits below it */
+} Template;
+
+typedef struct {
+    PyObject_HEAD
+    int n_labels, n_bases, n_templates, radius, n_lexicons, isolate;
+    Base *bases;
+    Template *templates;
+    int32_t *record_row;   /* first packed weight row of each record */
+    uint32_t *record_mask; /* which of its base's templates have a row */
+    double *weights;       /* packed rows, n_labels each */
+    double transitions[MAX_LABELS * MAX_LABELS];
+    uint8_t allowed[9 * MAX_LABELS];
+    uint8_t start_label[MAX_LABELS], end_label[MAX_LABELS];
+    uint32_t *fold_bmp;    /* folding of the code points below 0x10000 */
+    Py_ssize_t n_fold_hi;
+    int64_t *fold_hi_keys, *fold_hi_values;
+    uint8_t *class_bmp;    /* class of folded code points below 0x10000 */
+    Py_ssize_t n_class_hi;
+    int64_t *class_hi_starts; /* from 0x10000 up: runs of one class */
+    uint8_t *class_hi_values;
+    uint8_t *isolating;    /* bitmap over all code points: punctuation, symbols, pictographs */
+    int lexicon_length[MAX_LEXICONS];
+    int longest_word;
+    Hash pieces;
+    int has_variety;
+    Variety variety;
+    Py_ssize_t memory;     /* bytes of tables */
+} Core;
+
+/* -- helpers to read the arrays model/core.py hands in ---------------------------------------- */
+static void *copy_buffer(PyObject *obj, Py_ssize_t itemsize, Py_ssize_t *count, const char *what) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(obj, &view, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    if (view.len % itemsize) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd bytes is not a whole number of %zd-byte items", what, view.len, itemsize);
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    void *out = malloc(view.len ? view.len : 1);
+    if (!out) {
+        PyBuffer_Release(&view);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    memcpy(out, view.buf, view.len);
+    *count = view.len / itemsize;
+    PyBuffer_Release(&view);
+    return out;
+}
+
+static int build_hash_from(Hash *h, PyObject *keys_obj, PyObject *values_obj, const char *what) {
+    Py_ssize_t nk, nv;
+    int64_t *keys = copy_buffer(keys_obj, 8, &nk, what);
+    if (!keys) return -1;
+    int32_t *values = copy_buffer(values_obj, 4, &nv, what);
+    if (!values) {
+        free(keys);
+        return -1;
+    }
+    int ok = nk == nv ? hash_build(h, keys, values, nk) : -2;
+    free(keys);
+    free(values);
+    if (ok == -2) PyErr_Format(PyExc_ValueError, "%s: keys and values differ in length", what);
+    else if (ok < 0) PyErr_NoMemory();
+    return ok < 0 ? -1 : 0;
+}
+
+static void core_dealloc(Core *self) {
+    if (self->bases) {
+        for (int b = 0; b < self->n_bases; b++) {
+            free(self->bases[b].dense);
+            hash_free(&self->bases[b].hash);
+        }
+    }
+    free(self->bases);
+    free(self->templates);
+    free(self->record_row);
+    free(self->record_mask);
+    free(self->weights);
+    free(self->fold_bmp);
+    free(self->fold_hi_keys);
+    free(self->fold_hi_values);
+    free(self->class_bmp);
+    free(self->class_hi_starts);
+    free(self->class_hi_values);
+    free(self->isolating);
+    hash_free(&self->pieces);
+    for (int n = 0; n <= MAX_LENGTH; n++) hash_free(&self->variety.index[n]);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+#define ITEM(seq, i) PySequence_Fast_GET_ITEM(seq, i)
+
+/* Core(spec): spec is the dict model/core.py builds; see CoreTables there for each entry. */
+static int core_init(Core *self, PyObject *args, PyObject *kwds) {
+    PyObject *spec;
+    if (!PyArg_ParseTuple(args, "O!", &PyDict_Type, &spec)) return -1;
+#define GET(name) PyObject *name = PyDict_GetItemString(spec, #name); \
+    if (!name) { PyErr_SetString(PyExc_KeyError, "core spec lacks " #name); return -1; }
+    GET(n_labels) GET(radius) GET(isolate) GET(transitions) GET(allowed) GET(start_label) GET(end_label)
+    GET(fold_bmp) GET(fold_hi_keys) GET(fold_hi_values) GET(class_bmp) GET(class_hi_starts) GET(class_hi_values)
+    GET(isolating) GET(bases) GET(templates) GET(record_row) GET(record_mask) GET(weights) GET(lexicons) GET(variety)
+#undef GET
+    Py_ssize_t n;
+    self->n_labels = (int)PyLong_AsLong(n_labels);
+    self->radius = (int)PyLong_AsLong(radius);
+    self->isolate = PyObject_IsTrue(isolate);
+    if (self->n_labels < 1 || self->n_labels > MAX_LABELS || self->radius < 0 || self->radius > 64) {
+        PyErr_SetString(PyExc_ValueError, "core spec: label count or radius out of range");
+        return -1;
+    }
+    int L = self->n_labels;
+    double *trans = copy_buffer(transitions, 8, &n, "transitions");
+    if (!trans) return -1;
+    if (n != L * L) { free(trans); PyErr_SetString(PyExc_ValueError, "transitions: wrong size"); return -1; }
+    memcpy(self->transitions, trans, sizeof(double) * L * L);
+    free(trans);
+    uint8_t *tmp = copy_buffer(allowed, 1, &n, "allowed");
+    if (!tmp) return -1;
+    if (n != 9 * L) { free(tmp); PyErr_SetString(PyExc_ValueError, "allowed: wrong size"); return -1; }
+    memcpy(self->allowed, tmp, 9 * L);
+    free(tmp);
+    tmp = copy_buffer(start_label, 1, &n, "start_label");
+    if (!tmp) return -1;
+    memcpy(self->start_label, tmp, n < L ? n : L);
+    free(tmp);
+    tmp = copy_buffer(end_label, 1, &n, "end_label");
+    if (!tmp) return -1;
+    memcpy(self->end_label, tmp, n < L ? n : L);
+    free(tmp);
+    if (!(self->fold_bmp = copy_buffer(fold_bmp, 4, &n, "fold_bmp"))) return -1;
+    if (n != 0x10000) { PyErr_SetString(PyExc_ValueError, "fold_bmp: wrong size"); return -1; }
+    if (!(self->fold_hi_keys = copy_buffer(fold_hi_keys, 8, &self->n_fold_hi, "fold_hi_keys"))) return -1;
+    if (!(self->fold_hi_values = copy_buffer(fold_hi_values, 8, &n, "fold_hi_values"))) return -1;
+    if (n != self->n_fold_hi) { PyErr_SetString(PyExc_ValueError, "fold_hi: lengths differ"); return -1; }
+    if (!(self->class_bmp = copy_buffer(class_bmp, 1, &n, "class_bmp"))) return -1;
+    if (n != 0x10000) { PyErr_SetString(PyExc_ValueError, "class_bmp: wrong size"); return -1; }
+    if (!(self->class_hi_starts = copy_buffer(class_hi_starts, 8, &self->n_class_hi, "class_hi_starts"))) return -1;
+    if (!(self->class_hi_values = copy_buffer(class_hi_values, 1, &n, "class_hi_values"))) return -1;
+    if (n != self->n_class_hi || n < 1) { PyErr_SetString(PyExc_ValueError, "class_hi: lengths differ"); return -1; }
+    if (!(self->isolating = copy_buffer(isolating, 1, &n, "isolating"))) return -1;
+    if (n != (CODE_SPACE + 7) / 8) { PyErr_SetString(PyExc_ValueError, "isolating: wrong size"); return -1; }
+    Py_ssize_t n_records, n_masks, n_weights;
+    if (!(self->record_row = copy_buffer(record_row, 4, &n_records, "record_row"))) return -1;
+    if (!(self->record_mask = copy_buffer(record_mask, 4, &n_masks, "record_mask"))) return -1;
+    if (!(self->weights = copy_buffer(weights, 8, &n_weights, "weights"))) return -1;
+    if (n_records != n_masks) { PyErr_SetString(PyExc_ValueError, "records: lengths differ"); return -1; }
+    self->memory = n_records * 8 + n_weights * 8 + 0x10000 * 5 + (CODE_SPACE + 7) / 8;
+
+    /* lexicons: a list of (max_length, [(length, keys, flags), ...]) */
+    PyObject *lex = PySequence_Fast(lexicons, "lexicons: a sequence");
+    if (!lex) return -1;
+    self->n_lexicons = (int)PySequence_Fast_GET_SIZE(lex);
+    if (self->n_lexicons > MAX_LEXICONS) { Py_DECREF(lex); PyErr_SetString(PyExc_ValueError, "too many lexicons"); return -1; }
+    Py_ssize_t n_pieces = 0;
+    for (int pass = 0; pass < 2; pass++) { /* count, then fill */
+        if (pass == 1 && hash_alloc(&self->pieces, n_pieces) < 0) { Py_DECREF(lex); PyErr_NoMemory(); return -1; }
+        for (int l = 0; l < self->n_lexicons; l++) {
+            PyObject *item = PySequence_Fast(ITEM(lex, l), "a lexicon: a sequence");
+            if (!item) { Py_DECREF(lex); return -1; }
+            int max_length = (int)PyLong_AsLong(ITEM(item, 0));
+            if (max_length < 2 || max_length > MAX_LENGTH) {
+                Py_DECREF(item); Py_DECREF(lex);
+                PyErr_SetString(PyExc_ValueError, "lexicon length out of range");
+                return -1;
+            }
+            self->lexicon_length[l] = max_length;
+            if (max_length > self->longest_word) self->longest_word = max_length;
+            PyObject *lengths = PySequence_Fast(ITEM(item, 1), "lexicon tables: a sequence");
+            if (!lengths) { Py_DECREF(item); Py_DECREF(lex); return -1; }
+            for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(lengths); k++) {
+                PyObject *entry = ITEM(lengths, k);
+                long len = PyLong_AsLong(PyTuple_GetItem(entry, 0));
+                Py_ssize_t nk, nf;
+                int64_t *keys = len >= 2 && len <= max_length ? copy_buffer(PyTuple_GetItem(entry, 1), 8, &nk, "lexicon keys") : NULL;
+                uint8_t *flags = keys ? copy_buffer(PyTuple_GetItem(entry, 2), 1, &nf, "lexicon flags") : NULL;
+                if (!flags || nk != nf) {
+                    free(keys); free(flags); Py_DECREF(lengths); Py_DECREF(item); Py_DECREF(lex);
+                    if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "a lexicon table is inconsistent");
+                    return -1;
+                }
+                if (pass == 0) n_pieces += nk;
+                else for (Py_ssize_t i = 0; i < nk; i++) {
+                    if (keys[i] < 0) continue; /* never a hash */
+                    Slot *s = hash_slot(&self->pieces, keys[i]);
+                    if (s->key == -1) { s->key = keys[i]; s->value = 0; }
+                    s->value |= (int64_t)(flags[i] & 3) << (2 * l);
+                }
+                free(keys);
+                free(flags);
+            }
+            Py_DECREF(lengths);
+            Py_DECREF(item);
+        }
+    }
+    Py_DECREF(lex);
+    self->memory += sizeof(Slot) << self->pieces.bits;
+
+    /* variety: None or (max_length, [(length, keys, packed buckets), ...]) */
+    if (variety != Py_None) {
+        self->has_variety = 1;
+        self->variety.max_length = (int)PyLong_AsLong(PyTuple_GetItem(variety, 0));
+        if (self->variety.max_length < 2 || self->variety.max_length > MAX_LENGTH) {
+            PyErr_SetString(PyExc_ValueError, "variety length out of range");
+            return -1;
+        }
+        PyObject *tables = PySequence_Fast(PyTuple_GetItem(variety, 1), "variety tables: a sequence");
+        if (!tables) return -1;
+        for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(tables); k++) {
+            PyObject *entry = ITEM(tables, k);
+            long len = PyLong_AsLong(PyTuple_GetItem(entry, 0));
+            if (len < 2 || len > self->variety.max_length) {
+                Py_DECREF(tables);
+                PyErr_SetString(PyExc_ValueError, "variety table length out of range");
+                return -1;
+            }
+            if (build_hash_from(&self->variety.index[len], PyTuple_GetItem(entry, 1), PyTuple_GetItem(entry, 2), "variety") < 0) {
+                Py_DECREF(tables);
+                return -1;
+            }
+            self->variety.has[len] = 1;
+        }
+        Py_DECREF(tables);
+    }
+
+    /* bases: a list of (kind, param, part, domain, keys, records): records[i] is key i's record */
+    PyObject *bs = PySequence_Fast(bases, "bases: a sequence");
+    if (!bs) return -1;
+    self->n_bases = (int)PySequence_Fast_GET_SIZE(bs);
+    self->bases = calloc(self->n_bases ? self->n_bases : 1, sizeof(Base));
+    if (!self->bases) { Py_DECREF(bs); PyErr_NoMemory(); return -1; }
+    for (int b = 0; b < self->n_bases; b++) {
+        Base *base = &self->bases[b];
+        PyObject *t = ITEM(bs, b);
+        base->kind = (int)PyLong_AsLong(PyTuple_GetItem(t, 0));
+        base->param = (int)PyLong_AsLong(PyTuple_GetItem(t, 1));
+        base->part = (int)PyLong_AsLong(PyTuple_GetItem(t, 2));
+        base->domain = PyLong_AsLongLong(PyTuple_GetItem(t, 3));
+        base->unknown = (int32_t)PyLong_AsLong(PyTuple_GetItem(t, 6));
+        if (PyErr_Occurred()) { Py_DECREF(bs); return -1; }
+        if ((base->kind == K_LEX && (base->param < 0 || base->param >= self->n_lexicons)) ||
+            (base->kind == K_AV && (!self->has_variety || base->param < 2 || base->param > self->variety.max_length)) ||
+            ((base->kind == K_PAIR || base->kind == K_SAME) && (base->param < 1 || base->param > 64)) ||
+            base->kind < K_CHAR || base->kind > K_AV || base->unknown < 0 || base->unknown >= n_records) {
+            Py_DECREF(bs);
+            PyErr_SetString(PyExc_ValueError, "core spec: a base out of range");
+            return -1;
+        }
+        Py_ssize_t nk, nr;
+        int64_t *keys = copy_buffer(PyTuple_GetItem(t, 4), 8, &nk, "base keys");
+        int32_t *recs = keys ? copy_buffer(PyTuple_GetItem(t, 5), 4, &nr, "base records") : NULL;
+        if (!keys || !recs || nk != nr) {
+            free(keys); free(recs); Py_DECREF(bs);
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "base keys and records differ in length");
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < nk; i++) {
+            if (recs[i] < 0 || recs[i] >= n_records || keys[i] < 0 || (base->domain > 0 && keys[i] >= base->domain)) {
+                free(keys); free(recs); Py_DECREF(bs);
+                PyErr_SetString(PyExc_ValueError, "core spec: a base key or record out of range");
+                return -1;
+            }
+        }
+        if (base->domain > 0) {
+            base->dense = malloc(sizeof(int32_t) * base->domain);
+            if (!base->dense) { free(keys); free(recs); Py_DECREF(bs); PyErr_NoMemory(); return -1; }
+            for (int64_t k = 0; k < base->domain; k++) base->dense[k] = base->unknown;
+            for (Py_ssize_t i = 0; i < nk; i++) base->dense[keys[i]] = recs[i];
+            self->memory += 4 * base->domain;
+        } else {
+            if (hash_build(&base->hash, keys, recs, nk) < 0) { free(keys); free(recs); Py_DECREF(bs); PyErr_NoMemory(); return -1; }
+            self->memory += sizeof(Slot) << base->hash.bits;
+        }
+        free(keys);
+        free(recs);
+    }
+    Py_DECREF(bs);
+
+    /* templates: a list of (base, offset, slot) */
+    PyObject *ts = PySequence_Fast(templates, "templates: a sequence");
+    if (!ts) return -1;
+    self->n_templates = (int)PySequence_Fast_GET_SIZE(ts);
+    self->templates = calloc(self->n_templates ? self->n_templates : 1, sizeof(Template));
+    if (!self->templates) { Py_DECREF(ts); PyErr_NoMemory(); return -1; }
+    for (int j = 0; j < self->n_templates; j++) {
+        PyObject *t = ITEM(ts, j);
+        Template *tp = &self->templates[j];
+        tp->base = (int)PyLong_AsLong(PyTuple_GetItem(t, 0));
+        tp->offset = (int)PyLong_AsLong(PyTuple_GetItem(t, 1));
+        long slot = PyLong_AsLong(PyTuple_GetItem(t, 2));
+        if (PyErr_Occurred() || tp->base < 0 || tp->base >= self->n_bases || abs(tp->offset) > self->radius ||
+            slot < 0 || slot > 31) {
+            Py_DECREF(ts);
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "core spec: a template out of range");
+            return -1;
+        }
+        tp->bit = 1u << slot;
+        tp->below = tp->bit - 1;
+    }
+    Py_DECREF(ts);
+    /* every record's rows must lie inside the packed weights */
+    Py_ssize_t n_rows = n_weights / L;
+    for (Py_ssize_t r = 0; r < n_records; r++) {
+        if (self->record_row[r] < 0 || self->record_row[r] + __builtin_popcount(self->record_mask[r]) > n_rows) {
+            PyErr_SetString(PyExc_ValueError, "core spec: a record's rows lie outside the weights");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* -- per character ------------------------------------------------------------------------------ */
+static inline uint32_t fold(const Core *c, uint32_t cp) {
+    if (cp < 0x10000) return c->fold_bmp[cp];
+    Py_ssize_t lo = 0, hi = c->n_fold_hi;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (c->fold_hi_keys[mid] < cp) lo = mid + 1; else hi = mid;
+    }
+    return (lo < c->n_fold_hi && c->fold_hi_keys[lo] == cp) ? (uint32_t)c->fold_hi_values[lo] : cp;
+}
+
+static inline uint8_t char_class(const Core *c, uint32_t folded) {
+    if (folded < 0x10000) return c->class_bmp[folded];
+    Py_ssize_t lo = 0, hi = c->n_class_hi; /* the last run starting at or before folded */
+    while (hi - lo > 1) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (c->class_hi_starts[mid] <= folded) lo = mid; else hi = mid;
+    }
+    return c->class_hi_values[lo];
+}
+
+static inline int is_isolating(const Core *c, uint32_t cp) {
+    return cp < CODE_SPACE && (c->isolating[cp >> 3] >> (7 - (cp & 7))) & 1;
+}
+
+/* -- one sequence ------------------------------------------------------------------------------- */
+typedef struct {
+    Py_ssize_t n;
+    uint32_t *codes;     /* folded code points */
+    uint8_t *classes;
+    int8_t *start;       /* FREE / MUST / NEVER per character */
+    uint8_t *pointers;   /* n x n_labels backpointers */
+    int32_t *recs;       /* per block: n_bases x (BLOCK + 2 radius) records */
+    int32_t *lex_values; /* per block: n_lexicons x 3 x window */
+    int32_t *av_values;  /* per block: (max_length + 1) x 2 x window */
+    double *emissions;   /* per block: BLOCK x n_labels */
+    Py_ssize_t capacity;
+} Work;
+
+static void work_free(Work *w) {
+    free(w->codes); free(w->classes); free(w->start); free(w->pointers);
+    free(w->recs); free(w->lex_values); free(w->av_values); free(w->emissions);
+    memset(w, 0, sizeof(Work));
+}
+
+static int work_reserve(Work *w, const Core *c, Py_ssize_t n) {
+    if (!w->recs) {
+        Py_ssize_t window = BLOCK + 2 * c->radius;
+        int av_rows = c->has_variety ? (c->variety.max_length + 1) * 2 : 1;
+        w->recs = malloc(sizeof(int32_t) * (c->n_bases ? c->n_bases : 1) * window);
+        w->lex_values = malloc(sizeof(int32_t) * 3 * (c->n_lexicons ? c->n_lexicons : 1) * window);
+        w->av_values = malloc(sizeof(int32_t) * av_rows * window);
+        w->emissions = malloc(sizeof(double) * BLOCK * c->n_labels);
+        if (!w->recs || !w->lex_values || !w->av_values || !w->emissions) return -1;
+    }
+    if (n <= w->capacity) return 0;
+    Py_ssize_t cap = n < 256 ? 256 : n + n / 4;
+    free(w->codes); free(w->classes); free(w->start); free(w->pointers);
+    w->codes = malloc(sizeof(uint32_t) * cap);
+    w->classes = malloc(cap);
+    w->start = malloc(cap);
+    w->pointers = malloc((size_t)cap * c->n_labels);
+    w->capacity = cap;
+    if (!w->codes || !w->classes || !w->start || !w->pointers) { w->capacity = 0; return -1; }
+    return 0;
+}
+
+static inline uint32_t code_at(const Work *w, Py_ssize_t q) {
+    return q < 0 ? BOS : (q >= w->n ? EOS : w->codes[q]);
+}
+
+static inline uint8_t class_at(const Work *w, Py_ssize_t q) {
+    return (q < 0 || q >= w->n) ? 0 : w->classes[q];
+}
+
+/* begin / end / middle word lengths of every lexicon for positions lo..hi-1: lexicon l's in
+ * out[3 l width ...]: begin, then end, then middle */
+static void match_lexicons(const Core *c, const Work *w, Py_ssize_t lo, Py_ssize_t hi, int32_t *out, Py_ssize_t stride) {
+    Py_ssize_t width = hi - lo;
+    for (int l = 0; l < c->n_lexicons; l++) memset(out + l * stride, 0, sizeof(int32_t) * 3 * width);
+    if (!c->n_lexicons) return;
+    Py_ssize_t first = lo - c->longest_word + 1;
+    if (first < 0) first = 0;
+    Py_ssize_t last = hi < w->n ? hi : w->n;
+    for (Py_ssize_t i = first; i < last; i++) {
+        uint64_t prefix = (FNV_SEED ^ (uint64_t)w->codes[i]) * FNV_PRIME;
+        for (int len = 2; len <= c->longest_word && i + len <= w->n; len++) {
+            prefix = (prefix ^ (uint64_t)w->codes[i + len - 1]) * FNV_PRIME;
+            int64_t key = (int64_t)(((prefix ^ (uint64_t)len) * FNV_PRIME) >> 1);
+            uint64_t flags = (uint64_t)hash_get(&c->pieces, key, 0);
+            for (uint64_t words = flags & ~PREFIX_BITS; words; words &= words - 1) {
+                int l = __builtin_ctzll(words) / 2;
+                int32_t *begin = out + l * stride, *end = begin + width, *middle = end + width;
+                if (i >= lo && i < hi) begin[i - lo] = len; /* lengths grow: the longest stays */
+                Py_ssize_t e = i + len - 1;
+                if (e >= lo && e < hi && end[e - lo] < len) end[e - lo] = len;
+                Py_ssize_t m0 = i + 1 > lo ? i + 1 : lo, m1 = e < hi ? e : hi;
+                for (Py_ssize_t m = m0; m < m1; m++) if (middle[m - lo] < len) middle[m - lo] = len;
+            }
+            if (!(flags & PREFIX_BITS)) break;
+        }
+    }
+}
+
+/* accessor variety buckets of positions lo..hi-1: out[(2 length + side) * width + q - lo] */
+static void match_variety(const Variety *v, const Work *w, Py_ssize_t lo, Py_ssize_t hi, int32_t *out) {
+    Py_ssize_t width = hi - lo;
+    memset(out, 0, sizeof(int32_t) * 2 * (v->max_length + 1) * width);
+    Py_ssize_t first = lo - v->max_length + 1;
+    if (first < 0) first = 0;
+    Py_ssize_t last = hi < w->n ? hi : w->n;
+    for (Py_ssize_t i = first; i < last; i++) {
+        uint64_t prefix = (FNV_SEED ^ (uint64_t)w->codes[i]) * FNV_PRIME;
+        for (int len = 2; len <= v->max_length && i + len <= w->n; len++) {
+            prefix = (prefix ^ (uint64_t)w->codes[i + len - 1]) * FNV_PRIME;
+            if (!v->has[len]) continue;
+            int64_t key = (int64_t)(((prefix ^ (uint64_t)len) * FNV_PRIME) >> 1);
+            int64_t packed = hash_get(&v->index[len], key, -1);
+            if (packed < 0) continue;
+            if (i >= lo && i < hi) out[(2 * len) * width + i - lo] = packed & 0xff;
+            Py_ssize_t e = i + len - 1;
+            if (e >= lo && e < hi) out[(2 * len + 1) * width + e - lo] = (packed >> 8) & 0xff;
+        }
+    }
+}
+
+static inline int32_t lookup(const Base *base, int64_t key) {
+    if (base->domain > 0) return (key >= 0 && key < base->domain) ? base->dense[key] : base->unknown;
+    return (int32_t)hash_get(&base->hash, key, base->unknown);
+}
+
+/* Viterbi over w->n characters; labels into out. */
+static void decode_sequence(const Core *c, Work *w, int32_t *labels) {
+    const int L = c->n_labels, R = c->radius;
+    const Py_ssize_t n = w->n, window = BLOCK + 2 * R;
+    double score[MAX_LABELS], next[MAX_LABELS];
+    for (Py_ssize_t a = 0; a < n; a += BLOCK) {
+        Py_ssize_t b = a + BLOCK < n ? a + BLOCK : n;
+        Py_ssize_t lo = a - R, hi = b + R, width = hi - lo;
+        match_lexicons(c, w, lo, hi, w->lex_values, 3 * window);
+        if (c->has_variety) match_variety(&c->variety, w, lo, hi, w->av_values);
+        for (int bi = 0; bi < c->n_bases; bi++) {
+            const Base *base = &c->bases[bi];
+            int32_t *recs = w->recs + (Py_ssize_t)bi * window;
+            for (Py_ssize_t q = lo; q < hi; q++) {
+                int64_t key;
+                switch (base->kind) {
+                case K_CHAR: key = code_at(w, q); break;
+                case K_PAIR: key = (int64_t)code_at(w, q) * CODE_SPACE + code_at(w, q + base->param); break;
+                case K_CLASS: key = class_at(w, q); break;
+                case K_CLASS3: key = (class_at(w, q - 1) * N_CLASSES + class_at(w, q)) * N_CLASSES + class_at(w, q + 1); break;
+                case K_SAME: key = (q >= 0 && q < n && q - base->param >= 0) ? w->codes[q] == w->codes[q - base->param] : 0; break;
+                case K_LEX: key = w->lex_values[(Py_ssize_t)base->param * 3 * window + base->part * width + (q - lo)]; break;
+                default: key = w->av_values[(2 * base->param + base->part) * width + (q - lo)]; break;
+                }
+                recs[q - lo] = lookup(base, key);
+            }
+        }
+        double *em = w->emissions;
+        for (Py_ssize_t p = a; p < b; p++) {
+            double *state = em + (p - a) * L;
+            for (int k = 0; k < L; k++) state[k] = 0.0;
+            for (int j = 0; j < c->n_templates; j++) {
+                const Template *t = &c->templates[j];
+                int32_t rec = w->recs[(Py_ssize_t)t->base * window + (p + t->offset - lo)];
+                uint32_t mask = c->record_mask[rec];
+                if (!(mask & t->bit)) continue;
+                const double *row = c->weights + (size_t)(c->record_row[rec] + __builtin_popcount(mask & t->below)) * L;
+                for (int k = 0; k < L; k++) state[k] += row[k];
+            }
+            int s = w->start[p] * 3 + (p + 1 < n ? w->start[p + 1] : FREE);
+            const uint8_t *allowed = c->allowed + s * L;
+            for (int k = 0; k < L; k++) if (!allowed[k]) state[k] = -INFINITY;
+        }
+        for (Py_ssize_t p = a; p < b; p++) {
+            const double *state = em + (p - a) * L;
+            if (p == 0) {
+                for (int k = 0; k < L; k++) score[k] = state[k];
+                continue;
+            }
+            uint8_t *ptr = w->pointers + (size_t)p * L;
+            for (int j = 0; j < L; j++) {
+                double top = score[0] + c->transitions[j];
+                int arg = 0;
+                for (int i = 1; i < L; i++) {
+                    double cand = score[i] + c->transitions[i * L + j];
+                    if (cand > top) { top = cand; arg = i; } /* strict: ties keep the lower label, as crfsuite */
+                }
+                next[j] = top + state[j];
+                ptr[j] = (uint8_t)arg;
+            }
+            for (int k = 0; k < L; k++) score[k] = next[k];
+        }
+    }
+    int current = 0;
+    for (int k = 1; k < L; k++) if (score[k] > score[current]) current = k; /* the first maximum */
+    labels[n - 1] = current;
+    for (Py_ssize_t p = n - 1; p > 0; p--) {
+        current = w->pointers[(size_t)p * L + current];
+        labels[p - 1] = current;
+    }
+}
+
+/* -- spans of the text: unit spans (never cut inside) and user words (whole, cut at their ends) -- */
+typedef struct {
+    const int64_t *pairs;
+    Py_ssize_t n, next;
+    int64_t reach; /* the furthest end of the spans that start before the current position */
+} SpanScan;
+
+/* is a boundary at position t strictly inside a span? t must not decrease between calls */
+static inline int inside(SpanScan *s, int64_t t) {
+    while (s->next < s->n && s->pairs[2 * s->next] < t) {
+        if (s->pairs[2 * s->next + 1] > s->reach) s->reach = s->pairs[2 * s->next + 1];
+        s->next++;
+    }
+    return s->reach > t;
+}
+
+typedef struct {
+    const int64_t *pairs;
+    Py_ssize_t n, next;
+} EdgeScan;
+
+static inline int is_edge(EdgeScan *s, int64_t t) { /* a start or end of a (sorted, disjoint) span */
+    while (s->next < s->n && s->pairs[2 * s->next + 1] < t) s->next++;
+    return s->next < s->n && (s->pairs[2 * s->next] == t || s->pairs[2 * s->next + 1] == t);
+}
+
+/* -- the call ------------------------------------------------------------------------------------ */
+typedef struct {
+    Py_ssize_t cap, len;
+    int64_t *v;
+} Bounds;
+
+static int bounds_push(Bounds *b, int64_t x, int64_t y) {
+    if (b->len + 2 > b->cap) {
+        Py_ssize_t cap = b->cap ? 2 * b->cap : 256;
+        int64_t *v = realloc(b->v, sizeof(int64_t) * cap);
+        if (!v) return -1;
+        b->v = v;
+        b->cap = cap;
+    }
+    b->v[b->len++] = x;
+    b->v[b->len++] = y;
+    return 0;
+}
+
+/* One line (a sequence): read its characters from `text` at [offset, offset + size), decode,
+ * append each word's (start, end) in text offsets (relative to `base`) to `out`. */
+static int segment_line(const Core *c, Work *w, int kind, const void *data, Py_ssize_t from, Py_ssize_t to,
+                        int64_t base, SpanScan *units, SpanScan *words_in, EdgeScan *edges, Bounds *out,
+                        int64_t **positions, Py_ssize_t *positions_cap, int32_t **labels, Py_ssize_t *labels_cap) {
+    Py_ssize_t n = 0;
+    for (Py_ssize_t i = from; i < to; i++) if (!Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) n++;
+    if (!n) return 0;
+    if (work_reserve(w, c, n) < 0) return -1;
+    if (n > *positions_cap) {
+        free(*positions); free(*labels);
+        *positions_cap = n + n / 4;
+        *positions = malloc(sizeof(int64_t) * *positions_cap);
+        *labels = malloc(sizeof(int32_t) * *positions_cap);
+        *labels_cap = *positions_cap;
+        if (!*positions || !*labels) { *positions_cap = 0; return -1; }
+    }
+    int64_t *pos = *positions;
+    int32_t *lab = *labels;
+    Py_ssize_t k = 0;
+    int after_space = 0, prev_iso = 0;
+    for (Py_ssize_t i = from; i < to; i++) {
+        Py_UCS4 cp = PyUnicode_READ(kind, data, i);
+        if (Py_UNICODE_ISSPACE(cp)) { after_space = 1; continue; }
+        int64_t t = base + i;
+        int in_word = words_in ? inside(words_in, t) : 0;
+        int in_unit = units ? inside(units, t) : 0;
+        int edge = edges ? is_edge(edges, t) : 0;
+        int iso = c->isolate && is_isolating(c, cp);
+        int8_t s = FREE;
+        if (k == 0) s = FREE;
+        else if (after_space) s = in_word ? NEVER : MUST; /* whitespace is a boundary, but inside a user word */
+        else {
+            if (in_unit || in_word) s = NEVER;
+            if (edge) s = MUST;
+            if (s == FREE && iso != prev_iso) s = MUST; /* punctuation and pictographs stand apart */
+        }
+        uint32_t folded = fold(c, cp);
+        w->codes[k] = folded;
+        w->classes[k] = char_class(c, folded);
+        w->start[k] = s;
+        pos[k] = t - base;
+        prev_iso = iso;
+        after_space = 0;
+        k++;
+    }
+    w->n = n;
+    decode_sequence(c, w, lab);
+    /* words: a word starts at the first character, at a start label, after an end label (never
+     * inside a user word that spans whitespace, whatever the labels say) */
+    Py_ssize_t word_start = 0;
+    for (Py_ssize_t p = 1; p <= n; p++) {
+        int starts = p == n;
+        if (!starts) {
+            starts = c->start_label[lab[p]] || c->end_label[lab[p - 1]];
+            if (w->start[p] == NEVER && p > 0 && pos[p] != pos[p - 1] + 1) starts = 0; /* glue */
+        }
+        if (starts) {
+            if (bounds_push(out, pos[word_start], pos[p - 1] + 1) < 0) return -1;
+            word_start = p;
+        }
+    }
+    return 0;
+}
+
+static int read_spans(PyObject *obj, Py_buffer *view, const int64_t **pairs, Py_ssize_t *n) {
+    *pairs = NULL;
+    *n = 0;
+    if (obj == Py_None) return 0;
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS) < 0) return -1;
+    if (view->len % 16) {
+        PyBuffer_Release(view);
+        PyErr_SetString(PyExc_ValueError, "spans: int64 (start, end) pairs expected");
+        return -1;
+    }
+    *pairs = view->buf;
+    *n = view->len / 16;
+    return 1;
+}
+
+/* segment(lines, units=None, words=None) -> list of (starts and ends, int64 bytes) per line
+ *
+ * lines: a list of str, each one sequence (whitespace in it a boundary, never a word).
+ * units: None or int64 (start, end) pairs, sorted by start, in the offsets of "\n".join(lines):
+ *     spans never cut inside (rule matches, grapheme clusters).
+ * words: None or int64 (start, end) pairs, sorted and disjoint: user-word occurrences, each
+ *     exactly one word.
+ * Each line's result: the int64 (start, end) pairs of its words, offsets into the line; a word
+ * spanning whitespace (a user word) keeps it. */
+static PyObject *core_segment(Core *self, PyObject *args) {
+    PyObject *lines, *units_obj = Py_None, *words_obj = Py_None;
+    if (!PyArg_ParseTuple(args, "O!|OO", &PyList_Type, &lines, &units_obj, &words_obj)) return NULL;
+    Py_buffer uview, wview;
+    SpanScan units = {0}, words = {0};
+    EdgeScan edges = {0};
+    int has_units = read_spans(units_obj, &uview, &units.pairs, &units.n);
+    if (has_units < 0) return NULL;
+    int has_words = read_spans(words_obj, &wview, &words.pairs, &words.n);
+    if (has_words < 0) { if (has_units) PyBuffer_Release(&uview); return NULL; }
+    edges.pairs = words.pairs;
+    edges.n = words.n;
+    Py_ssize_t n_lines = PyList_GET_SIZE(lines);
+    PyObject *result = PyList_New(n_lines);
+    Work w = {0};
+    Bounds out = {0};
+    int64_t *positions = NULL;
+    int32_t *labels = NULL;
+    Py_ssize_t positions_cap = 0, labels_cap = 0;
+    int64_t base = 0;
+    int failed = result == NULL;
+    for (Py_ssize_t li = 0; li < n_lines && !failed; li++) {
+        PyObject *line = PyList_GET_ITEM(lines, li);
+        if (!PyUnicode_Check(line)) {
+            PyErr_Format(PyExc_TypeError, "expected a str to segment, got %s", Py_TYPE(line)->tp_name);
+            failed = 1;
+            break;
+        }
+        Py_ssize_t size = PyUnicode_GET_LENGTH(line);
+        int kind = PyUnicode_KIND(line);
+        const void *data = PyUnicode_DATA(line);
+        out.len = 0;
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = segment_line(self, &w, kind, data, 0, size, base, has_units ? &units : NULL,
+                          has_words ? &words : NULL, has_words ? &edges : NULL, &out,
+                          &positions, &positions_cap, &labels, &labels_cap);
+        Py_END_ALLOW_THREADS
+        if (rc < 0) { PyErr_NoMemory(); failed = 1; break; }
+        PyObject *bytes = PyBytes_FromStringAndSize((const char *)out.v, sizeof(int64_t) * out.len);
+        if (!bytes) { failed = 1; break; }
+        PyList_SET_ITEM(result, li, bytes);
+        base += size + 1;
+    }
+    work_free(&w);
+    free(out.v);
+    free(positions);
+    free(labels);
+    if (has_units) PyBuffer_Release(&uview);
+    if (has_words) PyBuffer_Release(&wview);
+    if (failed) { Py_XDECREF(result); return NULL; }
+    return result;
+}
+
+/* words(lines, units=None, words=None, sep=None): segment(), with each line's words as str: a
+ * list of word lists, or with sep, one str: each line's words joined by sep, then "\n". */
+static PyObject *core_words(Core *self, PyObject *args) {
+    PyObject *lines, *units_obj = Py_None, *words_obj = Py_None, *sep = Py_None;
+    if (!PyArg_ParseTuple(args, "O!|OOO", &PyList_Type, &lines, &units_obj, &words_obj, &sep)) return NULL;
+    if (sep != Py_None && !PyUnicode_Check(sep)) { PyErr_SetString(PyExc_TypeError, "sep: a str"); return NULL; }
+    PyObject *call = Py_BuildValue("(OOO)", lines, units_obj, words_obj);
+    if (!call) return NULL;
+    PyObject *bounds = core_segment(self, call);
+    Py_DECREF(call);
+    if (!bounds) return NULL;
+    Py_ssize_t n_lines = PyList_GET_SIZE(bounds);
+    PyObject *result = NULL;
+    if (sep == Py_None) {
+        result = PyList_New(n_lines);
+        for (Py_ssize_t li = 0; result && li < n_lines; li++) {
+            PyObject *line = PyList_GET_ITEM(lines, li);
+            PyObject *b = PyList_GET_ITEM(bounds, li);
+            const int64_t *v = (const int64_t *)PyBytes_AS_STRING(b);
+            Py_ssize_t n_words = PyBytes_GET_SIZE(b) / 16;
+            PyObject *list = PyList_New(n_words);
+            if (!list) { Py_CLEAR(result); break; }
+            for (Py_ssize_t k = 0; k < n_words; k++) {
+                PyObject *word = PyUnicode_Substring(line, v[2 * k], v[2 * k + 1]);
+                if (!word) { Py_DECREF(list); list = NULL; break; }
+                PyList_SET_ITEM(list, k, word);
+            }
+            if (!list) { Py_CLEAR(result); break; }
+            PyList_SET_ITEM(result, li, list);
+        }
+    } else {
+        /* one pass for the size and widest character, one to write */
+        Py_ssize_t sep_len = PyUnicode_GET_LENGTH(sep), total = 0;
+        Py_UCS4 maxchar = PyUnicode_MAX_CHAR_VALUE(sep);
+        for (Py_ssize_t li = 0; li < n_lines; li++) {
+            PyObject *line = PyList_GET_ITEM(lines, li);
+            PyObject *b = PyList_GET_ITEM(bounds, li);
+            const int64_t *v = (const int64_t *)PyBytes_AS_STRING(b);
+            Py_ssize_t n_words = PyBytes_GET_SIZE(b) / 16;
+            for (Py_ssize_t k = 0; k < n_words; k++) total += v[2 * k + 1] - v[2 * k];
+            total += (n_words > 1 ? (n_words - 1) * sep_len : 0) + 1;
+            if (PyUnicode_MAX_CHAR_VALUE(line) > maxchar) maxchar = PyUnicode_MAX_CHAR_VALUE(line);
+        }
+        result = PyUnicode_New(total, maxchar < 0x7f ? 0x7f : maxchar);
+        Py_ssize_t at = 0;
+        for (Py_ssize_t li = 0; result && li < n_lines; li++) {
+            PyObject *line = PyList_GET_ITEM(lines, li);
+            PyObject *b = PyList_GET_ITEM(bounds, li);
+            const int64_t *v = (const int64_t *)PyBytes_AS_STRING(b);
+            Py_ssize_t n_words = PyBytes_GET_SIZE(b) / 16;
+            for (Py_ssize_t k = 0; k < n_words; k++) {
+                if (k && sep_len) { PyUnicode_CopyCharacters(result, at, sep, 0, sep_len); at += sep_len; }
+                Py_ssize_t len = v[2 * k + 1] - v[2 * k];
+                PyUnicode_CopyCharacters(result, at, line, v[2 * k], len);
+                at += len;
+            }
+            PyUnicode_WriteChar(result, at++, '\n');
+        }
+    }
+    Py_DECREF(bounds);
+    return result;
+}
+
+static PyObject *core_memory(Core *self, void *closure) { return PyLong_FromSsize_t(self->memory); }
+
+static PyMethodDef core_methods[] = {
+    {"segment", (PyCFunction)core_segment, METH_VARARGS,
+     "segment(lines, units=None, words=None) -> per line, its words' (start, end) offsets as int64 bytes"},
+    {"words", (PyCFunction)core_words, METH_VARARGS,
+     "words(lines, units=None, words=None, sep=None) -> per line its words, or with sep the lines as text"},
+    {NULL},
+};
+
+static PyGetSetDef core_getset[] = {
+    {"memory", (getter)core_memory, NULL, "bytes held by the tables", NULL},
+    {NULL},
+};
+
+static PyTypeObject CoreType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "zhseg._core.Core",
+    .tp_doc = "A model's decoding tables (model/core.py builds the spec); segment() and words() decode lines.",
+    .tp_basicsize = sizeof(Core),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)core_init,
+    .tp_dealloc = (destructor)core_dealloc,
+    .tp_methods = core_methods,
+    .tp_getset = core_getset,
+};
+
+static struct PyModuleDef core_module = {
+    PyModuleDef_HEAD_INIT, "zhseg._core", "zhseg's compiled core: characters to words (model/core.py).", -1, NULL,
+};
+
+PyMODINIT_FUNC PyInit__core(void) {
+    if (PyType_Ready(&CoreType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&core_module);
+    if (!m) return NULL;
+    Py_INCREF(&CoreType);
+    if (PyModule_AddObject(m, "Core", (PyObject *)&CoreType) < 0) {
+        Py_DECREF(&CoreType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    PyModule_AddIntConstant(m, "ABI", 1);
+    return m;
+}

@@ -3,7 +3,7 @@
     python benchmarks/partial_objective.py --sentences 6000
 
 crfsuite cannot train on partial labels, so this experiment carries its own small CRF trainer
-(numba forward-backward, OWL-QN for crfsuite's c1/c2 objective; the `fast` extra) and trains one
+(numba forward-backward, OWL-QN for crfsuite's c1/c2 objective; needs `pip install numba`) and trains one
 model per treatment of the same data, the first ``--sentences`` of CTB6's train split plus as many
 lines of Weibo's train split reduced to partial annotation (benchmarks/reduce_to_partial.py):
 

@@ -68,8 +68,6 @@ def ngram_hashes(padded: np.ndarray, max_length: int) -> Iterator[tuple[int, np.
 class Lexicon:
     """Known words, as an index of their hashes per length (no strings needed when decoding).
 
-    compiled: match with numba (features/lexicon_kernel.py, the ``fast`` extra) instead of numpy
-        and plain Python; the same matches as the array path.
     fold: the folding of :func:`zhseg.features.chars.fold_table` applied to the words, which the
         text must have too (as the features see it); None matches words and text exactly as
         written (user words).
@@ -78,12 +76,10 @@ class Lexicon:
         dictionary costs more (about a second) than it ever saves.
     """
 
-    def __init__(self, words: Iterable[str], max_length: int, compiled: bool = False, fold: str | None = "basic",
+    def __init__(self, words: Iterable[str], max_length: int, fold: str | None = "basic",
                  python_loop: bool = True):
         self.max_length = max_length
-        self.compiled = compiled
         self.python_loop = python_loop
-        self._kernel_tables: tuple | None = None  # built on first compiled match
         # every word's code points, grouped by length without a Python step per word
         words = words if isinstance(words, (list, tuple)) else list(words)
         lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
@@ -92,7 +88,7 @@ class Lexicon:
         self.indexes: dict[int, KeyIndex] = {}
         # Most n-grams of a text are not words: per length, a bitmap of the top bits of the
         # rolling hash, small enough to stay in cache, rules nearly all of them out before their
-        # hashes are finished and looked up. One array, so the compiled matcher reads it as is.
+        # hashes are finished and looked up. 
         self.filters = np.zeros((max_length + 1, 1 << FILTER_BITS), dtype=bool)
         self._pieces: dict[int, int] | None = None  # built on first use
         self._folded: dict[int, np.ndarray] = {}
@@ -133,19 +129,10 @@ class Lexicon:
             scan_filter[pieces >> FILTER_SHIFT] = True
             self._scan[length] = (scan_filter, KeyIndex(keys, None, flags))
 
-    def for_backend(self, compiled: bool) -> "Lexicon":
-        """This lexicon matching with numba (``compiled``) or not; the tables are shared."""
-        if compiled == self.compiled:
-            return self
-        twin = copy.copy(self)
-        twin.compiled = compiled
-        twin._kernel_tables = None
-        return twin
-
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The tables matching needs (not the words), for a model directory: per length the sorted
         hashes of words and word-beginning pieces with their flags, and both filters as bits. The
-        words themselves are not kept, so a lexicon from arrays matches with numpy or numba only."""
+        words themselves are not kept, so a lexicon from arrays matches by hash only."""
         arrays = {"max_length": np.array(self.max_length), "filters": np.packbits(self.filters, axis=1)}
         scan_filters = np.zeros_like(self.filters)
         for length, (scan_filter, index) in self._scan.items():
@@ -156,7 +143,7 @@ class Lexicon:
         return arrays
 
     @classmethod
-    def from_arrays(cls, arrays, compiled: bool = False) -> "Lexicon":
+    def from_arrays(cls, arrays) -> "Lexicon":
         """Rebuild from :meth:`to_arrays` in a few milliseconds; ValueError on inconsistent arrays."""
         lexicon = cls.__new__(cls)
         lexicon.max_length = int(arrays["max_length"])
@@ -167,8 +154,8 @@ class Lexicon:
         scan_filters = np.unpackbits(arrays["scan_filters"], axis=1, count=width).astype(bool)
         if lexicon.filters.shape != (lexicon.max_length + 1, width) or scan_filters.shape != lexicon.filters.shape:
             raise ValueError("lexicon filters have the wrong shape")
-        lexicon.compiled, lexicon.python_loop = compiled, False
-        lexicon._kernel_tables, lexicon._pieces, lexicon._folded = None, None, {}
+        lexicon.python_loop = False
+        lexicon._pieces, lexicon._folded = None, {}
         lexicon.indexes, lexicon._scan = {}, {}
         for length in range(2, lexicon.max_length + 1):
             if f"keys{length}" not in arrays:
@@ -203,8 +190,6 @@ class Lexicon:
         """For each position of a padded folded code point array: the length of the longest known
         word starting there, ending there, and running through it (neither first nor last), or 0.
         Arrays; lists for a short text, which its caller copies into an array anyway."""
-        if self.compiled:
-            return self._match_lengths_compiled(padded)
         if len(padded) < PYTHON_MATCH_MAX and self.python_loop:
             return self._match_lengths_loop(padded)
         n = len(padded)
@@ -259,21 +244,6 @@ class Lexicon:
             if not len(growing):
                 return
             alive, prefix = alive.take(growing), prefix.take(growing)
-
-    def _match_lengths_compiled(self, padded: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        from zhseg.features import lexicon_kernel  # imports numba: only when first needed
-
-        if self._kernel_tables is None:  # every length's hash table, side by side
-            offsets = np.zeros(self.max_length + 1, dtype=np.int64)
-            bits = np.zeros(self.max_length + 1, dtype=np.int64)
-            tables = [np.full(1, -1, dtype=np.int64)]
-            for length, index in self.indexes.items():
-                offsets[length], bits[length] = sum(map(len, tables)), index.bits
-                tables.append(index.slot_keys)
-            self._kernel_tables = (self.filters, np.concatenate(tables), offsets, bits)
-        begin, end, middle = np.zeros((3, len(padded)), dtype=np.int64)
-        lexicon_kernel.match_lengths(padded, self.max_length, *self._kernel_tables, begin, end, middle)
-        return begin, end, middle
 
     def _match_lengths_loop(self, padded: np.ndarray) -> tuple[list[int], list[int], list[int]]:
         """:meth:`match_lengths` for a short text, in plain Python: a single sentence needs a few

@@ -7,9 +7,9 @@ read (``U-2`` ... ``U2`` read characters; bigrams and skip bigrams are both char
 decoding does one lookup per key space over the padded text and each template is a shifted
 gather. The weight rows are summed in template order, the order crfsuite sums them, so the state
 scores are the same floats; Viterbi breaks ties towards the lower label index as crfsuite's does.
-The output is therefore the crfsuite tagger's, bit for bit. With numba installed the same
-arithmetic can run compiled (:meth:`CompiledCRF.decode`, model/kernels.py); model/viterbi.py
-says which Viterbi runs when.
+The output is therefore the crfsuite tagger's, bit for bit. This is the numpy path, the reference
+the compiled core (zhseg/_core.c, laid out by model/core.py) must equal; model/viterbi.py says
+which Viterbi runs when.
 """
 
 from __future__ import annotations
@@ -200,24 +200,14 @@ class CompiledCRF:
                   for a in range(0, len(positions), self.EMISSION_BLOCK)]
         return np.concatenate(blocks)
 
-    def decode(self, bases: PaddedBases, lengths: np.ndarray, compiled: bool = False,
-               allowed: np.ndarray | None = None) -> np.ndarray:
+    def decode(self, bases: PaddedBases, lengths: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
         """Best label index per character of consecutive sequences of ``lengths``: state scores,
-        then Viterbi; in numpy, or with ``compiled`` in one numba pass (model/kernels.py).
-        ``allowed`` (``(n_chars, n_labels)`` bool) masks labels out: they score minus infinity."""
-        if not compiled or not self.templates:
-            emissions = self.emissions(bases)
-            if allowed is not None:
-                emissions[~allowed] = -np.inf
-            return viterbi(emissions, lengths, self.transitions)
-        from zhseg.model import kernels  # imports numba: only when first needed
-
-        if allowed is None:
-            allowed = np.ones((0, len(self.labels)), dtype=bool)
-        self._build()
-        starts, template_start = self._row_starts(bases)
-        return kernels.decode(starts, template_start, self._template_slot.ravel(), bases.positions,
-                              np.asarray(lengths, dtype=np.int64), self._weight_rows, self.transitions, allowed)
+        then Viterbi. ``allowed`` (``(n_chars, n_labels)`` bool) masks labels out: they score
+        minus infinity."""
+        emissions = self.emissions(bases)
+        if allowed is not None:
+            emissions[~allowed] = -np.inf
+        return viterbi(emissions, lengths, self.transitions)
 
     def _row_starts(self, bases: PaddedBases) -> tuple[np.ndarray, np.ndarray]:
         """Every base row's first weight rows, end to end, and where each template's part of that

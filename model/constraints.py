@@ -97,13 +97,15 @@ def unit_spans(text: str, rules: bool) -> list[tuple[int, int]]:
 class UserWords:
     """A user dictionary: words that always come out whole (see the module's docstring).
 
-    ``add`` and ``remove`` change it; the matcher is rebuilt on the next use. Reading while
-    another thread changes it is not supported.
+    Thread-safe: ``add`` and ``remove`` may run while other threads segment; every match that
+    starts after ``add`` (``remove``) returned sees the change. The matcher is rebuilt on the
+    first use after a change, from a snapshot of the words.
     """
 
     def __init__(self, words: Iterable[str] = ()):
         self._words: set[str] = set()
-        self._matcher: tuple[Lexicon | None, np.ndarray] | None = None
+        self._version = 0  # changes with every change of the words
+        self._matcher: tuple | None = None  # (version, words, lexicon, singles)
         self._lock = threading.Lock()
         for word in words:
             self.add(word)
@@ -115,20 +117,25 @@ class UserWords:
         return word in self._words
 
     def __iter__(self):
-        return iter(sorted(self._words))
+        with self._lock:
+            return iter(sorted(self._words))
 
     def add(self, word: str) -> None:
         """Add ``word`` (surrounding whitespace is ignored; a word may not contain a line break)."""
         word = check_user_word(word)
-        if word not in self._words:
-            self._words.add(word)
-            self._matcher = None
+        with self._lock:
+            if word not in self._words:
+                self._words.add(word)
+                self._version += 1
 
     def remove(self, word: str) -> None:
         """Remove ``word`` if it is there."""
-        if word.strip() in self._words:
-            self._words.discard(word.strip())
-            self._matcher = None
+        if not isinstance(word, str):
+            raise TypeError(f"a user word is a str, not {type(word).__name__}")
+        with self._lock:
+            if word.strip() in self._words:
+                self._words.discard(word.strip())
+                self._version += 1
 
     def load(self, source: str | Path | IO[str]) -> int:
         """Add the words of a jieba-format dictionary: a path, or an open text file. Returns how
@@ -139,20 +146,23 @@ class UserWords:
             count += 1
         return count
 
-    def _compiled(self) -> tuple[Lexicon | None, np.ndarray]:
-        matcher = self._matcher
-        if matcher is None:
-            with self._lock:
-                if self._matcher is None:
-                    longer = [w for w in self._words if len(w) > 1]
-                    lexicon = Lexicon(longer, max(map(len, longer)), fold=None) if longer else None
-                    # one-character words: a flag per code point up to the largest of them
-                    codes = [ord(w) for w in self._words if len(w) == 1]
-                    singles = np.zeros(max(codes, default=-1) + 1, dtype=bool)
-                    singles[codes] = True
-                    self._matcher = (lexicon, singles)
-                matcher = self._matcher
-        return matcher
+    def _compiled(self) -> tuple[frozenset[str], Lexicon | None, np.ndarray]:
+        with self._lock:
+            matcher = self._matcher
+            if matcher is not None and matcher[0] == self._version:
+                return matcher[1:]
+            version, words = self._version, frozenset(self._words)
+        # built outside the lock (it can take a while); kept only if no change came meanwhile
+        longer = [w for w in words if len(w) > 1]
+        lexicon = Lexicon(longer, max(map(len, longer)), fold=None) if longer else None
+        # one-character words: a flag per code point up to the largest of them
+        codes = [ord(w) for w in words if len(w) == 1]
+        singles = np.zeros(max(codes, default=-1) + 1, dtype=bool)
+        singles[codes] = True
+        with self._lock:
+            if self._version == version:
+                self._matcher = (version, words, lexicon, singles)
+        return words, lexicon, singles
 
     def occurrences(self, text: str, codes: np.ndarray, cuttable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The spans of ``text`` that are occurrences of user words, leftmost-longest, among
@@ -163,9 +173,9 @@ class UserWords:
         user word on a hash collision, with odds of about one in 10^14 per n-gram; short texts
         (one sentence) are matched exactly.
         """
-        if not self._words:
+        words, lexicon, singles = self._compiled()
+        if not words:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        lexicon, singles = self._compiled()
         longest = lexicon.longest_starting(codes) if lexicon is not None else np.zeros(len(codes), dtype=np.int64)
         if len(singles):
             single = singles.take(np.minimum(codes, len(singles) - 1)) & (codes < len(singles))
@@ -174,7 +184,6 @@ class UserWords:
         lengths = longest.take(starts)
         misfits = np.flatnonzero(~cuttable.take(starts + lengths))
         if len(misfits):  # the longest match ends inside a unit: a shorter one may fit
-            words = self._words
             for k in misfits.tolist():
                 start = int(starts[k])
                 lengths[k] = next((j for j in range(int(lengths[k]) - 1, 0, -1)
@@ -238,7 +247,15 @@ def read_user_dict(source: str | Path | IO[str]) -> list[str]:
 
     if hasattr(source, "read"):
         name = getattr(source, "name", "<user dictionary>")
-        numbered = enumerate(source.read().lstrip("\ufeff").splitlines(), start=1)
+        content = source.read()
+        if isinstance(content, bytes):  # a file opened in binary mode, as jieba allows
+            try:
+                content = content.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise UserError(f"{name}: not UTF-8 at byte {error.start}; user dictionaries are UTF-8") from None
+        numbered = enumerate(content.lstrip("\ufeff").splitlines(), start=1)
+    elif not isinstance(source, (str, Path)):
+        raise TypeError(f"a user dictionary is a path or an open file, not {type(source).__name__}")
     else:
         name = str(source)
         numbered = read_lines(source, "utf-8")

@@ -21,6 +21,7 @@ words equal it line for line, which tests/test_core.py checks.
 from __future__ import annotations
 
 import functools
+import os
 from typing import Sequence
 
 import numpy as np
@@ -31,6 +32,8 @@ from zhseg.features.templates import FeatureConfig, base_domain, base_kind
 from zhseg.features.variety import AccessorVariety
 
 try:
+    if os.environ.get("ZHSEG_NO_CORE"):  # as an install without a C compiler has it (tests, comparisons)
+        raise ImportError("ZHSEG_NO_CORE is set")
     from zhseg import _core
 except ImportError:  # built without a C compiler: the numpy path serves
     _core = None

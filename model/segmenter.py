@@ -12,7 +12,6 @@ it decodes each chunk on its own.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import re
 import threading
 from pathlib import Path
@@ -33,7 +32,7 @@ from zhseg.model.constraints import (NEVER, Constraints, UserWords, allowed_by_s
 from zhseg.model.crfsuite_file import attribute_strings, check_crfsuite_file
 
 CHUNK = re.compile(r"\S+")
-BACKENDS = ("compiled", "numpy", "numba", "auto", "crfsuite")
+BACKENDS = ("compiled", "numpy", "auto", "crfsuite")
 DEFAULT_BACKEND = "auto"
 BATCH_CHARS = 100_000  # characters decoded together in bulk mode; bounds memory
 SPLIT_MIN_CHARS = 512  # cut() sends texts at least this long down the bulk path
@@ -46,16 +45,16 @@ class Segmenter:
     Use :meth:`load`; then :meth:`cut` for one text, :meth:`cut_lines` for many lines at once (much
     faster per character), :meth:`tokenize` for words with their offsets.
 
-    backend: the rule is the same for the Python API and the command lines: ``numpy`` (the
-        default) decodes from the compiled arrays with numpy, and a fresh process has its first
-        words soonest; ``numba`` does the dictionary matching, scoring and Viterbi compiled (the
-        ``fast`` extra): about 1.3 times the speed per sentence, after about 0.9 s of start-up,
-        so it pays for long-running processes and inputs of tens of MB; ``auto`` is ``numba``
-        when numba is installed, else ``numpy``; ``crfsuite`` feeds the same features to
-        python-crfsuite's tagger, the reference the others are checked against. All give the
-        same words. The crfsuite tagger cannot be constrained: it needs ``rules=False`` and
-        refuses user words, and it does not keep grapheme clusters whole.
-    rules: keep URLs, e-mail addresses, numbers and Latin words whole (model/constraints.py).
+    backend: the same for the Python API and the command lines: ``compiled`` decodes in zhseg's
+        C core (zhseg/_core.c, built at install time with the machine's C compiler): several
+        times jieba's speed; ``numpy`` decodes from the same arrays step by step with numpy, the
+        reference the core must equal; ``auto`` (the default) is ``compiled`` where it was built,
+        else ``numpy`` (with a one-line notice); ``crfsuite`` feeds the same features to
+        python-crfsuite's tagger, the reference the others are checked against without
+        constraints. All give the same words. The crfsuite tagger cannot be constrained: it needs
+        ``rules=False`` and refuses user words, and it does not keep grapheme clusters whole.
+    rules: keep URLs, e-mail addresses, numbers and Latin words whole, and never let punctuation,
+        symbols or pictographs share a word with other text (model/constraints.py).
     standard: for a multi-corpus model, the segmentation standard to follow (one of
         ``model.standards``; default the first, the model's default).
     user_words: words that always come out whole (:meth:`add_word`, :meth:`load_userdict`).
@@ -67,6 +66,8 @@ class Segmenter:
     def __init__(self, model: store.Model, backend: str = DEFAULT_BACKEND, rules: bool = True,
                  user_words: UserWords | None = None, standard: str | None = None):
         self.model = model
+        self.directory: Path | None = None  # set by load(): what a pickled Segmenter refers to
+        self._backend_asked = backend
         self.backend = resolve_backend(backend)
         if standard is not None and standard not in model.standards:
             offered = ", ".join(model.standards) if model.standards else "none: it was trained on one corpus"
@@ -94,8 +95,8 @@ class Segmenter:
             # past PYTHON_LOOP_MAX_WORDS its first use costs more than a fresh process should
             # wait, and the stored tables (numpy matching) serve instead
             model.lexicon = Lexicon(model.vocabulary, self.config.dictionary, fold=self.config.fold)
-        self.lexicon = model.lexicon.for_backend(self.backend == "numba") if model.lexicon is not None else None
-        self.word_lists = tuple(words.for_backend(self.backend == "numba") for words in model.word_lists)
+        self.lexicon = model.lexicon
+        self.word_lists = model.word_lists
         self._core = None  # the compiled core's tables, built on first use
         self._core_lock = threading.Lock()
 
@@ -104,10 +105,26 @@ class Segmenter:
              user_dicts: Sequence[str | Path] = (), standard: str | None = None) -> "Segmenter":
         """Load a model directory written by ``zhseg train`` (ModelError if it is not one), with
         the user words of the jieba-format files ``user_dicts``."""
+        if isinstance(user_dicts, (str, Path)):  # one path, not a sequence of one-character paths
+            user_dicts = (user_dicts,)
         segmenter = cls(store.load(directory), backend, rules, standard=standard)
+        segmenter.directory = Path(directory).resolve()
         for path in user_dicts:
             segmenter.load_userdict(path)
         return segmenter
+
+    def __reduce__(self):
+        """A Segmenter pickles as what it is made of: its model directory (or "the embedded default
+        model"), backend, rules, standard and user words; never arrays or code. Unpickled, it
+        loads the model again and refuses one whose files changed meanwhile."""
+        if self.directory is None:
+            raise TypeError("a Segmenter pickles as a reference to its model directory, and this one was not loaded "
+                            "from one: save it (Segmenter.save) and load that")
+        import zhseg
+
+        where = DEFAULT_MODEL if self.directory == zhseg.default_model_path().resolve() else str(self.directory)
+        return (_unpickle, (where, self._backend_asked, self.rules, self.standard, tuple(self.user_words),
+                            self.meta.get("files")))
 
     def save(self, directory: str | Path) -> Path:
         """Write this segmenter's model as a model directory (atomically)."""
@@ -203,7 +220,7 @@ class Segmenter:
     def _check_constrainable(self) -> None:
         if self.backend == "crfsuite":
             raise ValueError("the crfsuite backend is the unconstrained reference: it cannot keep user words; "
-                             "use the numpy or numba backend")
+                             "use the compiled or numpy backend")
 
     def _compiled_core(self):
         if self._core is None:
@@ -294,7 +311,7 @@ class Segmenter:
         if self.backend != "crfsuite":
             bases = padded_bases(chunks, self.config, self.lexicon, self.model.variety, order=self.crf.bases,
                                  word_lists=self.word_lists)
-            return self.crf.decode(bases, lengths, compiled=self.backend == "numba", allowed=allowed)
+            return self.crf.decode(bases, lengths, allowed=allowed)
         if len(self.user_words):
             self._check_constrainable()
         keys = feature_keys(chunks, self.config, self.lexicon, self.model.variety, self.word_lists)
@@ -318,7 +335,7 @@ class Segmenter:
             source = self.model.crfsuite
             if source is None:
                 raise store.ModelError("the crfsuite backend needs a model directory with model.crfsuite; "
-                                       "this model has none (use the numpy or numba backend)")
+                                       "this model has none (use the compiled or numpy backend)")
             tagger = pycrfsuite.Tagger()
             if isinstance(source, bytes):
                 tagger.open_inmemory(source)
@@ -329,6 +346,23 @@ class Segmenter:
                 tagger.open(str(path))
             self._tagger = tagger
         return self._tagger
+
+
+DEFAULT_MODEL = "<the embedded default model>"
+
+
+def _unpickle(directory: str, backend: str, rules: bool, standard: str | None, words: tuple[str, ...],
+              files: dict | None) -> "Segmenter":
+    import zhseg
+
+    path = zhseg.default_model_path() if directory == DEFAULT_MODEL else Path(directory)
+    segmenter = Segmenter.load(path, backend=backend, rules=rules, standard=standard)
+    if segmenter.meta.get("files") != files:
+        raise store.ModelError(f"{path}: the model changed since this Segmenter was pickled (its files' recorded "
+                               "sizes and digests differ); pickle it again")
+    for word in words:
+        segmenter.add_word(word)
+    return segmenter
 
 
 def _check_text(text) -> None:
@@ -358,16 +392,15 @@ def _lengths(chunks: Sequence[str]) -> np.ndarray:
 
 def resolve_backend(backend: str) -> str:
     """The backend ``backend`` names (``auto`` resolved); ValueError if unknown or not installed."""
+    if backend == "numba":
+        raise ValueError("the numba backend was replaced by the compiled core: use 'compiled' (or 'auto', the default)")
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
-    numba_installed = importlib.util.find_spec("numba") is not None  # without importing it
     if backend == "auto":
         return "compiled" if core.available() else _numpy_with_notice()
     if backend == "compiled" and not core.available():
         raise ValueError("the compiled backend was not built (no C compiler when zhseg was installed); "
                          "reinstall with a C compiler, or use backend 'numpy'")
-    if backend == "numba" and not numba_installed:
-        raise ValueError("the numba backend needs numba: pip install 'zhseg[fast]'")
     return backend
 
 

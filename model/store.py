@@ -145,6 +145,7 @@ def load(directory: str | Path) -> Model:
         config = FeatureConfig.from_json(meta["features"])
         if config.template_names() != list(meta["template_names"]):
             raise ValueError("the feature configuration does not match its templates")
+        check_labels(meta)
         standards = meta.get("standards", [])
         if not isinstance(standards, list) or not all(isinstance(x, str) and x for x in standards):
             raise ValueError("'standards' is not a list of names")
@@ -181,6 +182,19 @@ def load(directory: str | Path) -> Model:
         raise ModelError(f"{directory / VOCAB_FILE}: missing")
     return Model(meta, crf, directory / VOCAB_FILE, variety, crfsuite if crfsuite.is_file() else None,
                  tuple(word_lists), lexicon)
+
+
+def check_labels(meta: dict) -> None:
+    """ValueError unless ``meta``'s labels are distinct tags of its tag set: a tampered label list
+    would decode every character as a word, or the whole line as one, without an error."""
+    from zhseg.features.tags import TAG_SETS
+
+    tag_set, labels = meta.get("tag_set", "bmes"), meta["labels"]
+    if tag_set not in TAG_SETS:
+        raise ValueError(f"unknown tag set {tag_set!r}")
+    if (not isinstance(labels, list) or not labels or len(set(map(str, labels))) != len(labels)
+            or not set(labels) <= set(TAG_SETS[tag_set])):
+        raise ValueError(f"labels {str(labels)[:80]} are not distinct tags of the {tag_set} tag set")
 
 
 def word_list_file(group: int) -> str:

@@ -13,11 +13,9 @@ path                                   runs when
                                        each sequence longer than ``BATCHED_VITERBI_MAX_LENGTH``
 :func:`viterbi_batched`                many sequences: one numpy step per position, all sequences
                                        at once
-``zhseg.model.kernels.decode``         the ``numba`` backend: scoring and Viterbi in one compiled
-                                       pass (imported on first use; it imports numba)
 =====================================  ==========================================================
 
-:func:`viterbi` picks between the first two; ``CompiledCRF.decode`` picks the compiled one.
+:func:`viterbi` picks between them (the compiled core, zhseg/_core.c, has its own, equal).
 """
 
 from __future__ import annotations

@@ -101,12 +101,26 @@ def test_filling_in_never_splits_an_unbroken_string(segmenter, lines, min_count)
             starts.add(position)
             position += len(word)
         assert set(partial.boundaries()) <= starts | {len(partial.text)}
-        known = set(partial.boundaries())
+        # a known boundary wins, and so does a turn between punctuation and other text
+        known = set(partial.boundaries()) | isolating_turns(partial.text, segmenter.rules)
         for s in unbroken:
             for i in range(len(partial.text)):
                 inside = set(range(i + 1, i + len(s)))
                 if partial.text.startswith(s, i) and not inside & known:  # a known boundary wins
                     assert not starts & inside, (s, sentence.words)
+
+
+def isolating_turns(text: str, rules: bool) -> set[int]:
+    """Where the text passes between punctuation (symbols, pictographs) and other characters,
+    outside the spans the rules keep whole: boundaries the constraints always give."""
+    from zhseg.features.chars import codepoints, is_isolating
+    from zhseg.model.constraints import unit_spans
+
+    if not rules:
+        return set()
+    flags = is_isolating(codepoints(text)).tolist()
+    units = unit_spans(text, rules)
+    return {i for i in range(1, len(text)) if flags[i] != flags[i - 1] and not any(a < i < b for a, b in units)}
 
 
 def test_filled_in_text_as_a_standard_of_its_own_is_the_default():

@@ -45,7 +45,7 @@ def test_a_ctb6_slice_learns_to_segment_held_out_text(ctb_slice_model):
     assert scores.iv_recall > scores.oov_recall > 0.3
 
 
-@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("backend", ["numpy", "compiled"])
 def test_fast_decoder_matches_crfsuite_on_a_ctb6_test_slice(ctb_slice_model, backend):
     from zhseg import Segmenter
 

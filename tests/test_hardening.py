@@ -159,3 +159,64 @@ def test_a_one_character_corpus_is_refused(tmp_path):
     corpus.write_text("好\n", encoding="utf-8")
     assert_user_error(run("train.py", corpus, "-o", tmp_path / "m", "--max-iterations", "5"), "no features")
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("labels", [["B", "B", "S", "M"], ["X", "Y", "Z", "W"], "BMES", []])
+def test_a_tampered_label_list_is_refused(seed_model, tmp_path, labels):
+    import json
+    import shutil
+
+    from zhseg import Segmenter
+    from zhseg.model.store import ModelError
+
+    copy_dir = tmp_path / "model"
+    shutil.copytree(seed_model, copy_dir)
+    meta = json.loads((copy_dir / "meta.json").read_text(encoding="utf-8"))
+    meta["labels"] = labels
+    (copy_dir / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelError, match="labels"):
+        Segmenter.load(copy_dir)
+    result = run("segment.py", "-m", copy_dir, tmp_path / "absent.txt")
+    assert_user_error(result, "labels")
+
+
+def test_user_words_added_while_threads_segment_are_seen_at_once(seed_model):
+    from zhseg import Segmenter
+
+    segmenter = Segmenter.load(seed_model)
+    for k in range(20_000):  # a matcher slow enough to rebuild that threads overlap it
+        segmenter.add_word(f"词{k:05d}")
+    stop, errors = threading.Event(), []
+
+    def work():
+        try:
+            while not stop.is_set():
+                segmenter.lcut("阿里云总裁胡晓明接受专访今天天气很好")
+        except Exception as error:  # noqa: BLE001 - what the test looks for
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        for word in ("胡晓明接受", "天气很", "阿里云总"):
+            segmenter.add_word(word)
+            assert word in segmenter.lcut("阿里云总裁胡晓明接受专访今天天气很好"), word
+        segmenter.del_word("天气很")
+        assert "天气很" not in segmenter.lcut("今天天气很好")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert not errors, errors
+
+
+def test_misused_user_word_calls_are_clear_errors(seed_model, tmp_path):
+    from zhseg import Segmenter
+
+    words = tmp_path / "words.txt"
+    words.write_text("胡晓明接受\n", encoding="utf-8")
+    segmenter = Segmenter.load(seed_model, user_dicts=str(words))  # one path, not its characters
+    assert "胡晓明接受" in segmenter.user_words
+    with pytest.raises(TypeError, match="a user word is a str"):
+        segmenter.del_word(123)

@@ -135,25 +135,6 @@ def test_loop_and_batched_viterbi_agree(lengths, seed, coarse):
         viterbi.BATCHED_VITERBI_MAX_LENGTH = original
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.integers(0, 12), max_size=8), st.integers(0, 2**32 - 1), st.booleans())
-def test_compiled_decoding_agrees_with_the_loop(lengths, seed, coarse):
-    pytest.importorskip("numba", reason="compiled decoding needs the fast extra")
-    from zhseg.model import kernels, viterbi
-
-    rng = np.random.default_rng(seed)
-    draw = (lambda *shape: rng.integers(-2, 3, shape).astype(float)) if coarse else (lambda *shape: rng.normal(size=shape))
-    emissions, transitions = draw(sum(lengths), 4), draw(4, 4)  # coarse values force ties
-    lengths = np.array(lengths, dtype=np.int64)
-    expected = viterbi.viterbi_loop(emissions, lengths, transitions.tolist()).tolist()
-    # one template whose row at position k is emissions[k]: the kernel's scores are the emissions
-    one = np.zeros(1, dtype=np.intp)
-    positions = np.arange(len(emissions))
-    got = kernels.decode(positions.astype(np.intp), one, one, positions, lengths, emissions, transitions,
-                         np.ones((0, 4), dtype=bool))
-    assert got.tolist() == expected
-
-
 @settings(max_examples=50, deadline=None)
 @given(st.sets(st.integers(0, 2**50), max_size=300), st.lists(st.integers(0, 2**50), max_size=100),
        st.one_of(st.none(), st.just(2**50 + 1)))
@@ -173,7 +154,7 @@ def test_base_lookup_finds_exactly_the_known_keys(keys, others, domain):
     assert lookup.lookup(np.tile(query, repeats)).tolist() == expected * repeats  # many: the hash table
 
 
-@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("backend", ["numpy", "compiled"])
 def test_dictionary_and_six_tag_model_matches_crfsuite(accurate_seed_model, backend):
     from zhseg import Segmenter
 
@@ -193,27 +174,19 @@ def test_segment_lines_is_cut_lines_joined(segmenter, lines, sep, batch_chars):
     assert "".join(segmenter.segment_lines(lines, sep, batch_chars=batch_chars)) == expected
 
 
-def test_auto_backend_falls_back_to_numpy_without_numba(monkeypatch):
-    import importlib.util
+def test_auto_backend_falls_back_to_numpy_without_the_core(monkeypatch, capsys):
+    from zhseg.model import core, segmenter
 
-    from zhseg.model.segmenter import resolve_backend
-
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    assert resolve_backend("auto") == "numpy"
-    with pytest.raises(ValueError, match="pip install 'zhseg\\[fast\\]'"):
-        resolve_backend("numba")
+    monkeypatch.setattr(core, "_core", None)
+    segmenter._numpy_with_notice.cache_clear()
+    assert segmenter.resolve_backend("auto") == "numpy"
+    assert segmenter.resolve_backend("auto") == "numpy"
+    assert capsys.readouterr().err.count("compiled core was not built") == 1  # one notice, not one per load
+    with pytest.raises(ValueError, match="not built"):
+        segmenter.resolve_backend("compiled")
+    with pytest.raises(ValueError, match="replaced by the compiled core"):
+        segmenter.resolve_backend("numba")
     with pytest.raises(ValueError, match="unknown backend"):
-        resolve_backend("gpu")
+        segmenter.resolve_backend("gpu")
 
 
-def test_kernels_compile_where_numba_cannot_cache():
-    pytest.importorskip("numba", reason="compiled decoding needs the fast extra")
-    from numba import njit
-
-    from zhseg.jit import jit
-
-    namespace: dict = {}
-    exec("def double(x):\n    return 2 * x", namespace)  # no source file: numba has nowhere to cache it
-    with pytest.raises(RuntimeError, match="cannot cache"):
-        njit(cache=True)(namespace["double"])
-    assert jit(namespace["double"])(21) == 42

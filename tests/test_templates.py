@@ -116,15 +116,3 @@ def test_lexicon_loop_and_array_matching_agree(text):
     assert all(np.array_equal(a[: len(padded)], b) for a, b in zip(arrays, loop))
 
 
-@settings(max_examples=100, deadline=None)
-@given(st.text(alphabet="中国人民银行家ab，", max_size=300))
-def test_compiled_lexicon_matching_equals_the_array_path(text):
-    pytest.importorskip("numba", reason="compiled matching needs the fast extra")
-    from zhseg.features.chars import codepoints
-    from zhseg.features.lexicon import Lexicon
-
-    words = ["中国", "中国人", "人民", "人民银行", "银行家", "ab", "国人民银", "b，"]
-    padded = np.concatenate(([BOS] * 2, fold_table().take(codepoints(text)), [EOS] * 2))
-    arrays = Lexicon(words, max_length=5).match_lengths(np.concatenate((padded, [EOS] * 300)))
-    compiled = Lexicon(words, max_length=5, compiled=True).match_lengths(padded)
-    assert all(np.array_equal(a[: len(padded)], b) for a, b in zip(arrays, compiled))

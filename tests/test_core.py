@@ -1,0 +1,100 @@
+"""The compiled core equals the numpy path: same words, same offsets, every option."""
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import corpus_file
+from tests.test_knowledge import frequency_list, halves, multi_model, word_list  # noqa: F401 - fixtures
+
+pytest.importorskip("zhseg._core", reason="the compiled core was not built (no C compiler)")
+
+# Han, Latin, digits, punctuation of both widths, whitespace of several kinds, emoji with
+# modifiers and joiners, combining marks, a lone surrogate, characters above the BMP
+ALPHABET = ("阿里云总裁的科技局副局长今天天气很好中国人民银行臺灣計程車，。！？、…—·「」 \t\u3000\u00a0"
+            "abcXYZ019０１２.%,:@/#+-_'😀👍🏽✌️🔥👨\u200d👩\u200d👧🇨🇳1️⃣e\u0301\ud800𠀀𪚥")
+texts = st.text(alphabet=st.sampled_from(ALPHABET), max_size=60)
+user_words = st.lists(st.text(alphabet="阿里云总裁科技局今天中国人民银行ab1 ", min_size=1, max_size=5).filter(str.strip),
+                      max_size=4)
+
+
+def both(directory, rules=True, words=(), standard=None):
+    from zhseg import Segmenter
+
+    pair = [Segmenter.load(directory, backend=b, rules=rules, standard=standard) for b in ("numpy", "compiled")]
+    for segmenter in pair:
+        for word in words:
+            segmenter.add_word(word)
+    return pair
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(texts, min_size=1, max_size=8), user_words, st.booleans())
+def test_the_core_gives_the_numpy_words_offsets_and_text(seed_model, lines, words, rules):
+    reference, core = both(seed_model, rules, words)
+    for line in lines:
+        assert core.lcut(line) == reference.lcut(line)
+        assert list(core.tokenize(line)) == list(reference.tokenize(line))
+    assert list(core.cut_lines(lines)) == list(reference.cut_lines(lines))
+    assert "".join(core.segment_lines(lines, " | ")) == "".join(reference.segment_lines(lines, " | "))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(texts, min_size=1, max_size=6))
+def test_the_core_gives_the_numpy_words_with_dictionary_features(accurate_seed_model, lines):
+    reference, core = both(accurate_seed_model)
+    assert list(core.cut_lines(lines)) == list(reference.cut_lines(lines))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(texts, min_size=1, max_size=6), st.sampled_from(["first", "second"]))
+def test_the_core_gives_the_numpy_words_in_every_standard(multi_model, lines, standard):
+    reference, core = both(multi_model, standard=standard)
+    assert list(core.cut_lines(lines)) == list(reference.cut_lines(lines))
+
+
+def test_a_long_line_decodes_block_by_block_as_numpy_does(seed_model):
+    from zhseg.features.corpus import read_corpus
+    from tests.conftest import NEWS_SEED
+
+    reference, core = both(seed_model)
+    text = "".join(s.text for s in read_corpus(NEWS_SEED)) * 12  # many of the core's blocks in one sequence
+    assert len(text) > 5 * 2048
+    assert core.lcut(text) == reference.lcut(text)
+
+
+def test_tokenize_offsets_index_the_input(seed_model):
+    _, core = both(seed_model, words=["OpenGL ES"])
+    text = " 阿里云 OpenGL ES总裁\t今天😀好 "
+    tokens = list(core.tokenize(text))
+    assert [w for w, _, _ in tokens] == core.lcut(text)
+    assert all(text[a:b] == w for w, a, b in tokens)
+    assert ("OpenGL ES", text.index("OpenGL"), text.index("OpenGL") + 9) in tokens
+
+
+def test_a_damaged_spec_is_refused_not_crashed(seed_model):
+    from zhseg.model import core
+
+    reference, compiled = both(seed_model)
+    spec = core.build_spec(compiled.crf, compiled.config, compiled.lexicon, compiled.word_lists, None,
+                           compiled._allowed_by_state, compiled._start_label, compiled._end_label, True)
+    broken = dict(spec, record_row=spec["record_row"] + 10**6)
+    with pytest.raises(ValueError, match="rows lie outside"):
+        core.build(broken)
+    broken = dict(spec, templates=[(99, 0, 0)] + spec["templates"][1:])
+    with pytest.raises(ValueError, match="template out of range"):
+        core.build(broken)
+    with pytest.raises(TypeError, match="expected a str"):
+        core.build(spec).segment([b"bytes"])
+
+
+@pytest.mark.parametrize("corpus", ["ctb6", "nlpcc2016-weibo", "sxu-sighan2008", "udc-ud1.4-hankcs", "pku-pfr1998"])
+def test_the_default_model_gives_the_numpy_words_on_every_test_split(corpus):
+    import zhseg
+
+    split = "dev" if corpus == "pku-pfr1998" else "test"  # its test set is SIGHAN 2005's PKU gold
+    lines = [re.sub(" ", "", line) for line in corpus_file(corpus, split).read_text(encoding="utf-8").splitlines()]
+    reference, core = both(zhseg.default_model_path())
+    assert list(core.cut_lines(lines)) == list(reference.cut_lines(lines))

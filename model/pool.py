@@ -28,7 +28,7 @@ def _segment_block(block: TextBlock, sep: str, segmenter: Segmenter | None = Non
 
 
 def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: int, sep: str = " ",
-                     backend: str = "numpy", work_here: bool = True, rules: bool = True,
+                     backend: str = "auto", work_here: bool = True, rules: bool = True,
                      user_dicts: Sequence[str] = (), standard: str | None = None) -> Iterator[bytes]:
     """Segment blocks of lines in ``jobs`` processes; yield each block's output, UTF-8 encoded
     (a line per input line, words joined by ``sep``), in input order.

@@ -24,7 +24,7 @@ _default_lock = threading.Lock()
 _default_segmenter = None
 
 
-def load(directory, backend: str = "numpy", rules: bool = True, user_dicts=(), standard=None):
+def load(directory, backend: str = "auto", rules: bool = True, user_dicts=(), standard=None):
     """Load a model directory: ``Segmenter.load(directory, backend, rules, user_dicts, standard)``."""
     from zhseg.model.segmenter import Segmenter
 

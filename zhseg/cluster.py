@@ -37,11 +37,11 @@ class SegmenterSpec:
     rules: bool = True
     user_dicts: tuple[str, ...] = ()
     standard: str | None = None
-    backend: str = "numpy"
+    backend: str = "auto"
 
     @classmethod
     def make(cls, model, rules: bool = True, user_dicts: Sequence = (), standard: str | None = None,
-             backend: str = "numpy") -> "SegmenterSpec":
+             backend: str = "auto") -> "SegmenterSpec":
         """Absolute paths, so that workers started elsewhere find the same files."""
         return cls(str(Path(model).resolve()) if model is not None else None, rules,
                    tuple(str(Path(p).resolve()) for p in user_dicts), standard, backend)
@@ -69,7 +69,7 @@ def _cut_partition(lines, spec: SegmenterSpec, sep: str | None):
 
 
 def segment_bag(bag, model=None, *, sep: str | None = None, rules: bool = True, user_dicts: Sequence = (),
-                standard: str | None = None, backend: str = "numpy"):
+                standard: str | None = None, backend: str = "auto"):
     """A bag of lines (``db.read_text``'s line ends are dropped) to a bag of word lists, or, with
     ``sep``, of lines of words joined by ``sep``. ``model``: a model directory every worker can
     read (default: the embedded model); the other settings as for :class:`Segmenter`."""
@@ -84,7 +84,7 @@ def _cut_frame(frame, column: str, out_column: str, spec: SegmenterSpec, sep: st
 
 def segment_dataframe(df, column: str, model=None, *, out_column: str = "words", sep: str | None = None,
                       rules: bool = True, user_dicts: Sequence = (), standard: str | None = None,
-                      backend: str = "numpy"):
+                      backend: str = "auto"):
     """``df`` with ``out_column`` added: the words of ``column``'s text (a list per row, or with
     ``sep`` one string). Missing text segments as empty."""
     spec = SegmenterSpec.make(model, rules, user_dicts, standard, backend)

@@ -93,9 +93,9 @@ def benchmark_command(
     for path in (json_path, markdown_path, plot_path):
         if path is not None:
             check_output_path(path)  # before the benchmark runs, not after
-    models = list(models or [])
-    if not models:
-        raise UserError("give at least one --model DIR (zhseg has no built-in default model yet)")
+    from zhseg.model.store import model_or_default
+
+    models = list(models or []) or [model_or_default(None)]  # no --model: the embedded default model
     reading = {"sep": sep, "fmt": fmt, "encoding": encoding}
     gold = read_corpus(test, **reading)
     train_sentences = read_corpus(train, **reading) if train else None

@@ -46,7 +46,7 @@ def evaluate(gold: Path, model: Optional[Path] = None, pred: Optional[Path] = No
     if pred is None:
         model = model_or_default(model)
     gold_sentences = read_corpus(gold, sep=sep, fmt=fmt, encoding=encoding, keep_blank=pred is not None)
-    segmenter = load_segmenter(model, "numpy", rules, standard, user_dicts) if model else None
+    segmenter = load_segmenter(model, "auto", rules, standard, user_dicts) if model else None
     if pred is not None:
         predicted = read_corpus(pred, encoding=encoding, keep_blank=True)
         # a final newline or trailing blank lines on one side only are not misalignment
@@ -68,7 +68,7 @@ def evaluate_partial(gold: Path, model: Optional[Path], sep: str, encoding: str 
     from zhseg.model.adapt import boundary_report
 
     partials = read_partial(gold, sep, encoding)
-    segmenter = load_segmenter(model_or_default(model), "numpy", rules, standard, user_dicts)
+    segmenter = load_segmenter(model_or_default(model), "auto", rules, standard, user_dicts)
     return boundary_report(segmenter, partials)
 
 

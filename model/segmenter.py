@@ -58,13 +58,15 @@ class Segmenter:
     standard: for a multi-corpus model, the segmentation standard to follow (one of
         ``model.standards``; default the first, the model's default).
     user_words: words that always come out whole (:meth:`add_word`, :meth:`load_userdict`).
+    isolate: punctuation, symbols and pictographs never share a word with other text (default: as
+        ``rules``; False measures what the constraint changes).
 
     Grapheme clusters always stay whole. A Segmenter may be shared by threads for segmenting;
     changing its user words while another thread segments is not supported.
     """
 
     def __init__(self, model: store.Model, backend: str = DEFAULT_BACKEND, rules: bool = True,
-                 user_words: UserWords | None = None, standard: str | None = None):
+                 user_words: UserWords | None = None, standard: str | None = None, isolate: bool | None = None):
         self.model = model
         self.directory: Path | None = None  # set by load(): what a pickled Segmenter refers to
         self._backend_asked = backend
@@ -77,6 +79,7 @@ class Segmenter:
             raise ValueError("the crfsuite backend is the unconstrained reference: it cannot apply the rules; "
                              "pass rules=False (--no-rules)")
         self.rules = rules
+        self.isolate = rules if isolate is None else isolate
         self.user_words = user_words if user_words is not None else UserWords()
         self.config = model.config
         self._template_names = decoding_names(self.config, model.standards, self.standard)
@@ -124,7 +127,7 @@ class Segmenter:
 
         where = DEFAULT_MODEL if self.directory == zhseg.default_model_path().resolve() else str(self.directory)
         return (_unpickle, (where, self._backend_asked, self.rules, self.standard, tuple(self.user_words),
-                            self.meta.get("files")))
+                            self.meta.get("files"), self.isolate))
 
     def save(self, directory: str | Path) -> Path:
         """Write this segmenter's model as a model directory (atomically)."""
@@ -228,7 +231,7 @@ class Segmenter:
                 if self._core is None:
                     self._core = core.build(core.build_spec(
                         self.crf, self.config, self.lexicon, self.word_lists, self.model.variety,
-                        self._allowed_by_state, self._start_label, self._end_label, isolate=self.rules))
+                        self._allowed_by_state, self._start_label, self._end_label, isolate=self.isolate))
         return self._core
 
     def _core_call(self, lines: list[str], method: str, *extra):
@@ -250,7 +253,7 @@ class Segmenter:
     def _constraints(self, text: str) -> Constraints | None:
         if self.backend == "crfsuite":
             return None
-        return find_constraints(text, self.rules, self.user_words)
+        return find_constraints(text, self.rules, self.user_words, self.isolate)
 
     def _cut_batch(self, lines: Sequence[str]) -> list[list[str]]:
         chunks, starts, line_chars, glued = self._decode_batch(lines)
@@ -352,7 +355,7 @@ DEFAULT_MODEL = "<the embedded default model>"
 
 
 def _unpickle(directory: str, backend: str, rules: bool, standard: str | None, words: tuple[str, ...],
-              files: dict | None) -> "Segmenter":
+              files: dict | None, isolate: bool = True) -> "Segmenter":
     import zhseg
 
     path = zhseg.default_model_path() if directory == DEFAULT_MODEL else Path(directory)
@@ -360,6 +363,7 @@ def _unpickle(directory: str, backend: str, rules: bool, standard: str | None, w
     if segmenter.meta.get("files") != files:
         raise store.ModelError(f"{path}: the model changed since this Segmenter was pickled (its files' recorded "
                                "sizes and digests differ); pickle it again")
+    segmenter.isolate = isolate  # before the first call builds the constraints
     for word in words:
         segmenter.add_word(word)
     return segmenter

@@ -85,13 +85,13 @@ class Lexicon:
         lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
         all_codes = codepoints("".join(words))
         word_starts = np.cumsum(lengths) - lengths
-        self.indexes: dict[int, KeyIndex] = {}
         # Most n-grams of a text are not words: per length, a bitmap of the top bits of the
         # rolling hash, small enough to stay in cache, rules nearly all of them out before their
-        # hashes are finished and looked up. 
-        self.filters = np.zeros((max_length + 1, 1 << FILTER_BITS), dtype=bool)
+        # hashes are finished and looked up (the numpy path's; stored for older readers).
+        filters = np.zeros((max_length + 1, 1 << FILTER_BITS), dtype=bool)
         self._pieces: dict[int, int] | None = None  # built on first use
         self._folded: dict[int, np.ndarray] = {}
+        word_hashes_by_length: dict[int, np.ndarray] = {}
         for length in range(2, max_length + 1):
             folded = all_codes.take(word_starts[lengths == length][:, None] + np.arange(length))
             folded = folded[(folded != 0).all(axis=1)]  # NUL never occurs in text a lexicon matches
@@ -103,12 +103,13 @@ class Lexicon:
                 prefixes = (SEED ^ folded[:, 0].astype(np.uint64)) * PRIME
                 for column in range(1, length):
                     prefixes = (prefixes ^ folded[:, column].astype(np.uint64)) * PRIME
-                self.indexes[length] = KeyIndex(sorted_unique(finish_hash(prefixes, length)), None)
-                self.filters[length, prefixes >> FILTER_SHIFT] = True
-        # For the array path, per length one index of the words and of the pieces that begin a
-        # longer word, answering with WORD and PREFIX flags: a position goes on to the next
-        # length only while its piece begins some longer word, so the work shrinks with length.
-        self._scan: dict[int, tuple[np.ndarray, KeyIndex]] = {}
+                word_hashes_by_length[length] = sorted_unique(finish_hash(prefixes, length))
+                filters[length, prefixes >> FILTER_SHIFT] = True
+        # Per length, the words and the pieces that begin a longer word, with WORD and PREFIX
+        # flags: a position goes on to the next length only while its piece begins some longer
+        # word, so the work shrinks with length.
+        self.tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # length -> (sorted hashes, uint8 flags)
+        scan_filters = np.zeros_like(filters)
         pieces_by_length: dict[int, list[np.ndarray]] = {}
         for length, folded in self._folded.items():
             prefix = (SEED ^ folded[:, 0].astype(np.uint64)) * PRIME
@@ -116,59 +117,65 @@ class Lexicon:
                 prefix = (prefix ^ folded[:, cut - 1].astype(np.uint64)) * PRIME
                 pieces_by_length.setdefault(cut, []).append(prefix)
         for length in range(2, max_length + 1):
-            word_hashes = self.indexes[length].keys if length in self.indexes else np.zeros(0, dtype=np.int64)
+            word_hashes = word_hashes_by_length.get(length, np.zeros(0, dtype=np.int64))
             pieces = np.concatenate(pieces_by_length.get(length, [np.zeros(0, dtype=np.uint64)]))
             piece_hashes = sorted_unique(finish_hash(pieces, length))
             keys = sorted_unique(np.concatenate((word_hashes, piece_hashes)), presorted_runs=True)
             if not len(keys):
                 continue
-            flags = np.zeros(len(keys) + 1, dtype=np.intp)
+            flags = np.zeros(len(keys), dtype=np.uint8)
             flags[np.searchsorted(keys, word_hashes)] |= WORD
             flags[np.searchsorted(keys, piece_hashes)] |= PREFIX
-            scan_filter = self.filters[length].copy()
-            scan_filter[pieces >> FILTER_SHIFT] = True
-            self._scan[length] = (scan_filter, KeyIndex(keys, None, flags))
+            scan_filters[length] = filters[length]
+            scan_filters[length, pieces >> FILTER_SHIFT] = True
+            self.tables[length] = (keys, flags)
+        self._packed_filters = (np.packbits(filters, axis=1), np.packbits(scan_filters, axis=1))
+        self._scan: dict[int, tuple[np.ndarray, KeyIndex]] | None = None  # the numpy path's, built on first use
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The tables matching needs (not the words), for a model directory: per length the sorted
         hashes of words and word-beginning pieces with their flags, and both filters as bits. The
         words themselves are not kept, so a lexicon from arrays matches by hash only."""
-        arrays = {"max_length": np.array(self.max_length), "filters": np.packbits(self.filters, axis=1)}
-        scan_filters = np.zeros_like(self.filters)
-        for length, (scan_filter, index) in self._scan.items():
-            arrays[f"keys{length}"] = index.keys
-            arrays[f"flags{length}"] = index.values[:-1].astype(np.uint8)
-            scan_filters[length] = scan_filter
-        arrays["scan_filters"] = np.packbits(scan_filters, axis=1)
+        filters, scan_filters = self._packed_filters
+        arrays = {"max_length": np.array(self.max_length), "filters": filters, "scan_filters": scan_filters}
+        for length, (keys, flags) in self.tables.items():
+            arrays[f"keys{length}"], arrays[f"flags{length}"] = keys, flags
         return arrays
 
     @classmethod
     def from_arrays(cls, arrays) -> "Lexicon":
-        """Rebuild from :meth:`to_arrays` in a few milliseconds; ValueError on inconsistent arrays."""
+        """Rebuild from :meth:`to_arrays` in a few milliseconds (nothing unpacked until the numpy
+        path first matches); ValueError on inconsistent arrays."""
         lexicon = cls.__new__(cls)
         lexicon.max_length = int(arrays["max_length"])
         if not 2 <= lexicon.max_length <= 64:
             raise ValueError("lexicon length out of range")
-        width = 1 << FILTER_BITS
-        lexicon.filters = np.unpackbits(arrays["filters"], axis=1, count=width).astype(bool)
-        scan_filters = np.unpackbits(arrays["scan_filters"], axis=1, count=width).astype(bool)
-        if lexicon.filters.shape != (lexicon.max_length + 1, width) or scan_filters.shape != lexicon.filters.shape:
+        shape = (lexicon.max_length + 1, (1 << FILTER_BITS) // 8)
+        filters, scan_filters = np.asarray(arrays["filters"]), np.asarray(arrays["scan_filters"])
+        if filters.shape != shape or scan_filters.shape != shape or filters.dtype != np.uint8 or scan_filters.dtype != np.uint8:
             raise ValueError("lexicon filters have the wrong shape")
+        lexicon._packed_filters = (filters, scan_filters)
         lexicon.python_loop = False
-        lexicon._pieces, lexicon._folded = None, {}
-        lexicon.indexes, lexicon._scan = {}, {}
+        lexicon._pieces, lexicon._folded, lexicon._scan = None, {}, None
+        lexicon.tables = {}
         for length in range(2, lexicon.max_length + 1):
             if f"keys{length}" not in arrays:
                 continue
-            keys = np.asarray(arrays[f"keys{length}"], dtype=np.int64)
-            flags = np.asarray(arrays[f"flags{length}"], dtype=np.intp)
-            if len(keys) != len(flags) or (len(keys) > 1 and not (keys[1:] > keys[:-1]).all()):
+            keys = np.asarray(arrays[f"keys{length}"])
+            flags = np.asarray(arrays[f"flags{length}"])
+            if keys.dtype != np.int64 or flags.dtype != np.uint8 or keys.ndim != 1 or len(keys) != len(flags) \
+                    or (len(keys) > 1 and not (keys[1:] > keys[:-1]).all()):
                 raise ValueError("lexicon keys are not sorted or do not match their flags")
-            lexicon._scan[length] = (scan_filters[length], KeyIndex(keys, None, np.append(flags, 0)))
-            words = keys[(flags & WORD) > 0]
-            if len(words):
-                lexicon.indexes[length] = KeyIndex(words, None)
+            lexicon.tables[length] = (keys, flags)
         return lexicon
+
+    def _scan_tables(self) -> dict[int, tuple[np.ndarray, KeyIndex]]:
+        """Per length the numpy path's prefix filter and index of :attr:`tables` (built once)."""
+        if self._scan is None:
+            scan_filters = np.unpackbits(self._packed_filters[1], axis=1, count=1 << FILTER_BITS).astype(bool)
+            self._scan = {length: (scan_filters[length], KeyIndex(keys, None, np.append(flags, 0).astype(np.intp)))
+                          for length, (keys, flags) in self.tables.items()}
+        return self._scan
 
     def pieces(self) -> dict[int, int]:
         """Known words (flag WORD) and the pieces of two or more characters that begin a longer
@@ -231,7 +238,7 @@ class Lexicon:
                 if not cut:
                     return
             prefix = (prefix ^ values.take(alive + (length - 1))) * PRIME
-            scan = self._scan.get(length)
+            scan = self._scan_tables().get(length)
             if scan is None:
                 return
             scan_filter, index = scan

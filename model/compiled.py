@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+from collections.abc import Sequence as SequenceABC
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -127,11 +128,14 @@ class CompiledCRF:
         self._template_slot = template_slot[:, None]
 
     def select(self, names: Sequence[str]) -> "CompiledCRF":
-        """The model restricted to the named templates, in that order (one standard's, say)."""
+        """The model restricted to the named templates, in that order (one standard's, say);
+        templates read lazily stay so."""
         index = {t.name: j for j, t in enumerate(self.templates)}
         chosen = [index[name] for name in names]
-        return CompiledCRF(self.labels, tuple(self.templates[j] for j in chosen), [self.keys[j] for j in chosen],
-                           [self.weights[j] for j in chosen], self.transitions)
+        pick = (lambda column: column.subset(chosen)) if isinstance(self.keys, _Column) else \
+            (lambda column: [column[j] for j in chosen])
+        return CompiledCRF(self.labels, tuple(self.templates[j] for j in chosen), pick(self.keys), pick(self.weights),
+                           self.transitions)
 
     @classmethod
     def from_crfsuite(cls, weights: "CrfsuiteWeights", templates: Sequence[Template]) -> "CompiledCRF":
@@ -162,22 +166,19 @@ class CompiledCRF:
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray], labels: Sequence[str],
-                    templates: Sequence[Template]) -> "CompiledCRF":
-        n = len(templates)
-        keys = [np.asarray(arrays[f"keys_{i}"], dtype=np.int64) for i in range(n)]
-        weights = [np.asarray(arrays[f"weights_{i}"], dtype=np.float64) for i in range(n)]
+                    templates: Sequence[Template], on_error: Callable[[str], Exception] = ValueError) -> "CompiledCRF":
+        """The model from :meth:`to_arrays`' arrays. Each template's keys and weights are read
+        (from a lazily read ``arrays``, such as an ``.npz`` file) and checked on first use, so
+        decoding one standard of a model of several reads only that standard's; a damaged template
+        raises ``on_error(message)`` then."""
         transitions = np.asarray(arrays["transitions"], dtype=np.float64)
-        for k, w in zip(keys, weights):
-            if w.shape != (len(k) + 1, len(labels)):
-                raise ValueError("weight matrix shape does not match its keys and labels")
-            if len(k) > 1 and not np.all(k[1:] > k[:-1]):
-                raise ValueError("feature keys are not sorted")
         if transitions.shape != (len(labels), len(labels)):
             raise ValueError("transition matrix shape does not match the labels")
-        # NaN or infinite weights would decode silently wrong (crfsuite copes, numpy would not)
-        if not (np.isfinite(transitions).all() and all(np.isfinite(w).all() for w in weights)):
+        if not np.isfinite(transitions).all():
             raise ValueError("non-finite weights")
-        return cls(tuple(labels), tuple(templates), keys, weights, transitions)
+        tables = _TemplateTables(arrays, len(templates), len(labels), on_error)
+        every = range(len(templates))
+        return cls(tuple(labels), tuple(templates), _Column(tables, 0, every), _Column(tables, 1, every), transitions)
 
     @property
     def n_features(self) -> int:
@@ -233,6 +234,65 @@ class CompiledCRF:
         for template_rows in rows[1:]:
             scores += self._weight_rows.take(template_rows, axis=0)
         return scores
+
+
+class _TemplateTables:
+    """Each template's keys and weights, read from ``arrays`` and checked on first use (thread-safe:
+    an ``.npz`` file is one zip file, read by one thread at a time)."""
+
+    def __init__(self, arrays, n: int, n_labels: int, on_error: Callable[[str], Exception]):
+        self._arrays, self._n_labels, self._on_error = arrays, n_labels, on_error
+        self._loaded: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._loaded)
+
+    def pair(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        found = self._loaded[j]
+        if found is None:
+            with self._lock:
+                found = self._loaded[j]
+                if found is None:
+                    found = self._loaded[j] = self._read(j)
+        return found
+
+    def _read(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        try:
+            keys = np.asarray(self._arrays[f"keys_{j}"])
+            weights = np.asarray(self._arrays[f"weights_{j}"])
+        except KeyError:
+            raise self._on_error(f"template {j}'s keys or weights are missing") from None
+        if keys.dtype != np.int64 or weights.dtype != np.float64 or keys.ndim != 1:
+            raise self._on_error(f"template {j}'s keys or weights are not int64 and float64 arrays")
+        if weights.shape != (len(keys) + 1, self._n_labels):
+            raise self._on_error(f"template {j}'s weight matrix shape does not match its keys and labels")
+        if len(keys) > 1 and not np.all(keys[1:] > keys[:-1]):
+            raise self._on_error(f"template {j}'s feature keys are not sorted")
+        if len(keys) and keys[0] < 0:
+            raise self._on_error(f"template {j}'s feature keys are negative")
+        # NaN or infinite weights would decode silently wrong (crfsuite copes, numpy would not)
+        if not np.isfinite(weights).all():
+            raise self._on_error(f"template {j} has non-finite weights")
+        return keys, weights
+
+
+class _Column(SequenceABC):
+    """The keys (``part`` 0) or weights (1) of some templates of a :class:`_TemplateTables`."""
+
+    def __init__(self, tables: _TemplateTables, part: int, chosen: Sequence[int]):
+        self._tables, self._part, self._chosen = tables, part, list(chosen)
+
+    def __len__(self) -> int:
+        return len(self._chosen)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        return self._tables.pair(self._chosen[k])[self._part]
+
+    def subset(self, chosen: Sequence[int]) -> "_Column":
+        return _Column(self._tables, self._part, [self._chosen[k] for k in chosen])
 
 
 # -- several segmentation standards in one model ---------------------------------------------------

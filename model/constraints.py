@@ -84,13 +84,17 @@ def unit_spans(text: str, rules: bool) -> list[tuple[int, int]]:
         spans += [m.span() for m in RULES.finditer(text) if m.end() - m.start() > 1]
     probe, cluster = _grapheme_patterns()
     found = probe.search(text)
-    if found:
-        # scan from the start of the line holding the first candidate, so clusters are read whole
+    while found:
+        # scan the line holding the candidate, so its clusters are read whole; a line break
+        # always ends a cluster
         start = text.rfind("\n", 0, found.start()) + 1
+        end = text.find("\n", found.end())
+        end = len(text) if end < 0 else end
         # a cluster with whitespace in it (a space carrying a combining mark) cannot be kept
         # whole: whitespace is always a boundary
-        spans += [m.span() for m in cluster.finditer(text, start)
+        spans += [m.span() for m in cluster.finditer(text, start, end)
                   if m.end() - m.start() > 1 and not any(c.isspace() for c in m.group())]
+        found = probe.search(text, end)
     return spans
 
 

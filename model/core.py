@@ -92,8 +92,8 @@ def _base_spec(name: str, lexicon_of: dict[str, int]) -> tuple[int, int, int]:
 def _lexicon_spec(lexicon: Lexicon) -> tuple:
     """Per length, the hashes of the lexicon's words and word-beginning pieces and their flags
     (the scan tables of ``Lexicon._array_matches``; the core needs no prefix filter)."""
-    tables = [(length, np.ascontiguousarray(index.keys, dtype=np.int64), index.values[:-1].astype(np.uint8))
-              for length, (_, index) in sorted(lexicon._scan.items())]
+    tables = [(length, np.ascontiguousarray(keys, dtype=np.int64), np.ascontiguousarray(flags, dtype=np.uint8))
+              for length, (keys, flags) in sorted(lexicon.tables.items())]
     return lexicon.max_length, tables
 
 

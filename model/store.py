@@ -20,7 +20,9 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -149,7 +151,9 @@ def load(directory: str | Path) -> Model:
         standards = meta.get("standards", [])
         if not isinstance(standards, list) or not all(isinstance(x, str) and x for x in standards):
             raise ValueError("'standards' is not a list of names")
-        crf = CompiledCRF.from_arrays(read_arrays(directory), meta["labels"], all_templates(config, standards))
+        crf = CompiledCRF.from_arrays(open_arrays(directory), meta["labels"], all_templates(config, standards),
+                                      on_error=lambda problem: ModelError(f"{directory / COMPILED_FILE}: {problem}; "
+                                                                          "retrain the model or restore the file"))
     except (KeyError, ValueError, TypeError) as error:
         raise ModelError(f"{directory}: inconsistent model files ({error})") from None
     variety = None
@@ -305,6 +309,43 @@ def read_arrays(directory: str | Path, name: str = COMPILED_FILE) -> dict[str, n
         # numpy's own message would suggest allow_pickle=True: never, for a model
         raise ModelError(f"{path}: unreadable: not arrays zhseg wrote, or damaged; retrain the model or restore "
                          "the file") from None
+
+
+class LazyArrays:
+    """An ``.npz`` file's arrays, each read (without pickles) when first asked for, one reader at
+    a time; ModelError for an unreadable one."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self._file = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise ModelError(f"{path}: missing") from None
+        except PermissionError:
+            raise ModelError(f"{path}: not readable (permission denied)") from None
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile):
+            raise ModelError(f"{path}: unreadable: not arrays zhseg wrote, or damaged; retrain the model or restore "
+                             "the file") from None
+        self.files = frozenset(self._file.files)
+        self._lock = threading.Lock()
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.files
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.files:
+            raise KeyError(name)
+        with self._lock:
+            try:
+                return self._file[name]
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error):
+                raise ModelError(f"{self.path}: unreadable array {name!r}: damaged; retrain the model or restore "
+                                 "the file") from None
+
+
+def open_arrays(directory: str | Path, name: str = COMPILED_FILE) -> LazyArrays:
+    """``compiled.npz`` (or another ``.npz`` of the model), its arrays read on first use."""
+    return LazyArrays(Path(directory) / name)
 
 
 def read_vocab(directory: str | Path) -> frozenset[str]:

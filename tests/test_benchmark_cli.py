@@ -26,6 +26,10 @@ def test_benchmark_compares_systems_and_writes_reports(seed_model, tmp_path):
     assert "| zhseg (seed000) |" in (tmp_path / "b.md").read_text(encoding="utf-8")
 
 
-def test_benchmark_without_a_model_is_a_user_error(tmp_path):
-    result = run("benchmark.py", "--test", NEWS_SEED)
-    assert result.returncode == 2 and "--model" in result.stderr and "Traceback" not in result.stderr
+def test_benchmark_without_a_model_runs_the_embedded_one_beside_jieba(tmp_path):
+    pytest.importorskip("jieba")
+    result = run("benchmark.py", "--test", NEWS_SEED, "--json", tmp_path / "b.json")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    rows = {r["system"]: r for r in json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))["rows"]}
+    ours = next(r for name, r in rows.items() if name.startswith("zhseg"))
+    assert ours["status"] == "ok" and ours["f1"] > rows["jieba (HMM on)"]["f1"]

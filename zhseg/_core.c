@@ -34,9 +34,10 @@
 #define WORD 1
 #define PREFIX 2
 #define MAX_LABELS 8
-#define MAX_LEXICONS 17
+#define MAX_LEXICONS 16 /* two flag bits each in a 32-bit value */
 #define MAX_LENGTH 16
 #define BLOCK 2048
+#define PREFETCH 6 /* positions ahead */
 #define FREE 0
 #define MUST 1
 #define NEVER 2
@@ -45,10 +46,10 @@ enum { K_CHAR, K_PAIR, K_CLASS, K_CLASS3, K_SAME, K_LEX, K_AV };
 
 /* -- open-addressing hash tables over non-negative int64 keys (Fibonacci hashing, linear probing);
  * key and value side by side, so a probe costs one cache line */
-typedef struct {
+typedef struct __attribute__((packed)) {
     int64_t key; /* -1: empty */
-    int64_t value;
-} Slot;
+    int32_t value;
+} Slot; /* 12 bytes: more of a table stays in cache */
 
 typedef struct {
     int bits;
@@ -58,7 +59,7 @@ typedef struct {
 
 static int hash_alloc(Hash *h, Py_ssize_t n) {
     int bits = 4;
-    while ((1LL << bits) < 2 * n) bits++; /* load factor <= 1/2 */
+    while ((1LL << bits) * 3 < 5 * n) bits++; /* load factor <= 0.6 */
     h->bits = bits;
     h->mask = (1ULL << bits) - 1;
     h->slots = malloc(sizeof(Slot) << bits);
@@ -87,7 +88,7 @@ static int hash_build(Hash *h, const int64_t *keys, const int32_t *values, Py_ss
     return 0;
 }
 
-static inline int64_t hash_get(const Hash *h, int64_t key, int64_t missing) {
+static inline int32_t hash_get(const Hash *h, int64_t key, int32_t missing) {
     const Slot *s = hash_slot(h, key);
     return s->key == key ? s->value : missing;
 }
@@ -104,7 +105,7 @@ static void hash_free(Hash *h) {
  * longer word beginning with its piece (every piece of a word is a PREFIX piece of its lexicon,
  * so no match is lost). The numpy path's prefix filters only ever skip n-grams that are in no
  * table, so they are not needed here. */
-#define PREFIX_BITS 0xAAAAAAAAAAAAAAAAULL
+#define PREFIX_BITS 0xAAAAAAAAu
 
 typedef struct {
     int max_length;
@@ -309,7 +310,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
                     if (keys[i] < 0) continue; /* never a hash */
                     Slot *s = hash_slot(&self->pieces, keys[i]);
                     if (s->key == -1) { s->key = keys[i]; s->value = 0; }
-                    s->value |= (int64_t)(flags[i] & 3) << (2 * l);
+                    s->value |= (int32_t)(flags[i] & 3) << (2 * l);
                 }
                 free(keys);
                 free(flags);
@@ -519,13 +520,18 @@ static void match_lexicons(const Core *c, const Work *w, Py_ssize_t lo, Py_ssize
     if (first < 0) first = 0;
     Py_ssize_t last = hi < w->n ? hi : w->n;
     for (Py_ssize_t i = first; i < last; i++) {
+        if (i + PREFETCH + 1 < w->n) { /* the table is large: ask for a later position's first slot now */
+            uint64_t ahead = (((FNV_SEED ^ (uint64_t)w->codes[i + PREFETCH]) * FNV_PRIME) ^ (uint64_t)w->codes[i + PREFETCH + 1]) * FNV_PRIME;
+            uint64_t key = ((ahead ^ 2ULL) * FNV_PRIME) >> 1;
+            __builtin_prefetch(&c->pieces.slots[(key * FIB) >> (64 - c->pieces.bits)]);
+        }
         uint64_t prefix = (FNV_SEED ^ (uint64_t)w->codes[i]) * FNV_PRIME;
         for (int len = 2; len <= c->longest_word && i + len <= w->n; len++) {
             prefix = (prefix ^ (uint64_t)w->codes[i + len - 1]) * FNV_PRIME;
             int64_t key = (int64_t)(((prefix ^ (uint64_t)len) * FNV_PRIME) >> 1);
-            uint64_t flags = (uint64_t)hash_get(&c->pieces, key, 0);
-            for (uint64_t words = flags & ~PREFIX_BITS; words; words &= words - 1) {
-                int l = __builtin_ctzll(words) / 2;
+            uint32_t flags = (uint32_t)hash_get(&c->pieces, key, 0);
+            for (uint32_t words = flags & ~PREFIX_BITS; words; words &= words - 1) {
+                int l = __builtin_ctz(words) / 2;
                 int32_t *begin = out + l * stride, *end = begin + width, *middle = end + width;
                 if (i >= lo && i < hi) begin[i - lo] = len; /* lengths grow: the longest stays */
                 Py_ssize_t e = i + len - 1;
@@ -551,7 +557,7 @@ static void match_variety(const Variety *v, const Work *w, Py_ssize_t lo, Py_ssi
             prefix = (prefix ^ (uint64_t)w->codes[i + len - 1]) * FNV_PRIME;
             if (!v->has[len]) continue;
             int64_t key = (int64_t)(((prefix ^ (uint64_t)len) * FNV_PRIME) >> 1);
-            int64_t packed = hash_get(&v->index[len], key, -1);
+            int32_t packed = hash_get(&v->index[len], key, -1);
             if (packed < 0) continue;
             if (i >= lo && i < hi) out[(2 * len) * width + i - lo] = packed & 0xff;
             Py_ssize_t e = i + len - 1;
@@ -562,7 +568,7 @@ static void match_variety(const Variety *v, const Work *w, Py_ssize_t lo, Py_ssi
 
 static inline int32_t lookup(const Base *base, int64_t key) {
     if (base->domain > 0) return (key >= 0 && key < base->domain) ? base->dense[key] : base->unknown;
-    return (int32_t)hash_get(&base->hash, key, base->unknown);
+    return hash_get(&base->hash, key, base->unknown);
 }
 
 /* Viterbi over w->n characters; labels into out. */
@@ -593,17 +599,24 @@ static void decode_sequence(const Core *c, Work *w, int32_t *labels) {
             }
         }
         double *em = w->emissions;
-        for (Py_ssize_t p = a; p < b; p++) {
-            double *state = em + (p - a) * L;
-            for (int k = 0; k < L; k++) state[k] = 0.0;
-            for (int j = 0; j < c->n_templates; j++) {
-                const Template *t = &c->templates[j];
-                int32_t rec = w->recs[(Py_ssize_t)t->base * window + (p + t->offset - lo)];
+        memset(em, 0, sizeof(double) * (b - a) * L);
+        /* template by template over the block: each position still adds its templates' rows in
+         * template order, and the independent iterations keep many row loads in flight */
+        for (int j = 0; j < c->n_templates; j++) {
+            const Template *t = &c->templates[j];
+            const int32_t *recs = w->recs + (Py_ssize_t)t->base * window + (a + t->offset - lo);
+            const uint32_t bit = t->bit, below = t->below;
+            for (Py_ssize_t p = 0; p < b - a; p++) {
+                int32_t rec = recs[p];
                 uint32_t mask = c->record_mask[rec];
-                if (!(mask & t->bit)) continue;
-                const double *row = c->weights + (size_t)(c->record_row[rec] + __builtin_popcount(mask & t->below)) * L;
+                if (!(mask & bit)) continue;
+                const double *row = c->weights + (size_t)(c->record_row[rec] + __builtin_popcount(mask & below)) * L;
+                double *state = em + p * L;
                 for (int k = 0; k < L; k++) state[k] += row[k];
             }
+        }
+        for (Py_ssize_t p = a; p < b; p++) {
+            double *state = em + (p - a) * L;
             int s = w->start[p] * 3 + (p + 1 < n ? w->start[p + 1] : FREE);
             const uint8_t *allowed = c->allowed + s * L;
             for (int k = 0; k < L; k++) if (!allowed[k]) state[k] = -INFINITY;

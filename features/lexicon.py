@@ -108,7 +108,7 @@ class Lexicon:
         # Per length, the words and the pieces that begin a longer word, with WORD and PREFIX
         # flags: a position goes on to the next length only while its piece begins some longer
         # word, so the work shrinks with length.
-        self.tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # length -> (sorted hashes, uint8 flags)
+        self._tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # length -> (sorted hashes, uint8 flags)
         scan_filters = np.zeros_like(filters)
         pieces_by_length: dict[int, list[np.ndarray]] = {}
         for length, folded in self._folded.items():
@@ -128,8 +128,8 @@ class Lexicon:
             flags[np.searchsorted(keys, piece_hashes)] |= PREFIX
             scan_filters[length] = filters[length]
             scan_filters[length, pieces >> FILTER_SHIFT] = True
-            self.tables[length] = (keys, flags)
-        self._packed_filters = (np.packbits(filters, axis=1), np.packbits(scan_filters, axis=1))
+            self._tables[length] = (keys, flags)
+        self._packed = (np.packbits(filters, axis=1), np.packbits(scan_filters, axis=1))
         self._scan: dict[int, tuple[np.ndarray, KeyIndex]] | None = None  # the numpy path's, built on first use
 
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -143,31 +143,62 @@ class Lexicon:
         return arrays
 
     @classmethod
-    def from_arrays(cls, arrays) -> "Lexicon":
-        """Rebuild from :meth:`to_arrays` in a few milliseconds (nothing unpacked until the numpy
-        path first matches); ValueError on inconsistent arrays."""
+    def from_arrays(cls, arrays, on_error=ValueError) -> "Lexicon":
+        """Rebuild from :meth:`to_arrays` (a mapping, or a lazily read ``.npz``): the tables are read
+        and checked on first use, and nothing is unpacked until the numpy path first matches.
+        ValueError on inconsistent arrays."""
         lexicon = cls.__new__(cls)
         lexicon.max_length = int(arrays["max_length"])
         if not 2 <= lexicon.max_length <= 64:
             raise ValueError("lexicon length out of range")
-        shape = (lexicon.max_length + 1, (1 << FILTER_BITS) // 8)
-        filters, scan_filters = np.asarray(arrays["filters"]), np.asarray(arrays["scan_filters"])
-        if filters.shape != shape or scan_filters.shape != shape or filters.dtype != np.uint8 or scan_filters.dtype != np.uint8:
-            raise ValueError("lexicon filters have the wrong shape")
-        lexicon._packed_filters = (filters, scan_filters)
+        lexicon._arrays, lexicon._on_error = arrays, on_error
+        lexicon._packed = None
         lexicon.python_loop = False
         lexicon._pieces, lexicon._folded, lexicon._scan = None, {}, None
-        lexicon.tables = {}
-        for length in range(2, lexicon.max_length + 1):
-            if f"keys{length}" not in arrays:
+        lexicon._tables = None
+        return lexicon
+
+    @property
+    def _packed_filters(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._packed is None:
+            shape = (self.max_length + 1, (1 << FILTER_BITS) // 8)
+            filters, scan_filters = np.asarray(self._arrays["filters"]), np.asarray(self._arrays["scan_filters"])
+            if any(f.shape != shape or f.dtype != np.uint8 for f in (filters, scan_filters)):
+                raise self._on_error("lexicon filters have the wrong shape")
+            self._packed = (filters, scan_filters)
+        return self._packed
+
+    @_packed_filters.setter
+    def _packed_filters(self, value) -> None:
+        self._packed = value
+
+    @property
+    def tables(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per length, the sorted hashes of the words and word-beginning pieces and their uint8
+        WORD / PREFIX flags."""
+        if self._tables is None:
+            self._tables = self.read_tables()
+        return self._tables
+
+    @tables.setter
+    def tables(self, value) -> None:
+        self._tables = value
+
+    def read_tables(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """:attr:`tables`, read (and checked) without keeping them where they are not kept yet."""
+        if self._tables is not None:
+            return self._tables
+        tables = {}
+        for length in range(2, self.max_length + 1):
+            if f"keys{length}" not in self._arrays:
                 continue
-            keys = np.asarray(arrays[f"keys{length}"])
-            flags = np.asarray(arrays[f"flags{length}"])
+            keys = np.asarray(self._arrays[f"keys{length}"])
+            flags = np.asarray(self._arrays[f"flags{length}"])
             if keys.dtype != np.int64 or flags.dtype != np.uint8 or keys.ndim != 1 or len(keys) != len(flags) \
                     or (len(keys) > 1 and not (keys[1:] > keys[:-1]).all()):
-                raise ValueError("lexicon keys are not sorted or do not match their flags")
-            lexicon.tables[length] = (keys, flags)
-        return lexicon
+                raise self._on_error("lexicon keys are not sorted or do not match their flags")
+            tables[length] = (keys, flags)
+        return tables
 
     def _scan_tables(self) -> dict[int, tuple[np.ndarray, KeyIndex]]:
         """Per length the numpy path's prefix filter and index of :attr:`tables` (built once)."""

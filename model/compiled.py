@@ -248,8 +248,12 @@ class _TemplateTables:
     def __len__(self) -> int:
         return len(self._loaded)
 
-    def pair(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+    def pair(self, j: int, keep: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Template ``j``'s keys and weights; with ``keep`` False, not kept once read (the compiled
+        core copies what it needs)."""
         found = self._loaded[j]
+        if found is None and not keep:
+            return self._read(j)
         if found is None:
             with self._lock:
                 found = self._loaded[j]
@@ -290,6 +294,10 @@ class _Column(SequenceABC):
         if isinstance(k, slice):
             return [self[i] for i in range(*k.indices(len(self)))]
         return self._tables.pair(self._chosen[k])[self._part]
+
+    def read(self, k: int) -> np.ndarray:
+        """``self[k]``, not kept once read unless it was already."""
+        return self._tables.pair(self._chosen[k], keep=False)[self._part]
 
     def subset(self, chosen: Sequence[int]) -> "_Column":
         return _Column(self._tables, self._part, [self._chosen[k] for k in chosen])

@@ -93,7 +93,7 @@ def _lexicon_spec(lexicon: Lexicon) -> tuple:
     """Per length, the hashes of the lexicon's words and word-beginning pieces and their flags
     (the scan tables of ``Lexicon._array_matches``; the core needs no prefix filter)."""
     tables = [(length, np.ascontiguousarray(keys, dtype=np.int64), np.ascontiguousarray(flags, dtype=np.uint8))
-              for length, (keys, flags) in sorted(lexicon.tables.items())]
+              for length, (keys, flags) in sorted(lexicon.read_tables().items())]
     return lexicon.max_length, tables
 
 
@@ -119,40 +119,44 @@ def build_spec(crf, config: FeatureConfig, lexicon: Lexicon | None, word_lists: 
         members[t.base].append(j)
     if any(len(m) > 32 for m in members.values()):
         raise ValueError("the compiled core reads at most 32 templates per base")
-    bases, record_row, record_mask, weights = [], [], [], []
-    n_rows = n_records = 0
+    # read, not kept: a Segmenter on the core never needs the per-template arrays again
+    read = (lambda column, j: column.read(j)) if hasattr(crf.keys, "read") else (lambda column, j: column[j])
+    keys_of = {j: read(crf.keys, j) for j in range(len(crf.templates))}
+    # first each base's keys and masks, then every row written once into one matrix
+    layouts = []
     for name in base_names:
         js = members[name]
-        union = np.unique(np.concatenate([crf.keys[j] for j in js])) if js else np.zeros(0, dtype=np.int64)
+        union = np.unique(np.concatenate([keys_of[j] for j in js])) if js else np.zeros(0, dtype=np.int64)
         mask = np.zeros(len(union), dtype=np.uint32)
         found = []
         for slot, j in enumerate(js):
-            at = np.searchsorted(union, crf.keys[j])
+            at = np.searchsorted(union, keys_of[j])
             mask[at] |= np.uint32(1 << slot)
             found.append(at)
         counts = np.zeros(len(union), dtype=np.int64)
         for slot in range(len(js)):
             counts += (mask >> np.uint32(slot)) & np.uint32(1)
-        first = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-        rows = np.zeros((int(counts.sum()), n_labels))
+        layouts.append((name, js, union, mask, found, counts))
+    weights = np.zeros((max(1, sum(int(layout[5].sum()) for layout in layouts)), n_labels))
+    bases, record_row, record_mask = [], [], []
+    n_rows = n_records = 0
+    for name, js, union, mask, found, counts in layouts:
+        first = n_rows + np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
         for slot, (j, at) in enumerate(zip(js, found)):
             below = mask[at] & np.uint32((1 << slot) - 1)
             rank = np.zeros(len(at), dtype=np.int64)
             for bit in range(slot):
                 rank += (below >> np.uint32(bit)) & np.uint32(1)
-            rows[first[at] + rank] = crf.weights[j][:-1]
+            weights[first[at] + rank] = read(crf.weights, j)[:-1]
         kind, param, part = _base_spec(name, lexicon_of)
         domain = base_domain(name)
         dense = domain if domain is not None and domain <= DENSE_MAX else 0
         # records of this base: one per key, then the unknown key's (no rows)
         records = np.arange(n_records, n_records + len(union), dtype=np.int32)
         bases.append((kind, param, part, dense, union.astype(np.int64), records, n_records + len(union)))
-        record_row.append(first + n_rows)
-        record_row.append(np.zeros(1, dtype=np.int64))
-        record_mask.append(mask)
-        record_mask.append(np.zeros(1, dtype=np.uint32))
-        weights.append(rows)
-        n_rows += len(rows)
+        record_row += [first, np.zeros(1, dtype=np.int64)]
+        record_mask += [mask, np.zeros(1, dtype=np.uint32)]
+        n_rows += int(counts.sum())
         n_records += len(union) + 1
     base_index = {name: b for b, name in enumerate(base_names)}
     templates = [(base_index[t.base], t.offset, members[t.base].index(j)) for j, t in enumerate(crf.templates)]
@@ -168,7 +172,7 @@ def build_spec(crf, config: FeatureConfig, lexicon: Lexicon | None, word_lists: 
         "isolating": isolating, "bases": bases, "templates": templates,
         "record_row": np.concatenate(record_row).astype(np.int32) if record_row else np.zeros(0, dtype=np.int32),
         "record_mask": np.concatenate(record_mask) if record_mask else np.zeros(0, dtype=np.uint32),
-        "weights": np.ascontiguousarray(np.concatenate(weights) if weights else np.zeros((0, n_labels))),
+        "weights": weights,
         "lexicons": [_lexicon_spec(x) for x in lexicons],
         "variety": _variety_spec(variety) if config.variety and variety is not None else None,
     }

@@ -172,13 +172,16 @@ def load(directory: str | Path) -> Model:
     elif config.word_list:
         for group in range(config.word_list_groups):
             try:
-                word_lists.append(Lexicon.from_arrays(read_arrays(directory, word_list_file(group))))
+                path = directory / word_list_file(group)
+                word_lists.append(Lexicon.from_arrays(open_arrays(directory, word_list_file(group)),
+                                                      on_error=_damaged(path, "word-list tables")))
             except (KeyError, ValueError, TypeError) as error:
                 raise ModelError(f"{directory / word_list_file(group)}: inconsistent word-list tables ({error})") from None
     lexicon = None
     if config.dictionary and (directory / LEXICON_FILE).exists():  # older models: built from the words
         try:
-            lexicon = Lexicon.from_arrays(read_arrays(directory, LEXICON_FILE))
+            lexicon = Lexicon.from_arrays(open_arrays(directory, LEXICON_FILE),
+                                          on_error=_damaged(directory / LEXICON_FILE, "dictionary tables"))
         except (KeyError, ValueError, TypeError) as error:
             raise ModelError(f"{directory / LEXICON_FILE}: inconsistent dictionary tables ({error})") from None
     crfsuite = directory / CRFSUITE_FILE
@@ -199,6 +202,11 @@ def check_labels(meta: dict) -> None:
     if (not isinstance(labels, list) or not labels or len(set(map(str, labels))) != len(labels)
             or not set(labels) <= set(TAG_SETS[tag_set])):
         raise ValueError(f"labels {str(labels)[:80]} are not distinct tags of the {tag_set} tag set")
+
+
+def _damaged(path: Path, what: str):
+    """An error for arrays found inconsistent when first read: ModelError naming the file."""
+    return lambda problem: ModelError(f"{path}: inconsistent {what} ({problem}); retrain the model or restore the file")
 
 
 def word_list_file(group: int) -> str:

@@ -57,9 +57,9 @@ typedef struct {
     Slot *slots;
 } Hash;
 
-static int hash_alloc(Hash *h, Py_ssize_t n) {
+static int hash_alloc_at(Hash *h, Py_ssize_t n, double load) {
     int bits = 4;
-    while ((1LL << bits) * 3 < 5 * n) bits++; /* load factor <= 0.6 */
+    while ((double)(1LL << bits) * load < (double)n) bits++;
     h->bits = bits;
     h->mask = (1ULL << bits) - 1;
     h->slots = malloc(sizeof(Slot) << bits);
@@ -69,6 +69,8 @@ static int hash_alloc(Hash *h, Py_ssize_t n) {
 }
 
 /* the slot of key: where it is, or the empty slot where it would go */
+static int hash_alloc(Hash *h, Py_ssize_t n) { return hash_alloc_at(h, n, 0.6); }
+
 static inline Slot *hash_slot(const Hash *h, int64_t key) {
     uint64_t slot = ((uint64_t)key * FIB) >> (64 - h->bits);
     for (;;) {
@@ -131,9 +133,10 @@ typedef struct {
     int n_labels, n_bases, n_templates, radius, n_lexicons, isolate;
     Base *bases;
     Template *templates;
-    int32_t *record_row;   /* first packed weight row of each record */
-    uint32_t *record_mask; /* which of its base's templates have a row */
-    double *weights;       /* packed rows, n_labels each */
+    const int32_t *record_row;   /* first packed weight row of each record */
+    const uint32_t *record_mask; /* which of its base's templates have a row */
+    const double *weights;       /* packed rows, n_labels each */
+    Py_buffer views[3];          /* the arrays those three point into */
     double transitions[MAX_LABELS * MAX_LABELS];
     uint8_t allowed[9 * MAX_LABELS];
     uint8_t start_label[MAX_LABELS], end_label[MAX_LABELS];
@@ -174,6 +177,21 @@ static void *copy_buffer(PyObject *obj, Py_ssize_t itemsize, Py_ssize_t *count, 
     return out;
 }
 
+/* a read-only view of a C-contiguous buffer of `itemsize`-byte items, kept in `view` */
+static const void *view_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, Py_ssize_t *count, const char *what) {
+    static const double nothing[MAX_LABELS] = {0};
+    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    *count = view->len / itemsize;
+    if (view->len == 0) return nothing; /* a model without rows: never read */
+    if (view->len % itemsize) {
+        PyErr_Format(PyExc_ValueError, "%s: %zd bytes is not a whole number of %zd-byte items", what, view->len, itemsize);
+        PyBuffer_Release(view);
+        view->obj = NULL;
+        return NULL;
+    }
+    return view->buf;
+}
+
 static int build_hash_from(Hash *h, PyObject *keys_obj, PyObject *values_obj, const char *what) {
     Py_ssize_t nk, nv;
     int64_t *keys = copy_buffer(keys_obj, 8, &nk, what);
@@ -200,9 +218,7 @@ static void core_dealloc(Core *self) {
     }
     free(self->bases);
     free(self->templates);
-    free(self->record_row);
-    free(self->record_mask);
-    free(self->weights);
+    for (int v = 0; v < 3; v++) if (self->views[v].obj) PyBuffer_Release(&self->views[v]);
     free(self->fold_bmp);
     free(self->fold_hi_keys);
     free(self->fold_hi_values);
@@ -267,9 +283,10 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     if (!(self->isolating = copy_buffer(isolating, 1, &n, "isolating"))) return -1;
     if (n != (CODE_SPACE + 7) / 8) { PyErr_SetString(PyExc_ValueError, "isolating: wrong size"); return -1; }
     Py_ssize_t n_records, n_masks, n_weights;
-    if (!(self->record_row = copy_buffer(record_row, 4, &n_records, "record_row"))) return -1;
-    if (!(self->record_mask = copy_buffer(record_mask, 4, &n_masks, "record_mask"))) return -1;
-    if (!(self->weights = copy_buffer(weights, 8, &n_weights, "weights"))) return -1;
+    /* the largest arrays are read where they are (the Core keeps them alive), not copied */
+    if (!(self->record_row = view_buffer(record_row, &self->views[0], 4, &n_records, "record_row"))) return -1;
+    if (!(self->record_mask = view_buffer(record_mask, &self->views[1], 4, &n_masks, "record_mask"))) return -1;
+    if (!(self->weights = view_buffer(weights, &self->views[2], 8, &n_weights, "weights"))) return -1;
     if (n_records != n_masks) { PyErr_SetString(PyExc_ValueError, "records: lengths differ"); return -1; }
     self->memory = n_records * 8 + n_weights * 8 + 0x10000 * 5 + (CODE_SPACE + 7) / 8;
 
@@ -280,7 +297,8 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     if (self->n_lexicons > MAX_LEXICONS) { Py_DECREF(lex); PyErr_SetString(PyExc_ValueError, "too many lexicons"); return -1; }
     Py_ssize_t n_pieces = 0;
     for (int pass = 0; pass < 2; pass++) { /* count, then fill */
-        if (pass == 1 && hash_alloc(&self->pieces, n_pieces) < 0) { Py_DECREF(lex); PyErr_NoMemory(); return -1; }
+        /* at most 0.8 full even were no piece shared (they are: about a quarter of them here) */
+        if (pass == 1 && hash_alloc_at(&self->pieces, n_pieces, 0.8) < 0) { Py_DECREF(lex); PyErr_NoMemory(); return -1; }
         for (int l = 0; l < self->n_lexicons; l++) {
             PyObject *item = PySequence_Fast(ITEM(lex, l), "a lexicon: a sequence");
             if (!item) { Py_DECREF(lex); return -1; }
@@ -320,6 +338,25 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         }
     }
     Py_DECREF(lex);
+    { /* sized for every lexicon's keys; shared pieces make fewer: rehash into the smallest table that holds them */
+        Py_ssize_t used = 0;
+        for (uint64_t i = 0; i <= self->pieces.mask; i++) used += self->pieces.slots[i].key != -1;
+        Hash smaller;
+        if (hash_alloc(&smaller, used) < 0) { PyErr_NoMemory(); return -1; }
+        if (smaller.bits < self->pieces.bits) {
+            for (uint64_t i = 0; i <= self->pieces.mask; i++) {
+                const Slot *old = &self->pieces.slots[i];
+                if (old->key == -1) continue;
+                Slot *s = hash_slot(&smaller, old->key);
+                s->key = old->key;
+                s->value = old->value;
+            }
+            hash_free(&self->pieces);
+            self->pieces = smaller;
+        } else {
+            hash_free(&smaller);
+        }
+    }
     self->memory += sizeof(Slot) << self->pieces.bits;
 
     /* variety: None or (max_length, [(length, keys, packed buckets), ...]) */

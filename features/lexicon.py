@@ -80,6 +80,7 @@ class Lexicon:
                  python_loop: bool = True):
         self.max_length = max_length
         self.python_loop = python_loop
+        self._fold = fold
         # every word's code points, grouped by length without a Python step per word
         words = words if isinstance(words, (list, tuple)) else list(words)
         lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
@@ -143,7 +144,7 @@ class Lexicon:
         return arrays
 
     @classmethod
-    def from_arrays(cls, arrays, on_error=ValueError) -> "Lexicon":
+    def from_arrays(cls, arrays, on_error=ValueError, fold: str | None = "basic") -> "Lexicon":
         """Rebuild from :meth:`to_arrays` (a mapping, or a lazily read ``.npz``): the tables are read
         and checked on first use, and nothing is unpacked until the numpy path first matches.
         ValueError on inconsistent arrays."""
@@ -152,6 +153,7 @@ class Lexicon:
         if not 2 <= lexicon.max_length <= 64:
             raise ValueError("lexicon length out of range")
         lexicon._arrays, lexicon._on_error = arrays, on_error
+        lexicon._fold = fold
         lexicon._packed = None
         lexicon.python_loop = False
         lexicon._pieces, lexicon._folded, lexicon._scan = None, {}, None
@@ -207,6 +209,34 @@ class Lexicon:
             self._scan = {length: (scan_filters[length], KeyIndex(keys, None, np.append(flags, 0).astype(np.intp)))
                           for length, (keys, flags) in self.tables.items()}
         return self._scan
+
+    def contains(self, words: Sequence[str]) -> list[bool]:
+        """Whether each of ``words`` is a word of the lexicon (folded as the lexicon's words are;
+        by hash, like matching)."""
+        out = []
+        for word in words:
+            if not 2 <= len(word) <= self.max_length or len(word) not in self.tables:
+                out.append(False)
+                continue
+            keys, flags = self.tables[len(word)]
+            codes = codepoints(word)
+            if self._fold is not None:
+                codes = fold_table(self._fold).take(codes)
+            (_, prefix), *_ = [(n, p) for n, p in ngram_prefixes(codes, len(word)) if n == len(word)]
+            key = finish_hash(prefix[:1], len(word))[0]
+            at = np.searchsorted(keys, key)
+            out.append(bool(at < len(keys) and keys[at] == key and flags[at] & WORD))
+        return out
+
+    def all_matches(self, text: str) -> list[tuple[int, int]]:
+        """Every ``(start, length)`` where a word of the lexicon stands in ``text`` (of every
+        length, not only the longest)."""
+        codes = codepoints(text)
+        if self._fold is not None:
+            codes = fold_table(self._fold).take(codes)
+        if len(codes) < 2:
+            return []
+        return [(int(a), length) for length, starts in self._array_matches(codes) for a in starts]
 
     def pieces(self) -> dict[int, int]:
         """Known words (flag WORD) and the pieces of two or more characters that begin a longer

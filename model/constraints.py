@@ -108,6 +108,7 @@ class UserWords:
 
     def __init__(self, words: Iterable[str] = ()):
         self._words: set[str] = set()
+        self._splits: dict[str, tuple[int, ...]] = {}  # strings always split, into pieces of these lengths
         self._version = 0  # changes with every change of the words
         self._matcher: tuple | None = None  # (version, words, lexicon, singles)
         self._lock = threading.Lock()
@@ -115,7 +116,7 @@ class UserWords:
             self.add(word)
 
     def __len__(self) -> int:
-        return len(self._words)
+        return len(self._words) + len(self._splits)
 
     def __contains__(self, word: object) -> bool:
         return word in self._words
@@ -128,8 +129,9 @@ class UserWords:
         """Add ``word`` (surrounding whitespace is ignored; a word may not contain a line break)."""
         word = check_user_word(word)
         with self._lock:
-            if word not in self._words:
+            if word not in self._words or word in self._splits:
                 self._words.add(word)
+                self._splits.pop(word, None)
                 self._version += 1
 
     def remove(self, word: str) -> None:
@@ -141,6 +143,35 @@ class UserWords:
                 self._words.discard(word.strip())
                 self._version += 1
 
+    @property
+    def version(self) -> int:
+        """Changes with every change of the words or splits."""
+        return self._version
+
+    @property
+    def splits(self) -> dict[str, tuple[int, ...]]:
+        """The strings always split (:meth:`split`), with their pieces' lengths."""
+        with self._lock:
+            return dict(self._splits)
+
+    def split(self, text: str, pieces: Sequence[int]) -> None:
+        """Every occurrence of ``text`` comes out as pieces of these lengths, each one word (matched
+        as user words are, leftmost-longest among them); jieba's ``suggest_freq(("中", "将"))``."""
+        text = check_user_word(text)
+        pieces = tuple(int(n) for n in pieces)
+        if sum(pieces) != len(text) or any(n < 1 for n in pieces):
+            raise ValueError(f"pieces of {pieces} do not cut {text!r}")
+        with self._lock:
+            self._words.discard(text)
+            self._splits[text] = pieces
+            self._version += 1
+
+    def unsplit(self, text: str) -> None:
+        """Forget :meth:`split` for ``text``."""
+        with self._lock:
+            if self._splits.pop(text.strip(), None) is not None:
+                self._version += 1
+
     def load(self, source: str | Path | IO[str]) -> int:
         """Add the words of a jieba-format dictionary: a path, or an open text file. Returns how
         many lines held a word."""
@@ -150,12 +181,13 @@ class UserWords:
             count += 1
         return count
 
-    def _compiled(self) -> tuple[frozenset[str], Lexicon | None, np.ndarray]:
+    def _compiled(self) -> tuple[frozenset[str], Lexicon | None, np.ndarray, dict]:
         with self._lock:
             matcher = self._matcher
             if matcher is not None and matcher[0] == self._version:
                 return matcher[1:]
-            version, words = self._version, frozenset(self._words)
+            version, splits = self._version, dict(self._splits)
+            words = frozenset(self._words) | frozenset(splits)
         # built outside the lock (it can take a while); kept only if no change came meanwhile
         longer = [w for w in words if len(w) > 1]
         lexicon = Lexicon(longer, max(map(len, longer)), fold=None) if longer else None
@@ -165,8 +197,8 @@ class UserWords:
         singles[codes] = True
         with self._lock:
             if self._version == version:
-                self._matcher = (version, words, lexicon, singles)
-        return words, lexicon, singles
+                self._matcher = (version, words, lexicon, singles, splits)
+        return words, lexicon, singles, splits
 
     def occurrences(self, text: str, codes: np.ndarray, cuttable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The spans of ``text`` that are occurrences of user words, leftmost-longest, among
@@ -177,7 +209,7 @@ class UserWords:
         user word on a hash collision, with odds of about one in 10^14 per n-gram; short texts
         (one sentence) are matched exactly.
         """
-        words, lexicon, singles = self._compiled()
+        words, lexicon, singles, splits = self._compiled()
         if not words:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         longest = lexicon.longest_starting(codes) if lexicon is not None else np.zeros(len(codes), dtype=np.int64)
@@ -196,7 +228,20 @@ class UserWords:
             starts, lengths = starts[keep], lengths[keep]
         ends = starts + lengths
         chosen = leftmost_longest(starts, ends)
-        return starts[chosen], ends[chosen]
+        starts, ends = starts[chosen], ends[chosen]
+        if splits:  # an occurrence of a split string: its pieces, each a word (where all can be cut)
+            out_starts, out_ends = [], []
+            for a, b in zip(starts.tolist(), ends.tolist()):
+                pieces = splits.get(text[a:b])
+                cuts = np.cumsum((0,) + pieces)[1:-1] + a if pieces else ()
+                if pieces is None:
+                    out_starts.append(a), out_ends.append(b)
+                elif all(cuttable[c] for c in cuts):
+                    bounds = [a, *map(int, cuts), b]
+                    out_starts += bounds[:-1]
+                    out_ends += bounds[1:]
+            starts, ends = np.array(out_starts, dtype=np.int64), np.array(out_ends, dtype=np.int64)
+        return starts, ends
 
 
 def leftmost_longest(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

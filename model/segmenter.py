@@ -127,7 +127,7 @@ class Segmenter:
 
         where = DEFAULT_MODEL if self.directory == zhseg.default_model_path().resolve() else str(self.directory)
         return (_unpickle, (where, self._backend_asked, self.rules, self.standard, tuple(self.user_words),
-                            self.meta.get("files"), self.isolate))
+                            self.meta.get("files"), self.isolate, self.user_words.splits))
 
     def save(self, directory: str | Path) -> Path:
         """Write this segmenter's model as a model directory (atomically)."""
@@ -226,13 +226,34 @@ class Segmenter:
                              "use the compiled or numpy backend")
 
     def _compiled_core(self):
+        """The compiled core's tables: built once per model, standard and isolation setting, and
+        shared by every Segmenter of that model (the core keeps no state of its own)."""
         if self._core is None:
-            with self._core_lock:
-                if self._core is None:
-                    self._core = core.build(core.build_spec(
+            cores = self.model.cores
+            key = (self.standard, self.isolate)
+            with cores.setdefault("lock", threading.Lock()):
+                if key not in cores:
+                    cores[key] = core.build(core.build_spec(
                         self.crf, self.config, self.lexicon, self.word_lists, self.model.variety,
                         self._allowed_by_state, self._start_label, self._end_label, isolate=self.isolate))
+                self._core = cores[key]
         return self._core
+
+    def line_bounds(self, lines: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """Each line's words as ``(start, end)`` offsets into the line, each line decoded on its own
+        (a word spanning whitespace, a user word, keeps it)."""
+        lines = list(lines)
+        if not lines:
+            return []
+        if self.backend == "compiled":
+            for line in lines:
+                _check_text(line)
+            out = []
+            for raw in self._core_call(lines, "segment"):
+                flat = np.frombuffer(raw, dtype=np.int64).tolist()
+                out.append(list(zip(flat[0::2], flat[1::2])))
+            return out
+        return [[(a, b) for _, a, b in self.tokenize(line)] for line in lines]
 
     def _core_call(self, lines: list[str], method: str, *extra):
         """``method`` of the compiled core over ``lines``, with their constraining spans."""
@@ -355,7 +376,7 @@ DEFAULT_MODEL = "<the embedded default model>"
 
 
 def _unpickle(directory: str, backend: str, rules: bool, standard: str | None, words: tuple[str, ...],
-              files: dict | None, isolate: bool = True) -> "Segmenter":
+              files: dict | None, isolate: bool = True, splits: dict | None = None) -> "Segmenter":
     import zhseg
 
     path = zhseg.default_model_path() if directory == DEFAULT_MODEL else Path(directory)
@@ -366,6 +387,8 @@ def _unpickle(directory: str, backend: str, rules: bool, standard: str | None, w
     segmenter.isolate = isolate  # before the first call builds the constraints
     for word in words:
         segmenter.add_word(word)
+    for text, pieces in (splits or {}).items():
+        segmenter.user_words.split(text, pieces)
     return segmenter
 
 

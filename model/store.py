@@ -23,7 +23,7 @@ import tempfile
 import threading
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -73,6 +73,7 @@ class Model:
     crfsuite: bytes | Path | None = None
     word_lists: tuple[Lexicon, ...] = ()
     lexicon: Lexicon | None = None  # the vocabulary's tables for the dictionary features
+    cores: dict = field(default_factory=dict)  # compiled cores of its Segmenters, shared (model/segmenter.py)
 
     @property
     def vocabulary(self) -> frozenset[str]:
@@ -174,14 +175,14 @@ def load(directory: str | Path) -> Model:
             try:
                 path = directory / word_list_file(group)
                 word_lists.append(Lexicon.from_arrays(open_arrays(directory, word_list_file(group)),
-                                                      on_error=_damaged(path, "word-list tables")))
+                                                      on_error=_damaged(path, "word-list tables"), fold=config.fold))
             except (KeyError, ValueError, TypeError) as error:
                 raise ModelError(f"{directory / word_list_file(group)}: inconsistent word-list tables ({error})") from None
     lexicon = None
     if config.dictionary and (directory / LEXICON_FILE).exists():  # older models: built from the words
         try:
             lexicon = Lexicon.from_arrays(open_arrays(directory, LEXICON_FILE),
-                                          on_error=_damaged(directory / LEXICON_FILE, "dictionary tables"))
+                                          on_error=_damaged(directory / LEXICON_FILE, "dictionary tables"), fold=config.fold)
         except (KeyError, ValueError, TypeError) as error:
             raise ModelError(f"{directory / LEXICON_FILE}: inconsistent dictionary tables ({error})") from None
     crfsuite = directory / CRFSUITE_FILE
@@ -207,6 +208,20 @@ def check_labels(meta: dict) -> None:
 def _damaged(path: Path, what: str):
     """An error for arrays found inconsistent when first read: ModelError naming the file."""
     return lambda problem: ModelError(f"{path}: inconsistent {what} ({problem}); retrain the model or restore the file")
+
+
+def describe_standards(model: Model) -> dict[str, str]:
+    """Each standard of a multi-corpus model with a line on the corpus it follows, the default
+    first; {} for a model of one corpus."""
+    corpora = model.meta.get("training", {}).get("corpora", [])
+    out = {}
+    for k, name in enumerate(model.standards):
+        corpus = corpora[k] if k < len(corpora) and isinstance(corpora[k], dict) else {}
+        where = Path(str(corpus.get("path", "?")))
+        sentences = corpus.get("sentences")
+        line = f"the standard of {where.parent.name}/{where.name}" + (f" ({sentences:,} sentences)" if sentences else "")
+        out[name] = line + (" (the default)" if k == 0 else "")
+    return out
 
 
 def word_list_file(group: int) -> str:

@@ -1,13 +1,15 @@
 """zhseg: a trainable Chinese word segmenter (a character-level CRF), with jieba's API.
 
-    import zhseg
-    zhseg.lcut("阿里云总裁胡晓明接受专访")       # the default model (loaded on first use)
+    import zhseg                                 # or: import zhseg as jieba
+    zhseg.lcut("阿里云总裁胡晓明接受专访")       # the embedded default model (loaded on first use)
+    zhseg.cut("我来到北京清华大学", cut_all=True) # jieba's modes: full, search, HMM off
     zhseg.add_word("胡晓明")                     # a user word: always one word
-    seg = zhseg.load("my-model")                 # a model of your own: the same methods
+    seg = zhseg.load("my-model")                 # a model of your own: zhseg's Segmenter API
     seg.lcut("...")
 
-``import zhseg`` loads nothing heavy: numpy and the model load on first use, once per process
-(thread-safely).
+The module-level functions are the methods of ``zhseg.dt``, the default :class:`Tokenizer`
+(zhseg/tokenizer.py), as jieba's are of ``jieba.dt``. ``import zhseg`` loads nothing heavy:
+numpy and the model load on first use, once per process (thread-safely).
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from zhseg.tokenizer import Tokenizer
+
 __version__ = "0.2.0"
 
-__all__ = ["Segmenter", "load", "cut", "lcut", "tokenize", "load_userdict", "add_word", "del_word",
-           "default_model_path", "__version__"]
+__all__ = ["Segmenter", "Tokenizer", "dt", "load", "cut", "lcut", "cut_for_search", "lcut_for_search", "tokenize",
+           "load_userdict", "add_word", "del_word", "suggest_freq", "get_FREQ", "initialize", "set_dictionary",
+           "set_standard", "standards", "enable_parallel", "disable_parallel", "setLogLevel", "default_model_path",
+           "__version__"]
 
-_default_lock = threading.Lock()
-_default_segmenter = None
+_models_lock = threading.Lock()
+_models: dict = {}
 
 
 def load(directory, backend: str = "auto", rules: bool = True, user_dicts=(), standard=None):
@@ -39,50 +45,53 @@ def default_model_path() -> Path:
     return Path(zhseg.model.__file__).resolve().parent / "default"
 
 
-def _default():
-    global _default_segmenter
-    if _default_segmenter is None:
-        with _default_lock:
-            if _default_segmenter is None:
-                from zhseg.model.store import META_FILE, ModelError
+def _model(path: Path):
+    """The model directory at ``path``, loaded once per process and shared by the Tokenizers that
+    use it (each keeps its own user words)."""
+    from zhseg.model.store import META_FILE, ModelError, load as load_model
 
-                path = default_model_path()
-                if not (path / META_FILE).is_file():
-                    raise ModelError(f"{path}: this zhseg has no default model; load one with "
-                                     "zhseg.load('MODEL_DIR') (train it with 'zhseg train')")
-                _default_segmenter = load(path)
-    return _default_segmenter
-
-
-def cut(text: str):
-    """Yield the words of ``text`` (the default model)."""
-    return _default().cut(text)
+    key = Path(path).resolve()
+    with _models_lock:
+        if key not in _models:
+            if key == default_model_path().resolve() and not (key / META_FILE).is_file():
+                raise ModelError(f"{key}: this zhseg has no default model; load one with "
+                                 "zhseg.load('MODEL_DIR') (train it with 'zhseg train')")
+            _models[key] = load_model(key)
+        return _models[key]
 
 
-def lcut(text: str) -> list[str]:
-    """The words of ``text`` as a list (the default model)."""
-    return _default().lcut(text)
+def standards() -> dict[str, str]:
+    """The segmentation standards the default model offers, each with a line on what it is (the
+    first is the default; pick one with :func:`set_standard`)."""
+    from zhseg.model.store import describe_standards
+
+    return describe_standards(_model(default_model_path()))
 
 
-def tokenize(text: str):
-    """Yield ``(word, start, end)`` with offsets into ``text`` (the default model)."""
-    return _default().tokenize(text)
+def setLogLevel(log_level) -> None:
+    """jieba's ``setLogLevel``: the level of zhseg's logger."""
+    import logging
+
+    logging.getLogger("zhseg").setLevel(log_level)
 
 
-def load_userdict(source) -> None:
-    """Add the words of a jieba-format user dictionary (a path or an open text file) to the default
-    segmenter: each always comes out as one word."""
-    _default().load_userdict(source)
-
-
-def add_word(word: str, freq=None, tag=None) -> None:
-    """Add a user word to the default segmenter (``freq`` and ``tag`` are ignored)."""
-    _default().add_word(word, freq, tag)
-
-
-def del_word(word: str) -> None:
-    """Remove a user word from the default segmenter."""
-    _default().del_word(word)
+dt = Tokenizer()
+cut = dt.cut
+lcut = dt.lcut
+cut_for_search = dt.cut_for_search
+lcut_for_search = dt.lcut_for_search
+tokenize = dt.tokenize
+load_userdict = dt.load_userdict
+add_word = dt.add_word
+del_word = dt.del_word
+suggest_freq = dt.suggest_freq
+get_FREQ = dt.get_FREQ
+get_dict_file = dt.get_dict_file
+initialize = dt.initialize
+set_dictionary = dt.set_dictionary
+set_standard = dt.set_standard
+enable_parallel = dt.enable_parallel
+disable_parallel = dt.disable_parallel
 
 
 def __getattr__(name: str):

@@ -406,18 +406,21 @@ def find_spans(text: str, rules: bool, user_words: UserWords | None) -> tuple[np
 
 
 def find_constraints(text: str, rules: bool, user_words: UserWords | None,
-                     isolate: bool | None = None) -> Constraints | None:
+                     isolate: bool | None = None, cuts: Sequence[int] = ()) -> Constraints | None:
     """The constraints of ``text`` (lines joined by newlines), over its non-whitespace characters;
     None when nothing is constrained. With ``isolate`` (by default: with ``rules``), punctuation,
     symbols and pictographs (features/chars.py, ``is_isolating``) never share a word with other
     characters: a word starts wherever the text passes between the two, unless a unit or user
-    word spans that place."""
+    word spans that place. ``cuts``: positions of ``text`` where a word must start, unless a unit or
+    user word spans them."""
     spans = find_spans(text, rules, user_words)
     codes = codepoints(text)
     isolating = is_isolating(codes) if (rules if isolate is None else isolate) else None
     turns = np.zeros(0, dtype=np.int64)
     if isolating is not None and len(codes) > 1:
         turns = np.flatnonzero(isolating[1:] != isolating[:-1]) + 1
+    if len(cuts):
+        turns = np.union1d(turns, np.asarray(cuts, dtype=np.int64))
     if spans is None and not len(turns):
         return None
     units, words = spans if spans is not None else (np.zeros((0, 2), dtype=np.int64),) * 2

@@ -101,6 +101,7 @@ class Segmenter:
         self.lexicon = model.lexicon
         self.word_lists = model.word_lists
         self._core = None  # the compiled core's tables, built on first use
+        self._local = threading.local()
         self._core_lock = threading.Lock()
 
     @classmethod
@@ -204,6 +205,14 @@ class Segmenter:
         cuts = self.cut_lines(s.text for s in sentences)
         return [Sentence(s.line_no, tuple(words)) for s, words in zip(sentences, cuts)]
 
+    def _tokenize_numpy(self, text: str, cuts: Sequence[int]) -> Iterator[tuple[str, int, int]]:
+        """:meth:`tokenize` on the numpy path, with forced word starts at ``cuts``."""
+        self._local.cuts = tuple(cuts)  # per thread: read by _constraints
+        try:
+            yield from self.tokenize(text)
+        finally:
+            self._local.cuts = ()
+
     def tokenize(self, text: str) -> Iterator[tuple[str, int, int]]:
         """Yield the words of :meth:`cut` with their ``(start, end)`` character offsets in
         ``text``: ``text[start:end] == word``."""
@@ -239,21 +248,32 @@ class Segmenter:
                 self._core = cores[key]
         return self._core
 
-    def line_bounds(self, lines: Sequence[str]) -> list[list[tuple[int, int]]]:
+    def line_bounds(self, lines: Sequence[str], cuts: Sequence[Sequence[int]] | None = None
+                    ) -> list[list[tuple[int, int]]]:
         """Each line's words as ``(start, end)`` offsets into the line, each line decoded on its own
-        (a word spanning whitespace, a user word, keeps it)."""
+        (a word spanning whitespace, a user word, keeps it). ``cuts``: per line, offsets where a
+        word must start (unless a rule span, grapheme cluster or user word spans them)."""
         lines = list(lines)
         if not lines:
             return []
+        for line in lines:
+            _check_text(line)
         if self.backend == "compiled":
-            for line in lines:
-                _check_text(line)
+            joined = None
+            if cuts is not None:
+                offsets = np.cumsum([0] + [len(line) + 1 for line in lines[:-1]])
+                joined = np.array(sorted(int(o) + c for o, line_cuts in zip(offsets.tolist(), cuts) for c in line_cuts),
+                                  dtype=np.int64)
             out = []
-            for raw in self._core_call(lines, "segment"):
+            for raw in self._core_call(lines, "segment", joined):
                 flat = np.frombuffer(raw, dtype=np.int64).tolist()
                 out.append(list(zip(flat[0::2], flat[1::2])))
             return out
-        return [[(a, b) for _, a, b in self.tokenize(line)] for line in lines]
+        out = []
+        for k, line in enumerate(lines):
+            line_cuts = cuts[k] if cuts is not None else ()
+            out.append([(a, b) for _, a, b in self._tokenize_numpy(line, line_cuts)])
+        return out
 
     def _core_call(self, lines: list[str], method: str, *extra):
         """``method`` of the compiled core over ``lines``, with their constraining spans."""
@@ -274,7 +294,7 @@ class Segmenter:
     def _constraints(self, text: str) -> Constraints | None:
         if self.backend == "crfsuite":
             return None
-        return find_constraints(text, self.rules, self.user_words, self.isolate)
+        return find_constraints(text, self.rules, self.user_words, self.isolate, getattr(self._local, "cuts", ()))
 
     def _cut_batch(self, lines: Sequence[str]) -> list[list[str]]:
         chunks, starts, line_chars, glued = self._decode_batch(lines)

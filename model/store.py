@@ -340,17 +340,21 @@ class LazyArrays:
 
     def __init__(self, path: Path):
         self.path = path
-        try:
-            self._file = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise ModelError(f"{path}: missing") from None
-        except PermissionError:
-            raise ModelError(f"{path}: not readable (permission denied)") from None
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile):
-            raise ModelError(f"{path}: unreadable: not arrays zhseg wrote, or damaged; retrain the model or restore "
-                             "the file") from None
-        self.files = frozenset(self._file.files)
+        self._open()
         self._lock = threading.Lock()
+
+    def _open(self) -> None:
+        self._pid = os.getpid()  # a forked child reopens: the parent's file position is shared
+        try:
+            self._file = np.load(self.path, allow_pickle=False)
+        except FileNotFoundError:
+            raise ModelError(f"{self.path}: missing") from None
+        except PermissionError:
+            raise ModelError(f"{self.path}: not readable (permission denied)") from None
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile):
+            raise ModelError(f"{self.path}: unreadable: not arrays zhseg wrote, or damaged; retrain the model or "
+                             "restore the file") from None
+        self.files = frozenset(self._file.files)
 
     def __contains__(self, name: str) -> bool:
         return name in self.files
@@ -359,6 +363,8 @@ class LazyArrays:
         if name not in self.files:
             raise KeyError(name)
         with self._lock:
+            if self._pid != os.getpid():
+                self._open()
             try:
                 return self._file[name]
             except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error):

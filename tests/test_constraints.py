@@ -210,7 +210,8 @@ def test_module_level_api_without_a_default_model(monkeypatch, tmp_path):
     from zhseg.model.store import ModelError
 
     monkeypatch.setattr(zhseg, "default_model_path", lambda: tmp_path / "absent")
-    monkeypatch.setattr(zhseg, "_default_segmenter", None)
+    monkeypatch.setattr(zhseg.dt, "_segmenter", None)
+    monkeypatch.setattr(zhseg, "_models", {})
     with pytest.raises(ModelError, match="no default model"):
         zhseg.lcut("今天天气很好")
 
@@ -220,7 +221,8 @@ def test_module_level_api_loads_the_default_once(monkeypatch, seed_model):
     import zhseg.model.store as store
 
     monkeypatch.setattr(zhseg, "default_model_path", lambda: seed_model)
-    monkeypatch.setattr(zhseg, "_default_segmenter", None)
+    monkeypatch.setattr(zhseg.dt, "_segmenter", None)
+    monkeypatch.setattr(zhseg, "_models", {})
     loads = []
     original = store.load
     monkeypatch.setattr(store, "load", lambda directory: loads.append(directory) or original(directory))

@@ -98,3 +98,20 @@ def test_the_default_model_gives_the_numpy_words_on_every_test_split(corpus):
     lines = [re.sub(" ", "", line) for line in corpus_file(corpus, split).read_text(encoding="utf-8").splitlines()]
     reference, core = both(zhseg.default_model_path())
     assert list(core.cut_lines(lines)) == list(reference.cut_lines(lines))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(texts, min_size=1, max_size=5), st.data())
+def test_forced_word_starts_give_the_numpy_words(seed_model, lines, data):
+    reference, core = both(seed_model)
+    cuts = [sorted(data.draw(st.sets(st.integers(1, max(1, len(line) - 1)), max_size=4))) for line in lines]
+    expected = reference.line_bounds(lines, cuts)
+    assert core.line_bounds(lines, cuts) == expected
+    for line, line_cuts, spans in zip(lines, cuts, expected):
+        starts = {a for a, _ in spans}
+        for c in line_cuts:  # each cut is a word start, unless whitespace or a unit or word holds it
+            if c < len(line) and not line[c].isspace() and not line[c - 1].isspace():
+                from zhseg.model.constraints import unit_spans
+
+                if not any(a < c < b for a, b in unit_spans(line, True)):
+                    assert c in starts, (line, c, spans)

@@ -99,6 +99,7 @@ def test_suggest_freq_and_del_word_change_only_the_spans_they_name(lines):
     tuned.suggest_freq(("中", "将"), True)
     tuned.suggest_freq("台中", True)
     tuned.del_word("北京")
+    tuned.del_word("天气很好的")  # never a word of the model: deleting it changes nothing
     for line in lines:
         words = tuned.lcut(line)
         assert "".join(words) == line
@@ -109,6 +110,8 @@ def test_suggest_freq_and_del_word_change_only_the_spans_they_name(lines):
             assert "台中" in words
         if not any(s in line for s in ("中将", "台中", "北京")):
             assert words == plain.lcut(line)
+        if "北京" in line and not any(s in line for s in ("中将", "台中")) and "北京" not in plain.lcut(line):
+            assert words == plain.lcut(line)  # where the model never gave it whole, nothing moves
     tuned.add_word("北京")  # add_word undoes del_word
     assert "北京" in tuned.lcut("我爱北京")
     tuned.add_word("北京", 0)  # freq 0: jieba's del_word

@@ -734,8 +734,18 @@ static int bounds_push(Bounds *b, int64_t x, int64_t y) {
 
 /* One line (a sequence): read its characters from `text` at [offset, offset + size), decode,
  * append each word's (start, end) in text offsets (relative to `base`) to `out`. */
+typedef struct {
+    const int64_t *at;
+    Py_ssize_t n, next;
+} CutScan;
+
+static inline int is_cut(CutScan *s, int64_t t) { /* t must not decrease between calls */
+    while (s->next < s->n && s->at[s->next] < t) s->next++;
+    return s->next < s->n && s->at[s->next] == t;
+}
+
 static int segment_line(const Core *c, Work *w, int kind, const void *data, Py_ssize_t from, Py_ssize_t to,
-                        int64_t base, SpanScan *units, SpanScan *words_in, EdgeScan *edges, Bounds *out,
+                        int64_t base, SpanScan *units, SpanScan *words_in, EdgeScan *edges, CutScan *cuts, Bounds *out,
                         int64_t **positions, Py_ssize_t *positions_cap, int32_t **labels, Py_ssize_t *labels_cap) {
     Py_ssize_t n = 0;
     for (Py_ssize_t i = from; i < to; i++) if (!Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) n++;
@@ -761,13 +771,14 @@ static int segment_line(const Core *c, Work *w, int kind, const void *data, Py_s
         int in_unit = units ? inside(units, t) : 0;
         int edge = edges ? is_edge(edges, t) : 0;
         int iso = c->isolate && is_isolating(c, cp);
+        int cut = cuts ? is_cut(cuts, t) : 0;
         int8_t s = FREE;
         if (k == 0) s = FREE;
         else if (after_space) s = in_word ? NEVER : MUST; /* whitespace is a boundary, but inside a user word */
         else {
             if (in_unit || in_word) s = NEVER;
             if (edge) s = MUST;
-            if (s == FREE && iso != prev_iso) s = MUST; /* punctuation and pictographs stand apart */
+            if (s == FREE && (iso != prev_iso || cut)) s = MUST; /* punctuation and pictographs stand apart */
         }
         uint32_t folded = fold(c, cp);
         w->codes[k] = folded;
@@ -812,25 +823,39 @@ static int read_spans(PyObject *obj, Py_buffer *view, const int64_t **pairs, Py_
     return 1;
 }
 
-/* segment(lines, units=None, words=None) -> list of (starts and ends, int64 bytes) per line
+/* segment(lines, units=None, words=None, cuts=None) -> list of (starts and ends, int64 bytes) per line
  *
  * lines: a list of str, each one sequence (whitespace in it a boundary, never a word).
  * units: None or int64 (start, end) pairs, sorted by start, in the offsets of "\n".join(lines):
  *     spans never cut inside (rule matches, grapheme clusters).
  * words: None or int64 (start, end) pairs, sorted and disjoint: user-word occurrences, each
  *     exactly one word.
+ * cuts: None or sorted int64 positions where a word must start (unless a unit or word spans it).
  * Each line's result: the int64 (start, end) pairs of its words, offsets into the line; a word
  * spanning whitespace (a user word) keeps it. */
 static PyObject *core_segment(Core *self, PyObject *args) {
-    PyObject *lines, *units_obj = Py_None, *words_obj = Py_None;
-    if (!PyArg_ParseTuple(args, "O!|OO", &PyList_Type, &lines, &units_obj, &words_obj)) return NULL;
-    Py_buffer uview, wview;
+    PyObject *lines, *units_obj = Py_None, *words_obj = Py_None, *cuts_obj = Py_None;
+    if (!PyArg_ParseTuple(args, "O!|OOO", &PyList_Type, &lines, &units_obj, &words_obj, &cuts_obj)) return NULL;
+    Py_buffer uview, wview, cview;
     SpanScan units = {0}, words = {0};
     EdgeScan edges = {0};
+    CutScan cuts = {0};
     int has_units = read_spans(units_obj, &uview, &units.pairs, &units.n);
     if (has_units < 0) return NULL;
     int has_words = read_spans(words_obj, &wview, &words.pairs, &words.n);
     if (has_words < 0) { if (has_units) PyBuffer_Release(&uview); return NULL; }
+    int has_cuts = 0;
+    if (cuts_obj != Py_None) {
+        if (PyObject_GetBuffer(cuts_obj, &cview, PyBUF_C_CONTIGUOUS) < 0 || cview.len % 8) {
+            if (!PyErr_Occurred()) { PyBuffer_Release(&cview); PyErr_SetString(PyExc_ValueError, "cuts: int64 positions expected"); }
+            if (has_units) PyBuffer_Release(&uview);
+            if (has_words) PyBuffer_Release(&wview);
+            return NULL;
+        }
+        has_cuts = 1;
+        cuts.at = cview.buf;
+        cuts.n = cview.len / 8;
+    }
     edges.pairs = words.pairs;
     edges.n = words.n;
     Py_ssize_t n_lines = PyList_GET_SIZE(lines);
@@ -856,7 +881,7 @@ static PyObject *core_segment(Core *self, PyObject *args) {
         int rc;
         Py_BEGIN_ALLOW_THREADS
         rc = segment_line(self, &w, kind, data, 0, size, base, has_units ? &units : NULL,
-                          has_words ? &words : NULL, has_words ? &edges : NULL, &out,
+                          has_words ? &words : NULL, has_words ? &edges : NULL, has_cuts ? &cuts : NULL, &out,
                           &positions, &positions_cap, &labels, &labels_cap);
         Py_END_ALLOW_THREADS
         if (rc < 0) { PyErr_NoMemory(); failed = 1; break; }
@@ -871,6 +896,7 @@ static PyObject *core_segment(Core *self, PyObject *args) {
     free(labels);
     if (has_units) PyBuffer_Release(&uview);
     if (has_words) PyBuffer_Release(&wview);
+    if (has_cuts) PyBuffer_Release(&cview);
     if (failed) { Py_XDECREF(result); return NULL; }
     return result;
 }
@@ -881,7 +907,7 @@ static PyObject *core_words(Core *self, PyObject *args) {
     PyObject *lines, *units_obj = Py_None, *words_obj = Py_None, *sep = Py_None;
     if (!PyArg_ParseTuple(args, "O!|OOO", &PyList_Type, &lines, &units_obj, &words_obj, &sep)) return NULL;
     if (sep != Py_None && !PyUnicode_Check(sep)) { PyErr_SetString(PyExc_TypeError, "sep: a str"); return NULL; }
-    PyObject *call = Py_BuildValue("(OOO)", lines, units_obj, words_obj);
+    PyObject *call = Py_BuildValue("(OOOO)", lines, units_obj, words_obj, Py_None);
     if (!call) return NULL;
     PyObject *bounds = core_segment(self, call);
     Py_DECREF(call);
@@ -942,7 +968,7 @@ static PyObject *core_memory(Core *self, void *closure) { return PyLong_FromSsiz
 
 static PyMethodDef core_methods[] = {
     {"segment", (PyCFunction)core_segment, METH_VARARGS,
-     "segment(lines, units=None, words=None) -> per line, its words' (start, end) offsets as int64 bytes"},
+     "segment(lines, units=None, words=None, cuts=None) -> per line, its words' (start, end) offsets as int64 bytes"},
     {"words", (PyCFunction)core_words, METH_VARARGS,
      "words(lines, units=None, words=None, sep=None) -> per line its words, or with sep the lines as text"},
     {NULL},

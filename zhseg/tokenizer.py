@@ -77,6 +77,7 @@ class Tokenizer:
         self._segmenter = None
         self._lexicons = None
         self._lock = threading.RLock()
+        self._deleted: dict[str, int] = {}  # del_word: word -> where a boundary goes when it comes out whole
         self._parallel = 0
         self._pool = None
         self._pool_key = None
@@ -147,7 +148,7 @@ class Tokenizer:
     def lcut(self, sentence, cut_all: bool = False, HMM: bool = True, use_paddle: bool = False) -> list[str]:
         """:meth:`cut` as a list."""
         text = decode(sentence)
-        if not cut_all and HMM and not use_paddle and not self._parallel and not _has_whitespace(text):
+        if not cut_all and HMM and not use_paddle and not self._parallel and not self._deleted and not _has_whitespace(text):
             return self.segmenter.lcut(text)  # the common case: one call of the core
         return list(self.cut(text, cut_all, HMM, use_paddle))
 
@@ -182,20 +183,22 @@ class Tokenizer:
             self.del_word(word)
             return
         self.segmenter.user_words.unsplit(word)
+        self._deleted.pop(word.strip() if isinstance(word, str) else word, None)
         self.segmenter.add_word(word)
 
     def del_word(self, word: str) -> None:
-        """Keep ``word`` from ever coming out whole: it is split into the model's words of it (or
-        in two halves where the model keeps it whole)."""
+        """Keep ``word`` from ever coming out whole: where the model gives it whole, the line is
+        decoded again with a boundary inside it (where the model splits the word alone, else in
+        the middle); everything else is left as it was."""
         segmenter = self.segmenter
         segmenter.del_word(word)
-        word = word.strip()
-        if len(word) < 2:
+        if not isinstance(word, str) or len(word.strip()) < 2:
             return
+        word = word.strip()
+        segmenter.user_words.unsplit(word)
         pieces = segmenter.lcut(word)
-        if len(pieces) == 1:
-            pieces = [word[: len(word) // 2], word[len(word) // 2 :]]
-        segmenter.user_words.split(word, [len(p) for p in pieces])
+        with self._lock:
+            self._deleted[word] = len(pieces[0]) if len(pieces) > 1 else len(word) // 2
 
     def suggest_freq(self, segment, tune: bool = False) -> int:
         """jieba's frequency tuning as constraints: a str ``segment`` is kept whole, a tuple of
@@ -248,6 +251,8 @@ class Tokenizer:
             bounds = self._parallel_bounds(lines)
         else:
             bounds = self.segmenter.line_bounds(lines)
+        if self._deleted:
+            bounds = self._without_deleted(lines, bounds)
         for line, start, spans in zip(lines, starts, bounds):
             if cut_all:
                 spans = self._full(line, spans)
@@ -266,6 +271,27 @@ class Tokenizer:
             if end < len(text):  # the line break
                 yield text[end - crlf : end + 1], end - crlf, end + 1
 
+    def _without_deleted(self, lines: list[str], bounds: list) -> list:
+        """Lines where a deleted word came out whole, decoded again with a boundary inside each such
+        occurrence (a few rounds: a new boundary can, rarely, make another deleted word whole)."""
+        deleted = dict(self._deleted)
+        cuts: dict[int, set[int]] = {}
+        for _ in range(4):
+            redo = {}
+            for k, spans in enumerate(bounds):
+                found = {a + deleted[lines[k][a:b]] for a, b in spans if lines[k][a:b] in deleted}
+                if found - cuts.get(k, set()):
+                    redo[k] = cuts.setdefault(k, set())
+                    redo[k] |= found
+            if not redo:
+                break
+            order = sorted(redo)
+            again = self.segmenter.line_bounds([lines[k] for k in order], [sorted(redo[k]) for k in order])
+            bounds = list(bounds)
+            for k, spans in zip(order, again):
+                bounds[k] = spans
+        return bounds
+
     def _search_tokens(self, text: str, hmm: bool) -> Iterator[tuple[str, int, int]]:
         for word, start, end in self._tokens(text, False, hmm):
             if len(word) > 2:
@@ -279,9 +305,15 @@ class Tokenizer:
             yield word, start, end
 
     def _full(self, line: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The model's words and every lexicon word of the line that cuts no rule span or grapheme
+        cluster (as a user word would not: no ``on`` inside ``Python``)."""
+        from zhseg.model.constraints import unit_spans
+
+        units = unit_spans(line, self.segmenter.rules)
+        inside = {k for a, b in units for k in range(a + 1, b)}
         found = set(spans)
         for lexicon in self._lexicon_list():
-            found.update(_matches(lexicon, line))
+            found.update((a, b) for a, b in _matches(lexicon, line) if a not in inside and b not in inside)
         return sorted(found)
 
     def _without_unknown(self, line: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

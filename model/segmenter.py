@@ -374,7 +374,10 @@ class Segmenter:
 
     def _crfsuite_tagger(self):
         if self._tagger is None:
-            import pycrfsuite  # only the reference path needs it
+            try:
+                import pycrfsuite  # only the reference path needs it
+            except ImportError:
+                raise store.ModelError("the crfsuite backend needs python-crfsuite: pip install 'zhseg[train]'") from None
 
             source = self.model.crfsuite
             if source is None:

@@ -238,10 +238,11 @@ def building_model_dir(target: str | Path) -> Iterator[Path]:
     """
     target = check_target(target)
     parent = target.parent
+    stem = temporary_stem(target.name)
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        remove_stale(parent, f".{target.name}.building-*")  # what a killed training left
-        building = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-{os.getpid()}-", dir=parent))
+        remove_stale(parent, f".{stem}.building-*")  # what a killed training left
+        building = Path(tempfile.mkdtemp(prefix=f".{stem}.building-{os.getpid()}-", dir=parent))
         os.chmod(building, 0o777 & ~current_umask())  # mkdtemp's 0700 would outlive the rename
     except OSError as error:
         raise os_failure(error, str(target)) from None
@@ -249,7 +250,7 @@ def building_model_dir(target: str | Path) -> Iterator[Path]:
         yield building
         old = None
         if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=parent))
+            old = Path(tempfile.mkdtemp(prefix=f".{stem}.old-", dir=parent))
             os.replace(target, old / "model")
         os.replace(building, target)
         if old is not None:
@@ -270,6 +271,32 @@ def model_or_default(directory: str | Path | None) -> Path:
         raise ModelError(f"no --model given and this zhseg has no default model ({path}); "
                          "give --model MODEL_DIR (train one with 'zhseg train')")
     return path
+
+
+def temporary_stem(name: str) -> str:
+    """``name``, shortened for the temporary names beside it (a legal 254-character name plus a
+    prefix and suffix would be too long): a long name keeps its start and a digest of the rest."""
+    if len(name.encode("utf-8")) <= 120:
+        return name
+    import hashlib
+
+    return name.encode("utf-8")[:60].decode("utf-8", "ignore") + "~" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:12]
+
+
+def check_output(target: str | Path) -> Path:
+    """:func:`check_target`, and that the model can be written there at all (a writable folder, a
+    legal name): checked before a training, which would otherwise fail only at its end."""
+    if len(Path(target).name.encode("utf-8")) > 255:
+        raise ModelError(f"{str(target)[:80]}...: the name is longer than file systems allow (255 bytes); choose another -o")
+    target = check_target(target)
+    ancestor = target.parent if str(target.parent) else Path(".")
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ModelError(f"{target}: {ancestor} is not a folder; choose another -o")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ModelError(f"{target}: cannot write in {ancestor} (read-only or permission denied); choose another -o")
+    return target
 
 
 def check_target(target: str | Path) -> Path:

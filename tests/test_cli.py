@@ -188,3 +188,56 @@ def test_segment_and_train_show_progress_in_a_log(seed_model, tmp_path):
     assert quiet.stderr == "" and (tmp_path / "out2.txt").read_bytes() == (tmp_path / "out.txt").read_bytes()
     trained = run("train.py", NEWS_SEED, "-o", tmp_path / "m", "--max-iterations", "3")
     assert "sentences given to crfsuite" in trained.stderr
+
+
+def test_help_reads_cleanly():
+    for command in ("", "train", "segment", "evaluate", "benchmark", "standards"):
+        result = subprocess.run([sys.executable, "-m", "zhseg", *([command] if command else []), "--help"],
+                                capture_output=True, text=True, cwd=ROOT)
+        assert result.returncode == 0, result.stderr
+        text = result.stdout
+        assert "<" not in text and "[[" not in text and "]]" not in text, text
+    segment = subprocess.run([sys.executable, "-m", "zhseg", "segment", "--help"], capture_output=True, text=True,
+                             cwd=ROOT).stdout
+    assert "'word [freq] [tag]'" in " ".join(segment.split())
+
+
+def test_standards_lists_the_embedded_models():
+    result = subprocess.run([sys.executable, "-m", "zhseg", "standards"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    names = [line.split("\t")[0] for line in result.stdout.splitlines()]
+    import zhseg
+
+    assert names == list(zhseg.standards()) and len(names) >= 2
+    assert "(the default)" in result.stdout.splitlines()[0]
+
+
+@pytest.mark.parametrize("content, problem", [("阿里云总裁胡晓明接受专访\n今天天气很好\n", "unsegmented"),
+                                              ("阿里云/nt 总裁/n 胡晓明/nr\n今天/t 天气/n 很/d 好/a\n", "word/TAG")])
+def test_training_refuses_a_corpus_without_segmentation(tmp_path, content, problem):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(content, encoding="utf-8")
+    result = run("train.py", corpus, "-o", tmp_path / "model", "--max-iterations", "5", "-q")
+    assert_user_error(result, str(corpus), problem)
+    assert not (tmp_path / "model").exists()
+    forced = run("train.py", corpus, "-o", tmp_path / "model", "--max-iterations", "5", "-q", "--force")
+    assert forced.returncode == 0, forced.stderr
+
+
+def test_an_unwritable_or_too_long_output_fails_before_training(tmp_path):
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    os.chmod(locked, 0o555)
+    try:
+        result = run("train.py", NEWS_SEED, "-o", locked / "sub" / "model", "-q")
+        if os.geteuid() != 0:  # root writes anywhere: only the name check applies to it
+            assert_user_error(result, "cannot write")
+            assert "iteration" not in result.stderr
+    finally:
+        os.chmod(locked, 0o755)
+    assert_user_error(run("train.py", NEWS_SEED, "-o", tmp_path / ("m" * 256), "-q"), "255 bytes")
+    legal = tmp_path / ("m" * 254)
+    result = run("train.py", NEWS_SEED, "-o", legal, "--max-iterations", "5", "-q")
+    assert result.returncode == 0 and (legal / "meta.json").is_file(), result.stderr

@@ -1,6 +1,6 @@
 """The ``zhseg`` command: one typer app, each subcommand a thin wrapper over an importable function.
 
-    zhseg train|segment|evaluate|benchmark ...      (also: python -m zhseg ...)
+    zhseg train|segment|evaluate|benchmark|standards ...      (also: python -m zhseg ...)
 
 The repository's ``train.py``, ``segment.py``, ``evaluate.py`` and ``benchmark.py`` call
 :func:`main` with their subcommand's name.
@@ -17,9 +17,10 @@ import zhseg
 from zhseg.cli.benchmark import benchmark_command
 from zhseg.cli.evaluate import evaluate_command
 from zhseg.cli.segment import segment_command
+from zhseg.cli.standards import standards_command
 from zhseg.cli.train import train_command
 
-app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False,
+app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None,
                   help="zhseg: a trainable Chinese word segmenter (CRF).", no_args_is_help=True)
 
 
@@ -39,9 +40,26 @@ app.command("train")(train_command)
 app.command("segment")(segment_command)
 app.command("evaluate")(evaluate_command)
 app.command("benchmark")(benchmark_command)
+app.command("standards")(standards_command)
+
+
+def _plain_metavars(group) -> None:
+    """Option values named as click names them (PATH, TEXT, INTEGER), not as typer 0.16+ prints
+    Python annotations (``<list[Path]>``): help that reads like the rest of the command line."""
+    names = {"Path": "PATH", "str": "TEXT", "int": "INTEGER", "float": "FLOAT"}
+    for command in group.commands.values():
+        for param in command.params:
+            if param.param_type_name == "option" and param.metavar is None and not param.is_flag:
+                bare = param.bare_type()
+                bare = bare[len("list["):-1] if bare.startswith("list[") else bare
+                param.metavar = names.get(bare, bare.upper())
+            elif param.param_type_name == "argument":  # its name says what it is
+                param.display_type_rich = lambda ctx=None: None
 
 
 def main(command: Optional[str] = None, args: Optional[Sequence[str]] = None) -> None:
     """Run the app on ``args`` (default: the process's arguments), as subcommand ``command`` if given."""
     args = list(sys.argv[1:] if args is None else args)
-    app(args=[command, *args] if command else args, prog_name="zhseg")
+    group = typer.main.get_command(app)
+    _plain_metavars(group)
+    group(args=[command, *args] if command else args, prog_name="zhseg")

@@ -121,12 +121,12 @@ NO_RULES_HELP = "Do not keep URLs, e-mail addresses, numbers and Latin words who
 
 @exit_on_user_error
 def segment_command(
-    files: Optional[List[Path]] = typer.Argument(None, metavar="[FILE]...", help="Text files to segment (stdin when none)."),
+    files: Optional[List[Path]] = typer.Argument(None, metavar="FILE", help="Text files to segment (stdin when none)."),
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="Model directory written by zhseg train (default: the embedded model).", show_default=False),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write here (atomically) instead of stdout."),
     sep: str = typer.Option(" ", "--sep", help="String printed between words.", show_default="one space"),
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the input files; output is UTF-8."),
-    backend: str = typer.Option(DEFAULT_BACKEND, "--backend", help=f"Decoder: {', '.join(BACKENDS)} (the reference). numba (the fast extra) takes about 0.9 s more to start and pays on inputs of tens of MB; auto is numba when installed."),
+    backend: str = typer.Option(DEFAULT_BACKEND, "--backend", help="Decoder: compiled (zhseg's C core), numpy (the reference path, the same words), auto (compiled where it was built, else numpy) or crfsuite (python-crfsuite's tagger; needs --no-rules)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Processes for large inputs: this one and N-1 workers (output stays in input order)."),
     user_dicts: List[Path] = typer.Option([], "--user-dict", "-u", help=USER_DICT_HELP),
     no_rules: bool = typer.Option(False, "--no-rules", metavar="", help=NO_RULES_HELP),

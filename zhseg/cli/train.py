@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 from typing import List, Optional, Sequence
 
@@ -32,7 +34,7 @@ def train(corpora: List[Path], output: Path, options: TrainingOptions, dev: Opti
           progress: ProgressCallback | None = None, standards: Sequence[str] = (),
           dictionaries: List[Path] = (), partial_corpora: List[Path] = (), partial_sep: str = "@@",
           rounds: int = 1, base_model: Optional[Path] = None, unbroken_min: int = DEFAULT_UNBROKEN_MIN,
-          partial_standard: Optional[str] = None, dict_bins: int = 1) -> TrainingResult:
+          partial_standard: Optional[str] = None, dict_bins: int = 1, force: bool = False) -> TrainingResult:
     """Read the corpus files (and ``dev``, ``raw``, the word lists ``dictionaries``), train, and
     write the model directory ``output``. With ``standards`` (a name per corpus file) the model
     learns each corpus's segmentation standard beside what they share; ``dev`` is scored with the
@@ -41,15 +43,20 @@ def train(corpora: List[Path], output: Path, options: TrainingOptions, dev: Opti
     unknown boundaries (``base_model`` first, if given) and the model is retrained with them
     (model/adapt.py: ``unbroken_min`` and ``partial_standard`` are its Adaptation's settings).
     Each word list is a group of word-list features of its own, or ``dict_bins`` groups by
-    frequency where it has frequencies."""
+    frequency where it has frequencies. A corpus that holds no segmentation (no line of two or
+    more words, or ``word/TAG`` tokens throughout) is refused unless ``force``."""
     if standards and len(standards) != len(corpora):
         raise UserError(f"--standards names {len(standards)} standard(s) for {len(corpora)} corpus file(s); give one per file")
     report = progress or (lambda event, info: None)
     reading = {"sep": sep, "fmt": fmt, "encoding": encoding}
+    check_trainable()
+    store.check_output(output)  # before the training, not after
     report("phase", {"phase": f"reading {len(corpora)} corpus file(s)"})
     sentences, records, standard_of = [], [], []
     for k, path in enumerate(corpora):
         own = read_corpus(path, **reading)
+        if not force:
+            check_segmented(path, own)
         sentences.extend(own)
         standard_of.extend([k] * len(own))
         records.append(CorpusRecord(path=str(path), sha256=file_sha256(path), sentences=len(own),
@@ -89,9 +96,38 @@ def train(corpora: List[Path], output: Path, options: TrainingOptions, dev: Opti
     return train_model(data, output, options, dev_sentences, progress, adaptation)
 
 
+TAGGED = re.compile(r"^[^/\s]+/[A-Za-z]{1,5}$")
+
+
+def check_segmented(path: Path, sentences) -> None:
+    """UserError for a corpus that holds no segmentation a model could learn from, a warning for
+    one where few lines are segmented."""
+    if not sentences:
+        return
+    words = [w for s in sentences[:2000] for w in s.words]
+    if words and sum(TAGGED.match(w) is not None for w in words) >= 0.9 * len(words):
+        raise UserError(f"{path}: its tokens look like word/TAG (part-of-speech tagged text); strip the tags "
+                        "(sed -E 's#/[A-Za-z]+( |$)#\\1#g') or pass --force")
+    segmented = sum(len(s.words) > 1 for s in sentences)
+    if not segmented:
+        raise UserError(f"{path}: no line holds two or more words: this looks like unsegmented text (the training "
+                        "format is words separated by whitespace); pass --force to train on it anyway")
+    if segmented < 0.5 * len(sentences):
+        error_line(f"zhseg: warning: {path}: only {segmented:,} of {len(sentences):,} lines hold two or more words; "
+                   "is it segmented?")
+
+
+def check_trainable() -> None:
+    """UserError naming the extra to install when training's dependency is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("sklearn_crfsuite") is None:
+        raise UserError("training needs sklearn-crfsuite: pip install 'zhseg[train]'")
+
+
 @exit_on_user_error
 def train_command(
-    corpora: List[Path] = typer.Argument(..., metavar="CORPUS...", help="Segmented training files: words separated by whitespace (or --sep)."),
+    corpora: List[Path] = typer.Argument(..., metavar="CORPUS", help="Segmented training files: words separated by whitespace (or --sep)."),
     output: Path = typer.Option(..., "-o", "--output", help="Model directory to write (replaced atomically)."),
     dev: Optional[Path] = typer.Option(None, "--dev", help="Held-out segmented file; its F1 is reported at the end."),
     raw: List[Path] = typer.Option([], "--raw", help="Unsegmented text (one or more files) for the accessor "
@@ -131,6 +167,8 @@ def train_command(
     fold: str = typer.Option(DEFAULTS.fold, "--fold", help=f"Character folding for the features: {', '.join(FOLDINGS)} "
                              "(t2s also reads traditional characters as simplified)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", metavar="", help="No progress output."),
+    force: bool = typer.Option(False, "--force", metavar="", help="Train even on a corpus that looks unsegmented or "
+                               "tagged."),
 ) -> None:
     """Train a CRF word segmenter on pre-segmented text and write the model directory -o."""
     try:
@@ -141,7 +179,7 @@ def train_command(
     names = [name.strip() for name in standards.split(",")] if standards else []
     result = train(corpora, output, options, dev, raw, sep, fmt, encoding, ProgressPrinter(max_iterations, quiet),
                    names, dictionaries, partial_corpora, partial_sep, rounds, base_model, unbroken_min,
-                   partial_standard, dict_bins)
+                   partial_standard, dict_bins, force)
     training = result.meta["training"]
     size = sum(f.stat().st_size for f in result.model_dir.iterdir())
     print(f"model: {result.model_dir}  ({size / 1e6:.1f} MB, {training['features']} features)")

@@ -176,7 +176,7 @@ class CompiledCRF:
             raise ValueError("transition matrix shape does not match the labels")
         if not np.isfinite(transitions).all():
             raise ValueError("non-finite weights")
-        tables = _TemplateTables(arrays, len(templates), len(labels), on_error)
+        tables = _TemplateTables(arrays, len(templates), len(labels), on_error, [base_domain(t.base) for t in templates])
         every = range(len(templates))
         return cls(tuple(labels), tuple(templates), _Column(tables, 0, every), _Column(tables, 1, every), transitions)
 
@@ -240,8 +240,10 @@ class _TemplateTables:
     """Each template's keys and weights, read from ``arrays`` and checked on first use (thread-safe:
     an ``.npz`` file is one zip file, read by one thread at a time)."""
 
-    def __init__(self, arrays, n: int, n_labels: int, on_error: Callable[[str], Exception]):
+    def __init__(self, arrays, n: int, n_labels: int, on_error: Callable[[str], Exception],
+                 domains: Sequence[int | None] = ()):
         self._arrays, self._n_labels, self._on_error = arrays, n_labels, on_error
+        self._domains = list(domains) or [None] * n
         self._loaded: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n
         self._lock = threading.Lock()
 
@@ -275,6 +277,8 @@ class _TemplateTables:
             raise self._on_error(f"template {j}'s feature keys are not sorted")
         if len(keys) and keys[0] < 0:
             raise self._on_error(f"template {j}'s feature keys are negative")
+        if len(keys) and self._domains[j] is not None and keys[-1] >= self._domains[j]:
+            raise self._on_error(f"template {j}'s feature keys lie outside its base's range")
         # NaN or infinite weights would decode silently wrong (crfsuite copes, numpy would not)
         if not np.isfinite(weights).all():
             raise self._on_error(f"template {j} has non-finite weights")

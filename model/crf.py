@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import platform
+import os
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -19,6 +20,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from zhseg.textio import remove_stale
 from zhseg.features.corpus import Sentence
 from zhseg.features.lexicon import Lexicon
 from zhseg.errors import UserError
@@ -233,7 +235,9 @@ def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback
             iterations.append(info)
         report(event, info)
 
-    with tempfile.TemporaryDirectory(prefix="zhseg-fit-") as scratch:
+    scratch_root = Path(tempfile.gettempdir())
+    remove_stale(scratch_root, "zhseg-fit-*")  # what a training killed outright (SIGKILL) left
+    with tempfile.TemporaryDirectory(prefix=f"zhseg-fit-{os.getpid()}-", dir=scratch_root) as scratch:
         crfsuite_file = Path(scratch) / store.CRFSUITE_FILE
         crf = sklearn_crfsuite.CRF(
             algorithm="lbfgs",

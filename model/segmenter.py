@@ -242,9 +242,14 @@ class Segmenter:
             key = (self.standard, self.isolate)
             with cores.setdefault("lock", threading.Lock()):
                 if key not in cores:
-                    cores[key] = core.build(core.build_spec(
-                        self.crf, self.config, self.lexicon, self.word_lists, self.model.variety,
-                        self._allowed_by_state, self._start_label, self._end_label, isolate=self.isolate))
+                    try:
+                        cores[key] = core.build(core.build_spec(
+                            self.crf, self.config, self.lexicon, self.word_lists, self.model.variety,
+                            self._allowed_by_state, self._start_label, self._end_label, isolate=self.isolate))
+                    except (ValueError, TypeError, KeyError, IndexError) as error:  # what the checks before let through
+                        where = self.directory or "the model"
+                        raise store.ModelError(f"{where}: inconsistent model tables ({error}); retrain the model or "
+                                               "restore its files") from None
                 self._core = cores[key]
         return self._core
 

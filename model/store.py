@@ -125,6 +125,9 @@ def check_file(directory: Path, meta: dict, name: str, digest: bool = False) -> 
     record = meta.get("files", {}).get(name) if isinstance(meta.get("files"), dict) else None
     if record is None:
         return path
+    if not isinstance(record, dict):
+        raise ModelError(f"{directory / META_FILE}: the record of {name} is not a size and digest; retrain the model "
+                         "or restore meta.json")
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -334,6 +337,10 @@ def read_meta(directory: str | Path) -> dict:
         raise ModelError(f"{path}: missing; {directory} is not a zhseg model directory") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ModelError(f"{path}: not valid JSON ({error})") from None
+    except RecursionError:
+        raise ModelError(f"{path}: nested too deeply to be a zhseg meta.json") from None
+    except PermissionError:
+        raise ModelError(f"{path}: not readable (permission denied)") from None
     if not isinstance(meta, dict) or "format_version" not in meta:
         raise ModelError(f"{path}: no format_version; not a zhseg model")
     if meta["format_version"] != FORMAT_VERSION:

@@ -5,6 +5,7 @@ import stat
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -157,7 +158,8 @@ def test_a_read_only_target_is_one_line(seed_model, text_file, tmp_path, monkeyp
 def test_a_one_character_corpus_is_refused(tmp_path):
     corpus = tmp_path / "one.txt"
     corpus.write_text("好\n", encoding="utf-8")
-    assert_user_error(run("train.py", corpus, "-o", tmp_path / "m", "--max-iterations", "5"), "no features")
+    assert_user_error(run("train.py", corpus, "-o", tmp_path / "m", "--max-iterations", "5"), "two or more words")
+    assert_user_error(run("train.py", corpus, "-o", tmp_path / "m", "--max-iterations", "5", "--force"), "no features")
     assert not (tmp_path / "m").exists()
 
 
@@ -220,3 +222,101 @@ def test_misused_user_word_calls_are_clear_errors(seed_model, tmp_path):
     assert "胡晓明接受" in segmenter.user_words
     with pytest.raises(TypeError, match="a user word is a str"):
         segmenter.del_word(123)
+
+
+def damaged_copy(model, tmp_path, change_meta=None, change_arrays=None):
+    import json
+    import shutil
+
+    import numpy as np
+
+    copy_dir = tmp_path / "damaged"
+    shutil.copytree(model, copy_dir)
+    if change_arrays is not None:
+        with np.load(copy_dir / "compiled.npz") as data:
+            arrays = {name: data[name] for name in data.files}
+        change_arrays(arrays)
+        np.savez(copy_dir / "compiled.npz", **arrays)
+    meta = json.loads((copy_dir / "meta.json").read_text(encoding="utf-8"))
+    if change_arrays is not None:
+        del meta["files"]  # as a model that recorded no digests: the arrays' own checks must catch it
+    if change_meta is not None:
+        change_meta(meta)
+    (copy_dir / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+    return copy_dir
+
+
+@pytest.mark.parametrize("backend", ["numpy", "compiled"])
+def test_damaged_models_are_one_line_errors(seed_model, tmp_path, text_file, backend):
+    def shifted(arrays):
+        arrays["keys_0"] = arrays["keys_0"] + 10**7  # characters past every code point
+
+    def bad_record(meta):
+        meta["files"]["compiled.npz"] = "x"
+
+    for damage, message in ((dict(change_arrays=shifted), "outside its base's range"),
+                            (dict(change_meta=bad_record), "not a size and digest")):
+        model = damaged_copy(seed_model, tmp_path, **damage)
+        assert_user_error(run("segment.py", "-m", model, "--backend", backend, text_file), message)
+        import shutil
+
+        shutil.rmtree(model)
+    deep = tmp_path / "deep"
+    import shutil
+
+    shutil.copytree(seed_model, deep)
+    (deep / "meta.json").write_text('{"format_version": 1, "x": ' + "[" * 200_000 + "]" * 200_000 + "}", encoding="utf-8")
+    assert_user_error(run("segment.py", "-m", deep, text_file), "nested too deeply")
+
+
+@pytest.mark.parametrize("encoding", ["rot13", "hex", "base64"])
+def test_non_text_codecs_are_one_line_errors(seed_model, text_file, tmp_path, encoding):
+    assert_user_error(run("segment.py", "-m", seed_model, text_file, "--encoding", encoding), "not a text encoding")
+    assert_user_error(run("evaluate.py", "-m", seed_model, text_file, "--encoding", encoding), "not a text encoding")
+    assert_user_error(run("train.py", text_file, "-o", tmp_path / "m", "--encoding", encoding), "not a text encoding")
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_a_caught_signal_leaves_nothing_behind(seed_model, tmp_path, signame):
+    import signal
+    import time
+
+    big = tmp_path / "big.txt"
+    big.write_text("阿里云总裁胡晓明接受专访，今天天气很好。\n" * 400_000, encoding="utf-8")
+    out = tmp_path / "out" / "seg.txt"
+    out.parent.mkdir()
+    for extra in ([], ["--jobs", "2"]):
+        process = subprocess.Popen([sys.executable, "segment.py", "-m", str(seed_model), str(big), "-o", str(out),
+                                    "-q", *extra], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not list(out.parent.glob(".seg.txt.*.tmp")) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.poll() is None, "the run ended before it could be stopped"
+        process.send_signal(getattr(signal, signame))
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 128 + getattr(signal, signame), stderr
+        assert "Traceback" not in stderr and stderr.strip().splitlines()[-1].startswith(f"zhseg: stopped by {signame}")
+        assert list(out.parent.iterdir()) == [], list(out.parent.iterdir())
+
+
+def test_a_training_stopped_by_sigterm_leaves_nothing_behind(tmp_path):
+    import signal
+    import tempfile
+    import time
+
+    corpus = tmp_path / "corpus.txt"
+    words = (ROOT / "seeds").glob("000_*.txt").__next__().read_text(encoding="utf-8").split()
+    corpus.write_text("".join(" ".join(words[i : i + 30]) + "\n" for i in range(0, len(words), 30)) * 20, encoding="utf-8")
+    out = tmp_path / "models" / "m"
+    process = subprocess.Popen([sys.executable, "train.py", str(corpus), "-o", str(out), "--max-iterations", "100000"],
+                               cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    scratch = Path(tempfile.gettempdir())
+    while not list(scratch.glob(f"zhseg-fit-{process.pid}-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # into crfsuite's iterations
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM and "Traceback" not in stderr, stderr
+    assert not list(scratch.glob(f"zhseg-fit-{process.pid}-*"))
+    assert not out.exists() and (not out.parent.exists() or list(out.parent.iterdir()) == [])

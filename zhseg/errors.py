@@ -44,6 +44,31 @@ def error_line(text: str) -> None:
             print(text, file=sys.stderr)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the process is so that every temporary file and folder is
+    removed on the way out, as for Ctrl-C (:func:`stop_cleanly_on_signals`)."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        super().__init__(signum)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+
+
+def stop_cleanly_on_signals() -> None:
+    """SIGTERM and SIGHUP raise :class:`Terminated` in the main thread instead of ending the
+    process at once (which would leave temporary outputs behind)."""
+    import signal
+
+    def handler(signum, frame):
+        raise Terminated(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), handler)
+
+
 def exit_on_user_error(func: F) -> F:
     """Decorate a CLI command so a :class:`UserError` becomes one stderr line and its exit code
     (2, or 3 for what the system refused), and an OSError one line and exit code 3."""
@@ -58,6 +83,9 @@ def exit_on_user_error(func: F) -> F:
         except OSError as error:  # what the OS refused outside the places that name it better
             error_line(f"zhseg: error: {os_failure(error)}")
             raise SystemExit(SYSTEM_ERROR_EXIT_CODE) from None
+        except Terminated as signal_received:
+            error_line(f"zhseg: stopped by {signal_received.name}; nothing was left half-written")
+            raise SystemExit(128 + signal_received.signum) from None
         except KeyboardInterrupt:
             error_line("zhseg: interrupted")
             raise SystemExit(INTERRUPTED_EXIT_CODE) from None

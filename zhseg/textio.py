@@ -19,9 +19,13 @@ STDIN_NAME = "<stdin>"
 def check_encoding(encoding: str) -> str:
     """Return the codec's canonical name, or raise UserError for an unknown encoding."""
     try:
-        name = codecs.lookup(encoding).name
-    except LookupError:
+        info = codecs.lookup(encoding)
+    except (LookupError, TypeError, ValueError):
         raise UserError(f"unknown encoding {encoding!r}") from None
+    name = info.name
+    if not getattr(info, "_is_text_encoding", True):  # rot13, hex, base64, zlib: bytes or str transforms
+        raise UserError(f"{encoding!r} is not a text encoding (it transforms bytes or text); give one such as "
+                        "utf-8, gb18030 or big5")
     if name.startswith(("utf-16", "utf-32")):  # lines are found by their b"\n" bytes
         raise UserError(f"encoding {encoding!r} is not supported; convert the file to UTF-8")
     return name

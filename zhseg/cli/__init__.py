@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 import typer
 
 import zhseg
+from zhseg.errors import stop_cleanly_on_signals
 from zhseg.cli.benchmark import benchmark_command
 from zhseg.cli.evaluate import evaluate_command
 from zhseg.cli.segment import segment_command
@@ -60,6 +61,7 @@ def _plain_metavars(group) -> None:
 def main(command: Optional[str] = None, args: Optional[Sequence[str]] = None) -> None:
     """Run the app on ``args`` (default: the process's arguments), as subcommand ``command`` if given."""
     args = list(sys.argv[1:] if args is None else args)
+    stop_cleanly_on_signals()
     group = typer.main.get_command(app)
     _plain_metavars(group)
     group(args=[command, *args] if command else args, prog_name="zhseg")

@@ -110,7 +110,11 @@ class UserWords:
         self._words: set[str] = set()
         self._splits: dict[str, tuple[int, ...]] = {}  # strings always split, into pieces of these lengths
         self._version = 0  # changes with every change of the words
-        self._matcher: tuple | None = None  # (version, words, lexicon, singles)
+        self._matcher: tuple | None = None  # (version, words, matchers, singles, splits)
+        self._base: tuple | None = None  # (version, word count, matcher): the large matcher, rebuilt rarely
+        self._added: set[str] = set()  # words added since the large matcher was built
+        self._singles: set[str] = set()  # the one-character words
+        self._words_and_splits: set[str] = set()  # what a match may be (membership only)
         self._lock = threading.Lock()
         for word in words:
             self.add(word)
@@ -130,8 +134,13 @@ class UserWords:
         word = check_user_word(word)
         with self._lock:
             if word not in self._words or word in self._splits:
+                if self._splits.pop(word, None) is not None:
+                    self._base = None
                 self._words.add(word)
-                self._splits.pop(word, None)
+                self._added.add(word)
+                self._words_and_splits.add(word)
+                if len(word) == 1:
+                    self._singles.add(word)
                 self._version += 1
 
     def remove(self, word: str) -> None:
@@ -141,7 +150,15 @@ class UserWords:
         with self._lock:
             if word.strip() in self._words:
                 self._words.discard(word.strip())
-                self._version += 1
+                self._forget(word.strip())
+
+    def _forget(self, text: str) -> None:
+        """After ``text`` stopped being a word or split (lock held): the large matcher is rebuilt."""
+        if text not in self._words and text not in self._splits:
+            self._words_and_splits.discard(text)
+        self._singles.discard(text) if text not in self._words else None
+        self._base, self._added = None, set()
+        self._version += 1
 
     @property
     def version(self) -> int:
@@ -163,14 +180,15 @@ class UserWords:
             raise ValueError(f"pieces of {pieces} do not cut {text!r}")
         with self._lock:
             self._words.discard(text)
+            self._forget(text)
             self._splits[text] = pieces
-            self._version += 1
+            self._words_and_splits.add(text)
 
     def unsplit(self, text: str) -> None:
         """Forget :meth:`split` for ``text``."""
         with self._lock:
             if self._splits.pop(text.strip(), None) is not None:
-                self._version += 1
+                self._forget(text.strip())
 
     def load(self, source: str | Path | IO[str]) -> int:
         """Add the words of a jieba-format dictionary: a path, or an open text file. Returns how
@@ -181,24 +199,34 @@ class UserWords:
             count += 1
         return count
 
-    def _compiled(self) -> tuple[frozenset[str], Lexicon | None, np.ndarray, dict]:
+    OVERLAY_MAX = 2_000  # words added since the last full build that a small second matcher holds
+
+    def _compiled(self) -> tuple[set[str], list, np.ndarray, dict]:
+        """The words, their matchers (one for a large set, built rarely; one for the words added
+        since, built cheaply, so that with 100,000 words each new one costs a small build), the
+        one-character words' flags and the splits."""
         with self._lock:
             matcher = self._matcher
             if matcher is not None and matcher[0] == self._version:
                 return matcher[1:]
             version, splits = self._version, dict(self._splits)
-            words = frozenset(self._words) | frozenset(splits)
+            base, added = self._base, frozenset(self._added)
+            if base is None or len(added) > max(self.OVERLAY_MAX, base[1] // 10):
+                base, added = None, frozenset()
+                words_now = frozenset(self._words) | frozenset(splits)
+            singles_now = [ord(w) for w in self._singles]
         # built outside the lock (it can take a while); kept only if no change came meanwhile
-        longer = [w for w in words if len(w) > 1]
-        lexicon = Lexicon(longer, max(map(len, longer)), fold=None) if longer else None
-        # one-character words: a flag per code point up to the largest of them
-        codes = [ord(w) for w in words if len(w) == 1]
-        singles = np.zeros(max(codes, default=-1) + 1, dtype=bool)
-        singles[codes] = True
+        if base is None:
+            base = (version, len(words_now), _matcher_of(words_now))
+        lexicons = [x for x in (base[2], _matcher_of(added) if added else None) if x is not None]
+        singles = np.zeros(max(singles_now, default=-1) + 1, dtype=bool)
+        singles[singles_now] = True
         with self._lock:
             if self._version == version:
-                self._matcher = (version, words, lexicon, singles, splits)
-        return words, lexicon, singles, splits
+                if self._base is None or self._base[0] < base[0]:
+                    self._base, self._added = base, set(added)
+                self._matcher = (version, self._words_and_splits, lexicons, singles, splits)
+        return self._words_and_splits, lexicons, singles, splits
 
     def occurrences(self, text: str, codes: np.ndarray, cuttable: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The spans of ``text`` that are occurrences of user words, leftmost-longest, among
@@ -209,10 +237,12 @@ class UserWords:
         user word on a hash collision, with odds of about one in 10^14 per n-gram; short texts
         (one sentence) are matched exactly.
         """
-        words, lexicon, singles, splits = self._compiled()
+        words, lexicons, singles, splits = self._compiled()
         if not words:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        longest = lexicon.longest_starting(codes) if lexicon is not None else np.zeros(len(codes), dtype=np.int64)
+        longest = np.zeros(len(codes), dtype=np.int64)
+        for lexicon in lexicons:  # the longest word of the union starting here: the longer of each's
+            np.maximum(longest, lexicon.longest_starting(codes), out=longest)
         if len(singles):
             single = singles.take(np.minimum(codes, len(singles) - 1)) & (codes < len(singles))
             longest[(longest == 0) & single] = 1
@@ -242,6 +272,12 @@ class UserWords:
                     out_ends += bounds[1:]
             starts, ends = np.array(out_starts, dtype=np.int64), np.array(out_ends, dtype=np.int64)
         return starts, ends
+
+
+def _matcher_of(words) -> Lexicon | None:
+    """A matcher of the words of two or more characters (exactly as written: no folding)."""
+    longer = [w for w in words if len(w) > 1]
+    return Lexicon(longer, max(map(len, longer)), fold=None) if longer else None
 
 
 def leftmost_longest(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -309,7 +345,12 @@ def read_user_dict(source: str | Path | IO[str]) -> list[str]:
         name = str(source)
         numbered = read_lines(source, "utf-8")
     words = []
-    for line_no, line in numbered:
+    try:
+        lines = list(numbered)
+    except UserError as error:  # user dictionaries have no --encoding: say how to convert instead
+        message = str(error).replace("; try --encoding", "")
+        raise UserError(f"{message}; user dictionaries are UTF-8: convert it first (iconv -f gb18030 -t utf-8)") from None
+    for line_no, line in lines:
         line = line.strip()
         if not line:
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
 import multiprocessing
 from pathlib import Path
@@ -53,21 +54,51 @@ def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: i
             yield _segment_block(block, sep, local)
         return
     blocks = itertools.chain(head, blocks)
-    queued_per_worker = 2
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_load_worker, initargs=(str(directory), backend, rules, user_dicts, standard)) as pool:
-        local = _load(directory, backend, rules, user_dicts, standard) if work_here else None
-        pending: collections.deque = collections.deque()  # bytes, or a worker's pending result
-        for block in blocks:
-            busy = sum(1 for item in pending if not _is_done(item))
-            if local is not None and busy >= queued_per_worker * workers:
-                pending.append(_segment_block(block, sep, local))
-            else:
-                pending.append(pool.apply_async(_segment_block, (block, sep)))
-            while pending and (_is_done(pending[0]) or len(pending) > 4 * jobs):
-                yield _output(pending.popleft())
-        while pending:
+    pool = None
+    try:
+        with _signals_held():  # a signal while a worker is handed its start-up data would crash it mid-read
+            pool = context.Pool(workers, initializer=_load_worker,
+                                initargs=(str(directory), backend, rules, user_dicts, standard))
+        yield from _feed(pool, blocks, jobs, workers, sep, directory, backend, rules, user_dicts, standard, work_here)
+    finally:
+        if pool is not None:
+            with _signals_held():  # no second signal while the workers are stopped
+                pool.terminate()
+                pool.join()
+
+
+def _feed(pool, blocks, jobs, workers, sep, directory, backend, rules, user_dicts, standard, work_here):
+    """:func:`segment_parallel`'s loop: blocks to the workers (or here), outputs in input order."""
+    queued_per_worker = 2
+    local = _load(directory, backend, rules, user_dicts, standard) if work_here else None
+    pending: collections.deque = collections.deque()  # bytes, or a worker's pending result
+    for block in blocks:
+        busy = sum(1 for item in pending if not _is_done(item))
+        if local is not None and busy >= queued_per_worker * workers:
+            pending.append(_segment_block(block, sep, local))
+        else:
+            pending.append(pool.apply_async(_segment_block, (block, sep)))
+        while pending and (_is_done(pending[0]) or len(pending) > 4 * jobs):
             yield _output(pending.popleft())
+    while pending:
+        yield _output(pending.popleft())
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """SIGTERM and SIGHUP held back (delivered at the end, then stopping the run cleanly)."""
+    import signal
+
+    held = {getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)}
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _is_done(item) -> bool:

@@ -94,7 +94,15 @@ class Model:
 
 def save(model: Model, target: str | Path, compress: bool = False) -> Path:
     """Write ``model`` as a model directory at ``target``, atomically (see :func:`building_model_dir`);
-    ``compress`` deflates the arrays (smaller on disk, slower to load: the embedded model's choice)."""
+    ``compress`` deflates the arrays (smaller on disk, slower to load: the embedded model's choice).
+    What the system refuses (a full disk) is a one-line error naming ``target``."""
+    try:
+        return _save(model, target, compress)
+    except OSError as error:
+        raise os_failure(error, str(target)) from None
+
+
+def _save(model: Model, target: str | Path, compress: bool = False) -> Path:
     with building_model_dir(target) as building:
         write_arrays(building, model.crf.to_arrays(), compress=compress)
         write_vocab(building, model.vocabulary)

@@ -320,3 +320,29 @@ def test_a_training_stopped_by_sigterm_leaves_nothing_behind(tmp_path):
     assert process.returncode == 128 + signal.SIGTERM and "Traceback" not in stderr, stderr
     assert not list(scratch.glob(f"zhseg-fit-{process.pid}-*"))
     assert not out.exists() and (not out.parent.exists() or list(out.parent.iterdir()) == [])
+
+
+def test_a_full_disk_while_saving_names_the_model(seed_model, tmp_path, monkeypatch):
+    import errno
+
+    from zhseg.errors import SystemFailure
+    from zhseg.model import store
+
+    model = store.load(seed_model)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "write_arrays", full)
+    target = tmp_path / "models" / "full"
+    with pytest.raises(SystemFailure, match=f"^{target}: No space left on device$"):
+        store.save(model, target)
+    assert not target.exists() and [p.name for p in target.parent.iterdir()] == []
+
+
+def test_a_user_dictionary_in_another_encoding_says_how_to_convert_it(seed_model, tmp_path):
+    user = tmp_path / "user.txt"
+    user.write_bytes("胡晓明接受\n".encode("gb18030"))
+    result = run("segment.py", "-m", seed_model, "-u", user, stdin="阿里云总裁胡晓明接受专访\n")
+    assert_user_error(result, f"{user}:1", "user dictionaries are UTF-8", "iconv")
+    assert "--encoding" not in result.stderr

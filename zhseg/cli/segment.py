@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import nullcontext
+from contextlib import closing, nullcontext
 from pathlib import Path
 from typing import List, Optional
 
@@ -72,11 +72,14 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
             blocks = (b for path in sources for b in read_blocks(path, encoding, PARALLEL_BLOCK_BYTES))
             write_bytes = out.write_bytes if isinstance(out, StdoutWriter) else out.buffer.write
             done = 0
-            for data in segment_parallel(model, blocks, jobs, sep, backend, rules=rules, user_dicts=user_dicts,
-                                         standard=standard):
-                write_bytes(data)
-                done += len(data)  # output bytes: a fair measure of the input's progress
-                report("count", {"what": "segmented (output)", "done": min(done, total), "total": total, "unit": "bytes"})
+            # closed on the way out of an error or a signal: the workers stop now, not at shutdown
+            with closing(segment_parallel(model, blocks, jobs, sep, backend, rules=rules, user_dicts=user_dicts,
+                                          standard=standard)) as outputs:
+                for data in outputs:
+                    write_bytes(data)
+                    done += len(data)  # output bytes: a fair measure of the input's progress
+                    report("count", {"what": "segmented (output)", "done": min(done, total), "total": total,
+                                     "unit": "bytes"})
 
 
 def _segment_on_dask(files, model, output, sep, encoding, backend, rules, user_dicts, standard, address) -> None:

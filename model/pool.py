@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import collections
-import contextlib
 import itertools
 import multiprocessing
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from zhseg.model.segmenter import Segmenter
+from zhseg.errors import signals_held
 from zhseg.textio import TextBlock
 
 _worker_segmenter: Segmenter | None = None  # set once in each worker process, never in the parent
@@ -57,13 +57,13 @@ def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: i
     context = multiprocessing.get_context("spawn")
     pool = None
     try:
-        with _signals_held():  # a signal while a worker is handed its start-up data would crash it mid-read
+        with signals_held():  # a signal while a worker is handed its start-up data would crash it mid-read
             pool = context.Pool(workers, initializer=_load_worker,
                                 initargs=(str(directory), backend, rules, user_dicts, standard))
         yield from _feed(pool, blocks, jobs, workers, sep, directory, backend, rules, user_dicts, standard, work_here)
     finally:
         if pool is not None:
-            with _signals_held():  # no second signal while the workers are stopped
+            with signals_held():  # no second signal while the workers are stopped
                 pool.terminate()
                 pool.join()
 
@@ -83,22 +83,6 @@ def _feed(pool, blocks, jobs, workers, sep, directory, backend, rules, user_dict
             yield _output(pending.popleft())
     while pending:
         yield _output(pending.popleft())
-
-
-@contextlib.contextmanager
-def _signals_held():
-    """SIGTERM and SIGHUP held back (delivered at the end, then stopping the run cleanly)."""
-    import signal
-
-    held = {getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)}
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _is_done(item) -> bool:

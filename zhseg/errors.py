@@ -56,17 +56,41 @@ class Terminated(KeyboardInterrupt):
         self.name = signal.Signals(signum).name
 
 
+_held: list[int] = []  # depth of signals_held() sections, then the signals that came meanwhile
+
+
 def stop_cleanly_on_signals() -> None:
     """SIGTERM and SIGHUP raise :class:`Terminated` in the main thread instead of ending the
-    process at once (which would leave temporary outputs behind)."""
+    process at once (which would leave temporary outputs behind); inside :func:`signals_held`,
+    once it ends."""
     import signal
 
     def handler(signum, frame):
+        if _held and _held[0] > 0:
+            _held.append(signum)
+            return
         raise Terminated(signum)
 
     for name in ("SIGTERM", "SIGHUP"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), handler)
+
+
+@contextlib.contextmanager
+def signals_held():
+    """A section that a SIGTERM or SIGHUP must not cut in two (workers being started or stopped):
+    the signal takes effect when it ends. Main thread only, as Python's signal handlers run there."""
+    if not _held:
+        _held.append(0)
+    _held[0] += 1
+    try:
+        yield
+    finally:
+        _held[0] -= 1
+        if _held[0] == 0 and len(_held) > 1:
+            signum = _held[1]
+            del _held[1:]
+            raise Terminated(signum)
 
 
 def exit_on_user_error(func: F) -> F:

@@ -12,7 +12,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[train,test,bench,dask]'
+	$(PY) -m pip install --quiet -e '.[train,test,bench,dask,spacy]'
 	touch $(STAMP)
 
 demo: $(STAMP)

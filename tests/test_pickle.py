@@ -62,3 +62,32 @@ def test_a_segmenter_without_a_directory_says_how_to_pickle_it(seed_model):
     segmenter = Segmenter(store.load(seed_model))
     with pytest.raises(TypeError, match="save it"):
         pickle.dumps(segmenter)
+
+
+def test_scikit_learn_pipelines_carry_the_segmenter(with_word, tmp_path):
+    sklearn = pytest.importorskip("sklearn")
+    import subprocess
+    import sys
+
+    import joblib
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+
+    vectorizer = TfidfVectorizer(tokenizer=with_word.lcut, token_pattern=None, lowercase=False).fit(LINES)
+    assert "主持召开" in vectorizer.vocabulary_
+    joblib.dump(vectorizer, tmp_path / "v.joblib")
+    probe = ("import sys, joblib; v = joblib.load(sys.argv[1]); "
+             "print('|'.join(v.build_analyzer()('他主持召开了会议')))")
+    result = subprocess.run([sys.executable, "-c", probe, str(tmp_path / "v.joblib")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "|".join(vectorizer.build_analyzer()("他主持召开了会议"))
+    # loky workers, as n_jobs uses them: the parent's words
+    assert joblib.Parallel(n_jobs=2, backend="loky")(joblib.delayed(with_word.lcut)(x) for x in LINES) == \
+        [with_word.lcut(x) for x in LINES]
+    texts, labels = LINES * 4, [0, 1, 0] * 4
+    search = GridSearchCV(make_pipeline(TfidfVectorizer(tokenizer=with_word.lcut, token_pattern=None),
+                                        LogisticRegression()), {"logisticregression__C": [0.5, 1.0]}, cv=2, n_jobs=2)
+    search.fit(texts, labels)
+    assert "主持召开" in search.best_estimator_[0].vocabulary_

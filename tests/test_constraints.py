@@ -284,3 +284,41 @@ def test_lone_surrogates_are_characters_like_any_other(segmenter):
     assert "".join(words) == text
     assert ["".join(w) for w in segmenter.cut_lines([text * 40])] == [text * 40]
     assert "".join(segmenter.segment_lines([text], sep="|")).replace("|", "") == text + "\n"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from("阿里云总裁的科技局今天天气很好ab1２。，！？、“”（）《》😀🔥👍🏽✌️🇨🇳★ .%:·"),
+               max_size=40), user_word_lists)
+def test_punctuation_and_pictographs_never_share_a_word_with_other_text(segmenter, text, words):
+    from zhseg.features.chars import codepoints, is_isolating
+    from zhseg.model.constraints import unit_spans
+
+    for word in words:
+        segmenter.add_word(word)
+    try:
+        kept = unit_spans(text, True)
+        for word, start, end in segmenter.tokenize(text):
+            flags = is_isolating(codepoints(word))
+            if flags.any() and not flags.all():  # mixed: only where a unit or a user word holds it
+                assert word in segmenter.user_words or any(a < b and start <= a and b <= end and
+                                                           is_isolating(codepoints(text[a:b])).any() for a, b in kept), \
+                    (word, list(segmenter.tokenize(text)))
+    finally:
+        for word in words:
+            segmenter.del_word(word)
+
+
+def test_the_web_examples_come_apart():
+    import zhseg
+
+    for text, apart in (("yyds！！绝绝子🔥🔥 这波操作", ["yyds", "！", "绝绝子"]), ("今天心情超好😊😊😊我们去吃火锅吧", ["😊😊😊"]),
+                        ("小明👍🏽说OK✌️然后走了。", ["小明", "👍🏽", "OK", "✌️"]),
+                        ("臺灣的計程車司機😀👨‍👩‍👧‍👦好", ["好"])):
+        words = zhseg.lcut(text)
+        assert all(piece in words for piece in apart), words
+    zhseg.add_word("C++")
+    try:
+        assert "C++" in zhseg.lcut("我爱C++和3.5%")
+        assert "3.5%" in zhseg.lcut("我爱C++和3.5%")
+    finally:
+        zhseg.del_word("C++")

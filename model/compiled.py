@@ -299,9 +299,9 @@ class _Column(SequenceABC):
             return [self[i] for i in range(*k.indices(len(self)))]
         return self._tables.pair(self._chosen[k])[self._part]
 
-    def read(self, k: int) -> np.ndarray:
-        """``self[k]``, not kept once read unless it was already."""
-        return self._tables.pair(self._chosen[k], keep=False)[self._part]
+    def read_pair(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Template ``k``'s keys and weights, not kept once read unless they were already."""
+        return self._tables.pair(self._chosen[k], keep=False)
 
     def subset(self, chosen: Sequence[int]) -> "_Column":
         return _Column(self._tables, self._part, [self._chosen[k] for k in chosen])
@@ -323,7 +323,13 @@ def all_templates(config: FeatureConfig, standards: Sequence[str]) -> tuple[Temp
     return config.templates() + tuple(t for s in standards for t in standard_templates(config, s))
 
 
+COMMON = "common"  # the standard of a multi-corpus model's shared weights alone
+
+
 def decoding_names(config: FeatureConfig, standards: Sequence[str], standard: str | None) -> list[str]:
-    """The templates decoding sums, in order: the shared ones, then ``standard``'s copies."""
+    """The templates decoding sums, in order: the shared ones, then ``standard``'s copies (none for
+    :data:`COMMON`: what the corpora share, learnt from all of them together)."""
     names = config.template_names()
-    return names + [t.name for t in standard_templates(config, standard)] if standards else names
+    if not standards or standard == COMMON:
+        return names
+    return names + [t.name for t in standard_templates(config, standard)]

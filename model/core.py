@@ -4,11 +4,11 @@ The core goes from the characters of lines to their words in one call per batch:
 every base's keys, lexicon and word-list matching, accessor variety, weight rows, constraint
 masks and Viterbi. This module only lays the model's arrays out for it, once per Segmenter:
 
-- per base (a row of ``features.templates.padded_bases``), the keys its templates have weights
-  for, each with a *record*: which of the base's templates have a row for that key (a bit mask)
-  and where those rows start in one packed weight matrix. Only rows that exist are stored,
-  so a standard's tables hold its weights and little else; small domains (classes, lengths,
-  buckets) are direct-index tables, characters and character pairs hash tables;
+- per base (a row of ``features.templates.padded_bases``), its templates' keys and weights, which
+  the core merges into *records*, one per key: which of the base's templates have a row for it
+  (a bit mask) and where those rows start in one packed weight matrix. Only rows that exist are
+  stored, so a standard's tables hold its weights and little else; small domains (classes,
+  lengths, buckets) are direct-index tables, characters and character pairs hash tables;
 - per lexicon (the training vocabulary, each word-list group) the scan tables of
   ``features.lexicon.Lexicon``: the flags of its words and word-beginning pieces per length,
   which the core merges into one table;
@@ -114,52 +114,24 @@ def build_spec(crf, config: FeatureConfig, lexicon: Lexicon | None, word_lists: 
     lexicon_of = {"dict": 0} if config.dictionary else {}
     lexicon_of.update({f"list{g or ''}": g + (1 if config.dictionary else 0) for g in range(len(word_lists))})
     base_names = list(dict.fromkeys(t.base for t in crf.templates))
-    members: dict[str, list[int]] = {b: [] for b in base_names}
+    members_of: dict[str, list[int]] = {b: [] for b in base_names}
     for j, t in enumerate(crf.templates):
-        members[t.base].append(j)
-    if any(len(m) > 32 for m in members.values()):
+        members_of[t.base].append(j)
+    if any(len(m) > 32 for m in members_of.values()):
         raise ValueError("the compiled core reads at most 32 templates per base")
-    # read, not kept: a Segmenter on the core never needs the per-template arrays again
-    read = (lambda column, j: column.read(j)) if hasattr(crf.keys, "read") else (lambda column, j: column[j])
-    keys_of = {j: read(crf.keys, j) for j in range(len(crf.templates))}
-    # first each base's keys and masks, then every row written once into one matrix
-    layouts = []
+    # read once and not kept: a Segmenter on the core never needs the per-template arrays again
+    arrays_of = crf.keys.read_pair if hasattr(crf.keys, "read_pair") else (lambda j: (crf.keys[j], crf.weights[j]))
+    bases = []
     for name in base_names:
-        js = members[name]
-        union = np.unique(np.concatenate([keys_of[j] for j in js])) if js else np.zeros(0, dtype=np.int64)
-        mask = np.zeros(len(union), dtype=np.uint32)
-        found = []
-        for slot, j in enumerate(js):
-            at = np.searchsorted(union, keys_of[j])
-            mask[at] |= np.uint32(1 << slot)
-            found.append(at)
-        counts = np.zeros(len(union), dtype=np.int64)
-        for slot in range(len(js)):
-            counts += (mask >> np.uint32(slot)) & np.uint32(1)
-        layouts.append((name, js, union, mask, found, counts))
-    weights = np.zeros((max(1, sum(int(layout[5].sum()) for layout in layouts)), n_labels))
-    bases, record_row, record_mask = [], [], []
-    n_rows = n_records = 0
-    for name, js, union, mask, found, counts in layouts:
-        first = n_rows + np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-        for slot, (j, at) in enumerate(zip(js, found)):
-            below = mask[at] & np.uint32((1 << slot) - 1)
-            rank = np.zeros(len(at), dtype=np.int64)
-            for bit in range(slot):
-                rank += (below >> np.uint32(bit)) & np.uint32(1)
-            weights[first[at] + rank] = read(crf.weights, j)[:-1]
         kind, param, part = _base_spec(name, lexicon_of)
         domain = base_domain(name)
         dense = domain if domain is not None and domain <= DENSE_MAX else 0
-        # records of this base: one per key, then the unknown key's (no rows)
-        records = np.arange(n_records, n_records + len(union), dtype=np.int32)
-        bases.append((kind, param, part, dense, union.astype(np.int64), records, n_records + len(union)))
-        record_row += [first, np.zeros(1, dtype=np.int64)]
-        record_mask += [mask, np.zeros(1, dtype=np.uint32)]
-        n_rows += int(counts.sum())
-        n_records += len(union) + 1
+        # the core merges the members' keys into records and packs their rows (zhseg/_core.c)
+        members = [tuple(np.ascontiguousarray(a, dtype=t) for a, t in zip(arrays_of(j), (np.int64, np.float64)))
+                   for j in members_of[name]]
+        bases.append((kind, param, part, dense, members))
     base_index = {name: b for b, name in enumerate(base_names)}
-    templates = [(base_index[t.base], t.offset, members[t.base].index(j)) for j, t in enumerate(crf.templates)]
+    templates = [(base_index[t.base], t.offset, members_of[t.base].index(j)) for j, t in enumerate(crf.templates)]
     fold_bmp, fold_hi_keys, fold_hi_values = _fold_bmp(config.fold)
     class_bmp, class_hi_starts, class_hi_values, isolating = _character_tables()
     return {
@@ -170,9 +142,6 @@ def build_spec(crf, config: FeatureConfig, lexicon: Lexicon | None, word_lists: 
         "fold_bmp": fold_bmp, "fold_hi_keys": fold_hi_keys, "fold_hi_values": fold_hi_values,
         "class_bmp": class_bmp, "class_hi_starts": class_hi_starts, "class_hi_values": class_hi_values,
         "isolating": isolating, "bases": bases, "templates": templates,
-        "record_row": np.concatenate(record_row).astype(np.int32) if record_row else np.zeros(0, dtype=np.int32),
-        "record_mask": np.concatenate(record_mask) if record_mask else np.zeros(0, dtype=np.uint32),
-        "weights": weights,
         "lexicons": [_lexicon_spec(x) for x in lexicons],
         "variety": _variety_spec(variety) if config.variety and variety is not None else None,
     }

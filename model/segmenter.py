@@ -25,7 +25,7 @@ from zhseg.features.tags import WORD_END_TAGS, WORD_START_TAGS, word_start_flags
 from zhseg.features.templates import feature_keys, padded_bases
 from zhseg.model import store
 from zhseg.model.assemble import line_lengths, slice_words, spaced_lines, split_spaced
-from zhseg.model.compiled import decoding_names
+from zhseg.model.compiled import COMMON, decoding_names
 from zhseg.model import core
 from zhseg.model.constraints import (NEVER, Constraints, UserWords, allowed_by_state, find_constraints, find_spans,
                                      with_boundaries)
@@ -71,8 +71,8 @@ class Segmenter:
         self.directory: Path | None = None  # set by load(): what a pickled Segmenter refers to
         self._backend_asked = backend
         self.backend = resolve_backend(backend)
-        if standard is not None and standard not in model.standards:
-            offered = ", ".join(model.standards) if model.standards else "none: it was trained on one corpus"
+        if standard is not None and standard not in model.standards and not (standard == COMMON and model.standards):
+            offered = ", ".join(model.standards + (COMMON,)) if model.standards else "none: it was trained on one corpus"
             raise ValueError(f"unknown standard {standard!r}; this model's standards: {offered}")
         self.standard = standard if standard is not None else (model.standards[0] if model.standards else None)
         if self.backend == "crfsuite" and rules:

@@ -80,8 +80,13 @@ def test_a_damaged_spec_is_refused_not_crashed(seed_model):
     reference, compiled = both(seed_model)
     spec = core.build_spec(compiled.crf, compiled.config, compiled.lexicon, compiled.word_lists, None,
                            compiled._allowed_by_state, compiled._start_label, compiled._end_label, True)
-    broken = dict(spec, record_row=spec["record_row"] + 10**6)
-    with pytest.raises(ValueError, match="rows lie outside"):
+    kind, param, part, dense, members = spec["bases"][0]
+    keys, weights = members[0]
+    broken = dict(spec, bases=[(kind, param, part, dense, [(keys[::-1].copy(), weights)] + members[1:])] + spec["bases"][1:])
+    with pytest.raises(ValueError, match="unsorted"):
+        core.build(broken)
+    broken = dict(spec, bases=[(kind, param, part, dense, [(keys, weights[:-1].copy())] + members[1:])] + spec["bases"][1:])
+    with pytest.raises(ValueError, match="do not match its weights"):
         core.build(broken)
     broken = dict(spec, templates=[(99, 0, 0)] + spec["templates"][1:])
     with pytest.raises(ValueError, match="template out of range"):

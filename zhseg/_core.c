@@ -133,10 +133,9 @@ typedef struct {
     int n_labels, n_bases, n_templates, radius, n_lexicons, isolate;
     Base *bases;
     Template *templates;
-    const int32_t *record_row;   /* first packed weight row of each record */
-    const uint32_t *record_mask; /* which of its base's templates have a row */
-    const double *weights;       /* packed rows, n_labels each */
-    Py_buffer views[3];          /* the arrays those three point into */
+    int32_t *record_row;   /* first packed weight row of each record */
+    uint32_t *record_mask; /* which of its base's templates have a row */
+    double *weights;       /* packed rows, n_labels each */
     double transitions[MAX_LABELS * MAX_LABELS];
     uint8_t allowed[9 * MAX_LABELS];
     uint8_t start_label[MAX_LABELS], end_label[MAX_LABELS];
@@ -218,7 +217,9 @@ static void core_dealloc(Core *self) {
     }
     free(self->bases);
     free(self->templates);
-    for (int v = 0; v < 3; v++) if (self->views[v].obj) PyBuffer_Release(&self->views[v]);
+    free(self->record_row);
+    free(self->record_mask);
+    free(self->weights);
     free(self->fold_bmp);
     free(self->fold_hi_keys);
     free(self->fold_hi_values);
@@ -241,7 +242,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     if (!name) { PyErr_SetString(PyExc_KeyError, "core spec lacks " #name); return -1; }
     GET(n_labels) GET(radius) GET(isolate) GET(transitions) GET(allowed) GET(start_label) GET(end_label)
     GET(fold_bmp) GET(fold_hi_keys) GET(fold_hi_values) GET(class_bmp) GET(class_hi_starts) GET(class_hi_values)
-    GET(isolating) GET(bases) GET(templates) GET(record_row) GET(record_mask) GET(weights) GET(lexicons) GET(variety)
+    GET(isolating) GET(bases) GET(templates) GET(lexicons) GET(variety)
 #undef GET
     Py_ssize_t n;
     self->n_labels = (int)PyLong_AsLong(n_labels);
@@ -282,13 +283,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     if (n != self->n_class_hi || n < 1) { PyErr_SetString(PyExc_ValueError, "class_hi: lengths differ"); return -1; }
     if (!(self->isolating = copy_buffer(isolating, 1, &n, "isolating"))) return -1;
     if (n != (CODE_SPACE + 7) / 8) { PyErr_SetString(PyExc_ValueError, "isolating: wrong size"); return -1; }
-    Py_ssize_t n_records, n_masks, n_weights;
-    /* the largest arrays are read where they are (the Core keeps them alive), not copied */
-    if (!(self->record_row = view_buffer(record_row, &self->views[0], 4, &n_records, "record_row"))) return -1;
-    if (!(self->record_mask = view_buffer(record_mask, &self->views[1], 4, &n_masks, "record_mask"))) return -1;
-    if (!(self->weights = view_buffer(weights, &self->views[2], 8, &n_weights, "weights"))) return -1;
-    if (n_records != n_masks) { PyErr_SetString(PyExc_ValueError, "records: lengths differ"); return -1; }
-    self->memory = n_records * 8 + n_weights * 8 + 0x10000 * 5 + (CODE_SPACE + 7) / 8;
+    self->memory = 0x10000 * 5 + (CODE_SPACE + 7) / 8;
 
     /* lexicons: a list of (max_length, [(length, keys, flags), ...]) */
     PyObject *lex = PySequence_Fast(lexicons, "lexicons: a sequence");
@@ -386,58 +381,121 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         Py_DECREF(tables);
     }
 
-    /* bases: a list of (kind, param, part, domain, keys, records): records[i] is key i's record */
+    /* bases: a list of (kind, param, part, domain, members); members: per template reading the
+     * base, in slot order, its sorted int64 keys and float64 (keys + 1, n_labels) weights. Each
+     * key any member has becomes a record: the members with a row for it (a bit mask) and where
+     * their rows start in the packed weights, in slot order. */
     PyObject *bs = PySequence_Fast(bases, "bases: a sequence");
     if (!bs) return -1;
     self->n_bases = (int)PySequence_Fast_GET_SIZE(bs);
     self->bases = calloc(self->n_bases ? self->n_bases : 1, sizeof(Base));
     if (!self->bases) { Py_DECREF(bs); PyErr_NoMemory(); return -1; }
+    Py_ssize_t total_keys = 0;
     for (int b = 0; b < self->n_bases; b++) {
+        PyObject *members = PyTuple_GetItem(ITEM(bs, b), 4);
+        if (!members || !PyList_Check(members) || PyList_GET_SIZE(members) > 32) {
+            Py_DECREF(bs);
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "core spec: a base's members: a list of at most 32");
+            return -1;
+        }
+        for (Py_ssize_t m = 0; m < PyList_GET_SIZE(members); m++) {
+            PyObject *keys = PyTuple_GetItem(PyList_GET_ITEM(members, m), 0);
+            Py_ssize_t len = keys ? PyObject_Length(keys) : -1;
+            if (len < 0) { Py_DECREF(bs); return -1; }
+            total_keys += len;
+        }
+    }
+    self->record_row = malloc(sizeof(int32_t) * (total_keys + self->n_bases + 1));
+    self->record_mask = malloc(sizeof(uint32_t) * (total_keys + self->n_bases + 1));
+    self->weights = malloc(sizeof(double) * L * (total_keys + 1));
+    int64_t *union_keys = malloc(sizeof(int64_t) * (total_keys + 1));
+    int32_t *union_recs = malloc(sizeof(int32_t) * (total_keys + 1));
+    if (!self->record_row || !self->record_mask || !self->weights || !union_keys || !union_recs) {
+        free(union_keys); free(union_recs); Py_DECREF(bs); PyErr_NoMemory(); return -1;
+    }
+    Py_ssize_t n_records = 0, n_rows = 0;
+    int failed = 0;
+    for (int b = 0; b < self->n_bases && !failed; b++) {
         Base *base = &self->bases[b];
         PyObject *t = ITEM(bs, b);
         base->kind = (int)PyLong_AsLong(PyTuple_GetItem(t, 0));
         base->param = (int)PyLong_AsLong(PyTuple_GetItem(t, 1));
         base->part = (int)PyLong_AsLong(PyTuple_GetItem(t, 2));
         base->domain = PyLong_AsLongLong(PyTuple_GetItem(t, 3));
-        base->unknown = (int32_t)PyLong_AsLong(PyTuple_GetItem(t, 6));
-        if (PyErr_Occurred()) { Py_DECREF(bs); return -1; }
+        if (PyErr_Occurred()) { failed = 1; break; }
         if ((base->kind == K_LEX && (base->param < 0 || base->param >= self->n_lexicons)) ||
             (base->kind == K_AV && (!self->has_variety || base->param < 2 || base->param > self->variety.max_length)) ||
             ((base->kind == K_PAIR || base->kind == K_SAME) && (base->param < 1 || base->param > 64)) ||
-            base->kind < K_CHAR || base->kind > K_AV || base->unknown < 0 || base->unknown >= n_records) {
-            Py_DECREF(bs);
+            base->kind < K_CHAR || base->kind > K_AV || base->domain < 0 || base->domain > (1 << 24)) {
             PyErr_SetString(PyExc_ValueError, "core spec: a base out of range");
-            return -1;
+            failed = 1;
+            break;
         }
-        Py_ssize_t nk, nr;
-        int64_t *keys = copy_buffer(PyTuple_GetItem(t, 4), 8, &nk, "base keys");
-        int32_t *recs = keys ? copy_buffer(PyTuple_GetItem(t, 5), 4, &nr, "base records") : NULL;
-        if (!keys || !recs || nk != nr) {
-            free(keys); free(recs); Py_DECREF(bs);
-            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "base keys and records differ in length");
-            return -1;
-        }
-        for (Py_ssize_t i = 0; i < nk; i++) {
-            if (recs[i] < 0 || recs[i] >= n_records || keys[i] < 0 || (base->domain > 0 && keys[i] >= base->domain)) {
-                free(keys); free(recs); Py_DECREF(bs);
-                PyErr_SetString(PyExc_ValueError, "core spec: a base key or record out of range");
-                return -1;
+        PyObject *members = PyTuple_GetItem(t, 4);
+        int k = (int)PyList_GET_SIZE(members);
+        Py_buffer kv[32], wv[32];
+        Py_ssize_t len[32], at[32];
+        int got = 0;
+        for (int m = 0; m < k && !failed; m++) {
+            PyObject *pair = PyList_GET_ITEM(members, m);
+            if (PyObject_GetBuffer(PyTuple_GetItem(pair, 0), &kv[m], PyBUF_C_CONTIGUOUS) < 0) { failed = 1; break; }
+            if (PyObject_GetBuffer(PyTuple_GetItem(pair, 1), &wv[m], PyBUF_C_CONTIGUOUS) < 0) {
+                PyBuffer_Release(&kv[m]); failed = 1; break;
             }
+            got++;
+            len[m] = kv[m].len / 8;
+            at[m] = 0;
+            const int64_t *keys = kv[m].buf;
+            int bad = kv[m].len % 8 || wv[m].len != (Py_ssize_t)sizeof(double) * L * (len[m] + 1);
+            for (Py_ssize_t i = 0; i < len[m] && !bad; i++)
+                bad = keys[i] < 0 || (i && keys[i] <= keys[i - 1]) || (base->domain > 0 && keys[i] >= base->domain);
+            if (bad) { PyErr_SetString(PyExc_ValueError, "core spec: a template's keys are unsorted, out of range "
+                                       "or do not match its weights"); failed = 1; }
         }
+        Py_ssize_t n_union = 0;
+        while (!failed) { /* merge the members' sorted keys: each distinct key one record */
+            int64_t key = INT64_MAX;
+            for (int m = 0; m < k; m++)
+                if (at[m] < len[m] && ((const int64_t *)kv[m].buf)[at[m]] < key) key = ((const int64_t *)kv[m].buf)[at[m]];
+            if (key == INT64_MAX) break;
+            uint32_t mask = 0;
+            self->record_row[n_records] = (int32_t)n_rows;
+            for (int m = 0; m < k; m++) {
+                if (at[m] < len[m] && ((const int64_t *)kv[m].buf)[at[m]] == key) {
+                    mask |= 1u << m;
+                    memcpy(self->weights + n_rows * L, (const double *)wv[m].buf + at[m] * L, sizeof(double) * L);
+                    n_rows++;
+                    at[m]++;
+                }
+            }
+            self->record_mask[n_records] = mask;
+            union_keys[n_union] = key;
+            union_recs[n_union] = (int32_t)n_records;
+            n_union++;
+            n_records++;
+        }
+        for (int m = 0; m < got; m++) { PyBuffer_Release(&kv[m]); PyBuffer_Release(&wv[m]); }
+        if (failed) break;
+        base->unknown = (int32_t)n_records; /* the record of keys without weights: no rows */
+        self->record_row[n_records] = 0;
+        self->record_mask[n_records] = 0;
+        n_records++;
         if (base->domain > 0) {
             base->dense = malloc(sizeof(int32_t) * base->domain);
-            if (!base->dense) { free(keys); free(recs); Py_DECREF(bs); PyErr_NoMemory(); return -1; }
-            for (int64_t k = 0; k < base->domain; k++) base->dense[k] = base->unknown;
-            for (Py_ssize_t i = 0; i < nk; i++) base->dense[keys[i]] = recs[i];
+            if (!base->dense) { PyErr_NoMemory(); failed = 1; break; }
+            for (int64_t q = 0; q < base->domain; q++) base->dense[q] = base->unknown;
+            for (Py_ssize_t i = 0; i < n_union; i++) base->dense[union_keys[i]] = union_recs[i];
             self->memory += 4 * base->domain;
         } else {
-            if (hash_build(&base->hash, keys, recs, nk) < 0) { free(keys); free(recs); Py_DECREF(bs); PyErr_NoMemory(); return -1; }
+            if (hash_build(&base->hash, union_keys, union_recs, n_union) < 0) { PyErr_NoMemory(); failed = 1; break; }
             self->memory += sizeof(Slot) << base->hash.bits;
         }
-        free(keys);
-        free(recs);
     }
+    free(union_keys);
+    free(union_recs);
     Py_DECREF(bs);
+    if (failed) return -1;
+    self->memory += n_records * 8 + n_rows * L * 8;
 
     /* templates: a list of (base, offset, slot) */
     PyObject *ts = PySequence_Fast(templates, "templates: a sequence");
@@ -461,14 +519,6 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         tp->below = tp->bit - 1;
     }
     Py_DECREF(ts);
-    /* every record's rows must lie inside the packed weights */
-    Py_ssize_t n_rows = n_weights / L;
-    for (Py_ssize_t r = 0; r < n_records; r++) {
-        if (self->record_row[r] < 0 || self->record_row[r] + __builtin_popcount(self->record_mask[r]) > n_rows) {
-            PyErr_SetString(PyExc_ValueError, "core spec: a record's rows lie outside the weights");
-            return -1;
-        }
-    }
     return 0;
 }
 

@@ -1009,6 +1009,14 @@ static PyObject *core_words(Core *self, PyObject *args) {
             }
             PyUnicode_WriteChar(result, at++, '\n');
         }
+        if (result && PyUnicode_KIND(result) != PyUnicode_1BYTE_KIND) {
+            /* the widest character may have been whitespace that is not written: a str must be
+             * stored at its narrowest width, so copy it to the width its characters need */
+            PyObject *narrow = PyUnicode_FromKindAndData(PyUnicode_KIND(result), PyUnicode_DATA(result),
+                                                         PyUnicode_GET_LENGTH(result));
+            Py_DECREF(result);
+            result = narrow;
+        }
     }
     Py_DECREF(bounds);
     return result;

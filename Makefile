@@ -63,18 +63,21 @@ bench-userwords: $(STAMP)
 bench-knowledge: $(STAMP)
 	$(PY) benchmarks/knowledge.py
 
-# The embedded default model (MODEL_CARD.md): four corpora, each keeping its standard (CTB's the
-# default), jieba's MIT-licensed dict.txt as word-list features, traditional characters folded.
-# Needs ../shared/corpora; about 40 minutes. Writes build/default-model (with the crfsuite file),
-# then model/default without it (what the package ships).
+# The embedded default model (MODEL_CARD.md): five corpora, each keeping its standard, jieba's
+# MIT-licensed dict.txt and the SIGHAN 2005 PKU and MSR training word lists as word-list features,
+# traditional characters folded. Needs ../shared/corpora; about 80 minutes of CPU. Writes
+# build/default-model (with the crfsuite file), then model/default without it (what the package
+# ships), DEFAULT_STANDARD its default: the best mean on text no standard trains on
+# (benchmarks/default_model.py, 'default-model' section of RESULTS.md).
 CORPORA := ../shared/corpora
+DEFAULT_STANDARD ?= weibo
 JIEBA_DICT = $(shell $(PY) -c "import jieba, os; print(os.path.join(os.path.dirname(jieba.__file__), 'dict.txt'))")
 default-model: $(STAMP)
 	$(PY) train.py $(CORPORA)/ctb6/train.txt $(CORPORA)/nlpcc2016-weibo/train.txt $(CORPORA)/sxu-sighan2008/train.txt \
-	  $(CORPORA)/udc-ud1.4-hankcs/train.txt --standards ctb6,weibo,sxu,ud --dict $(JIEBA_DICT) \
-	  --dict $(CORPORA)/sighan2005/gold/pku_training_words.utf8 --dict $(CORPORA)/sighan2005/gold/msr_training_words.utf8 \
-	  --dev $(CORPORA)/ctb6/dev.txt -o build/default-model
-	$(PY) -m zhseg.model.embed build/default-model model/default --compress
+	  $(CORPORA)/udc-ud1.4-hankcs/train.txt $(CORPORA)/pku-pfr1998/train.txt --standards ctb6,weibo,sxu,ud,pku \
+	  --dict $(JIEBA_DICT) --dict $(CORPORA)/sighan2005/gold/pku_training_words.utf8 \
+	  --dict $(CORPORA)/sighan2005/gold/msr_training_words.utf8 --dev $(CORPORA)/ctb6/dev.txt -o build/default-model
+	$(PY) -m zhseg.model.embed build/default-model model/default --compress --default $(DEFAULT_STANDARD)
 
 bench-ablation: $(STAMP)
 	$(PY) benchmarks/ablation.py --corpus ctb6

@@ -56,7 +56,8 @@ class Segmenter:
     rules: keep URLs, e-mail addresses, numbers and Latin words whole, and never let punctuation,
         symbols or pictographs share a word with other text (model/constraints.py).
     standard: for a multi-corpus model, the segmentation standard to follow (one of
-        ``model.standards``; default the first, the model's default).
+        ``model.standards``, or ``common``: the weights all corpora share; default the model's
+        default standard).
     user_words: words that always come out whole (:meth:`add_word`, :meth:`load_userdict`).
     isolate: punctuation, symbols and pictographs never share a word with other text (default: as
         ``rules``; False measures what the constraint changes).
@@ -74,7 +75,7 @@ class Segmenter:
         if standard is not None and standard not in model.standards and not (standard == COMMON and model.standards):
             offered = ", ".join(model.standards + (COMMON,)) if model.standards else "none: it was trained on one corpus"
             raise ValueError(f"unknown standard {standard!r}; this model's standards: {offered}")
-        self.standard = standard if standard is not None else (model.standards[0] if model.standards else None)
+        self.standard = standard if standard is not None else model.default_standard
         if self.backend == "crfsuite" and rules:
             raise ValueError("the crfsuite backend is the unconstrained reference: it cannot apply the rules; "
                              "pass rules=False (--no-rules)")

@@ -88,8 +88,17 @@ class Model:
 
     @property
     def standards(self) -> tuple[str, ...]:
-        """The segmentation standards of a multi-corpus model, the default first; () otherwise."""
+        """The segmentation standards of a multi-corpus model, in training order; () otherwise."""
         return tuple(self.meta.get("standards", ()))
+
+    @property
+    def default_standard(self) -> str | None:
+        """The standard decoding follows unless told otherwise: ``meta.json``'s ``default_standard``
+        (chosen after training, ``embed --default``), else the first corpus's; None for one corpus."""
+        chosen = self.meta.get("default_standard")
+        if chosen in self.standards:
+            return chosen
+        return self.standards[0] if self.standards else None
 
 
 def save(model: Model, target: str | Path, compress: bool = False) -> Path:
@@ -222,8 +231,8 @@ def _damaged(path: Path, what: str):
 
 
 def describe_standards(model: Model) -> dict[str, str]:
-    """Each standard of a multi-corpus model with a line on the corpus it follows, the default
-    first; {} for a model of one corpus."""
+    """Each standard of a multi-corpus model with a line on the corpus it follows (the default
+    marked); {} for a model of one corpus."""
     corpora = model.meta.get("training", {}).get("corpora", [])
     out = {}
     for k, name in enumerate(model.standards):
@@ -231,7 +240,7 @@ def describe_standards(model: Model) -> dict[str, str]:
         where = Path(str(corpus.get("path", "?")))
         sentences = corpus.get("sentences")
         line = f"the standard of {where.parent.name}/{where.name}" + (f" ({sentences:,} sentences)" if sentences else "")
-        out[name] = line + (" (the default)" if k == 0 else "")
+        out[name] = line + (" (the default)" if name == model.default_standard else "")
     return out
 
 

@@ -62,11 +62,11 @@ def _character_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     class_bmp = _classes_of(0x10000).astype(np.uint8)
     starts, values = class_runs(0x10000)
     # isolating code points as a bitmap (numpy.packbits' bit order, as the core reads it)
-    bounds = isolating_bounds()
-    flags = np.zeros(CODE_SPACE + 1, dtype=np.int8)
-    np.add.at(flags, bounds[0::2], 1)
-    np.add.at(flags, bounds[1::2], -1)
-    isolating = np.packbits(np.cumsum(flags[:CODE_SPACE]) > 0)
+    bounds = isolating_bounds().tolist()
+    flags = np.zeros(CODE_SPACE, dtype=bool)  # 1 MB, not a 9 MB running sum
+    for first, end in zip(bounds[0::2], bounds[1::2]):
+        flags[first:end] = True
+    isolating = np.packbits(flags)
     return class_bmp, starts, values, isolating
 
 
@@ -91,9 +91,12 @@ def _base_spec(name: str, lexicon_of: dict[str, int]) -> tuple[int, int, int]:
 
 def _lexicon_spec(lexicon: Lexicon) -> tuple:
     """Per length, the hashes of the lexicon's words and word-beginning pieces and their flags
-    (the scan tables of ``Lexicon._array_matches``; the core needs no prefix filter)."""
-    tables = [(length, np.ascontiguousarray(keys, dtype=np.int64), np.ascontiguousarray(flags, dtype=np.uint8))
-              for length, (keys, flags) in sorted(lexicon.read_tables().items())]
+    (the scan tables of ``Lexicon._array_matches``; the core needs no prefix filter), read when the
+    core comes to this lexicon (the core asks twice: it counts, then fills)."""
+    def tables():
+        return [(length, np.ascontiguousarray(keys, dtype=np.int64), np.ascontiguousarray(flags, dtype=np.uint8))
+                for length, (keys, flags) in sorted(lexicon.read_tables().items())]
+
     return lexicon.max_length, tables
 
 
@@ -126,9 +129,12 @@ def build_spec(crf, config: FeatureConfig, lexicon: Lexicon | None, word_lists: 
         kind, param, part = _base_spec(name, lexicon_of)
         domain = base_domain(name)
         dense = domain if domain is not None and domain <= DENSE_MAX else 0
-        # the core merges the members' keys into records and packs their rows (zhseg/_core.c)
-        members = [tuple(np.ascontiguousarray(a, dtype=t) for a, t in zip(arrays_of(j), (np.int64, np.float64)))
-                   for j in members_of[name]]
+        # the core merges the members' keys into records and packs their rows (zhseg/_core.c),
+        # asking for each base's arrays when it comes to it: only one base's are in memory at a time
+        def members(js=tuple(members_of[name])):
+            return [tuple(np.ascontiguousarray(a, dtype=t) for a, t in zip(arrays_of(j), (np.int64, np.float64)))
+                    for j in js]
+
         bases.append((kind, param, part, dense, members))
     base_index = {name: b for b, name in enumerate(base_names)}
     templates = [(base_index[t.base], t.offset, members_of[t.base].index(j)) for j, t in enumerate(crf.templates)]

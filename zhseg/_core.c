@@ -23,6 +23,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #define CODE_SPACE 0x110002LL
 #define BOS 0x110000
@@ -305,7 +308,11 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
             }
             self->lexicon_length[l] = max_length;
             if (max_length > self->longest_word) self->longest_word = max_length;
-            PyObject *lengths = PySequence_Fast(ITEM(item, 1), "lexicon tables: a sequence");
+            /* the tables, or a function making them: then one lexicon's arrays at a time */
+            PyObject *given = ITEM(item, 1);
+            PyObject *made = PyCallable_Check(given) ? PyObject_CallNoArgs(given) : (Py_INCREF(given), given);
+            PyObject *lengths = made ? PySequence_Fast(made, "lexicon tables: a sequence") : NULL;
+            Py_XDECREF(made);
             if (!lengths) { Py_DECREF(item); Py_DECREF(lex); return -1; }
             for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(lengths); k++) {
                 PyObject *entry = ITEM(lengths, k);
@@ -390,29 +397,11 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     self->n_bases = (int)PySequence_Fast_GET_SIZE(bs);
     self->bases = calloc(self->n_bases ? self->n_bases : 1, sizeof(Base));
     if (!self->bases) { Py_DECREF(bs); PyErr_NoMemory(); return -1; }
-    Py_ssize_t total_keys = 0;
-    for (int b = 0; b < self->n_bases; b++) {
-        PyObject *members = PyTuple_GetItem(ITEM(bs, b), 4);
-        if (!members || !PyList_Check(members) || PyList_GET_SIZE(members) > 32) {
-            Py_DECREF(bs);
-            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "core spec: a base's members: a list of at most 32");
-            return -1;
-        }
-        for (Py_ssize_t m = 0; m < PyList_GET_SIZE(members); m++) {
-            PyObject *keys = PyTuple_GetItem(PyList_GET_ITEM(members, m), 0);
-            Py_ssize_t len = keys ? PyObject_Length(keys) : -1;
-            if (len < 0) { Py_DECREF(bs); return -1; }
-            total_keys += len;
-        }
-    }
-    self->record_row = malloc(sizeof(int32_t) * (total_keys + self->n_bases + 1));
-    self->record_mask = malloc(sizeof(uint32_t) * (total_keys + self->n_bases + 1));
-    self->weights = malloc(sizeof(double) * L * (total_keys + 1));
-    int64_t *union_keys = malloc(sizeof(int64_t) * (total_keys + 1));
-    int32_t *union_recs = malloc(sizeof(int32_t) * (total_keys + 1));
-    if (!self->record_row || !self->record_mask || !self->weights || !union_keys || !union_recs) {
-        free(union_keys); free(union_recs); Py_DECREF(bs); PyErr_NoMemory(); return -1;
-    }
+    Py_ssize_t cap_records = 1024, cap_rows = 1024;
+    self->record_row = malloc(sizeof(int32_t) * cap_records);
+    self->record_mask = malloc(sizeof(uint32_t) * cap_records);
+    self->weights = malloc(sizeof(double) * L * cap_rows);
+    if (!self->record_row || !self->record_mask || !self->weights) { Py_DECREF(bs); PyErr_NoMemory(); return -1; }
     Py_ssize_t n_records = 0, n_rows = 0;
     int failed = 0;
     for (int b = 0; b < self->n_bases && !failed; b++) {
@@ -431,10 +420,18 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
             failed = 1;
             break;
         }
-        PyObject *members = PyTuple_GetItem(t, 4);
+        /* the members, or a function making them: then each base's arrays live only while it is laid out */
+        PyObject *given = PyTuple_GetItem(t, 4);
+        PyObject *members = given && PyCallable_Check(given) ? PyObject_CallNoArgs(given) : (Py_XINCREF(given), given);
+        if (!members || !PyList_Check(members) || PyList_GET_SIZE(members) > 32) {
+            Py_XDECREF(members);
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "core spec: a base's members: a list of at most 32");
+            failed = 1;
+            break;
+        }
         int k = (int)PyList_GET_SIZE(members);
         Py_buffer kv[32], wv[32];
-        Py_ssize_t len[32], at[32];
+        Py_ssize_t len[32], at[32], base_keys = 0;
         int got = 0;
         for (int m = 0; m < k && !failed; m++) {
             PyObject *pair = PyList_GET_ITEM(members, m);
@@ -444,6 +441,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
             }
             got++;
             len[m] = kv[m].len / 8;
+            base_keys += len[m];
             at[m] = 0;
             const int64_t *keys = kv[m].buf;
             int bad = kv[m].len % 8 || wv[m].len != (Py_ssize_t)sizeof(double) * L * (len[m] + 1);
@@ -451,6 +449,22 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
                 bad = keys[i] < 0 || (i && keys[i] <= keys[i - 1]) || (base->domain > 0 && keys[i] >= base->domain);
             if (bad) { PyErr_SetString(PyExc_ValueError, "core spec: a template's keys are unsorted, out of range "
                                        "or do not match its weights"); failed = 1; }
+        }
+        int64_t *union_keys = NULL;
+        int32_t *union_recs = NULL;
+        if (!failed) { /* room for this base's records and rows */
+            /* grown by what this base needs, not doubled: the largest arrays are not held twice */
+            if (n_records + base_keys + 2 > cap_records) cap_records = n_records + base_keys + 2;
+            if (n_rows + base_keys + 1 > cap_rows) cap_rows = n_rows + base_keys + 1;
+            int32_t *rr = realloc(self->record_row, sizeof(int32_t) * cap_records);
+            if (rr) self->record_row = rr;
+            uint32_t *rm = realloc(self->record_mask, sizeof(uint32_t) * cap_records);
+            if (rm) self->record_mask = rm;
+            double *ww = realloc(self->weights, sizeof(double) * L * cap_rows);
+            if (ww) self->weights = ww;
+            union_keys = malloc(sizeof(int64_t) * (base_keys + 1));
+            union_recs = malloc(sizeof(int32_t) * (base_keys + 1));
+            if (!rr || !rm || !ww || !union_keys || !union_recs) { PyErr_NoMemory(); failed = 1; }
         }
         Py_ssize_t n_union = 0;
         while (!failed) { /* merge the members' sorted keys: each distinct key one record */
@@ -475,27 +489,42 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
             n_records++;
         }
         for (int m = 0; m < got; m++) { PyBuffer_Release(&kv[m]); PyBuffer_Release(&wv[m]); }
-        if (failed) break;
+        Py_DECREF(members);
+        if (failed) { free(union_keys); free(union_recs); break; }
         base->unknown = (int32_t)n_records; /* the record of keys without weights: no rows */
         self->record_row[n_records] = 0;
         self->record_mask[n_records] = 0;
         n_records++;
         if (base->domain > 0) {
             base->dense = malloc(sizeof(int32_t) * base->domain);
-            if (!base->dense) { PyErr_NoMemory(); failed = 1; break; }
-            for (int64_t q = 0; q < base->domain; q++) base->dense[q] = base->unknown;
-            for (Py_ssize_t i = 0; i < n_union; i++) base->dense[union_keys[i]] = union_recs[i];
-            self->memory += 4 * base->domain;
+            if (base->dense) {
+                for (int64_t q = 0; q < base->domain; q++) base->dense[q] = base->unknown;
+                for (Py_ssize_t i = 0; i < n_union; i++) base->dense[union_keys[i]] = union_recs[i];
+                self->memory += 4 * base->domain;
+            }
+            failed = base->dense == NULL;
         } else {
-            if (hash_build(&base->hash, union_keys, union_recs, n_union) < 0) { PyErr_NoMemory(); failed = 1; break; }
+            failed = hash_build(&base->hash, union_keys, union_recs, n_union) < 0;
             self->memory += sizeof(Slot) << base->hash.bits;
         }
+        free(union_keys);
+        free(union_recs);
+        if (failed) { PyErr_NoMemory(); break; }
     }
-    free(union_keys);
-    free(union_recs);
     Py_DECREF(bs);
     if (failed) return -1;
+    { /* give back what the doubling reserved */
+        double *ww = realloc(self->weights, sizeof(double) * L * (n_rows + 1));
+        if (ww) self->weights = ww;
+        int32_t *rr = realloc(self->record_row, sizeof(int32_t) * (n_records + 1));
+        if (rr) self->record_row = rr;
+        uint32_t *rm = realloc(self->record_mask, sizeof(uint32_t) * (n_records + 1));
+        if (rm) self->record_mask = rm;
+    }
     self->memory += n_records * 8 + n_rows * L * 8;
+#ifdef __GLIBC__
+    malloc_trim(0); /* the arrays read while laying out were freed: hand their pages back */
+#endif
 
     /* templates: a list of (base, offset, slot) */
     PyObject *ts = PySequence_Fast(templates, "templates: a sequence");

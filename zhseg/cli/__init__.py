@@ -3,11 +3,13 @@
     zhseg train|segment|evaluate|benchmark|standards ...      (also: python -m zhseg ...)
 
 The repository's ``train.py``, ``segment.py``, ``evaluate.py`` and ``benchmark.py`` call
-:func:`main` with their subcommand's name.
+:func:`main` with their subcommand's name. A subcommand imports only its own module: ``segment``
+does not load what training or benchmarking need.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Optional, Sequence
 
@@ -15,14 +17,15 @@ import typer
 
 import zhseg
 from zhseg.errors import stop_cleanly_on_signals
-from zhseg.cli.benchmark import benchmark_command
-from zhseg.cli.evaluate import evaluate_command
-from zhseg.cli.segment import segment_command
-from zhseg.cli.standards import standards_command
-from zhseg.cli.train import train_command
 
-app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None,
-                  help="zhseg: a trainable Chinese word segmenter (CRF).", no_args_is_help=True)
+# name -> (module, function)
+COMMANDS = {
+    "train": ("zhseg.cli.train", "train_command"),
+    "segment": ("zhseg.cli.segment", "segment_command"),
+    "evaluate": ("zhseg.cli.evaluate", "evaluate_command"),
+    "benchmark": ("zhseg.cli.benchmark", "benchmark_command"),
+    "standards": ("zhseg.cli.standards", "standards_command"),
+}
 
 
 def _print_version(value: bool) -> None:
@@ -31,17 +34,20 @@ def _print_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
-def _options(version: bool = typer.Option(False, "--version", metavar="", callback=_print_version, is_eager=True,
-                                          help="Print zhseg's version and exit.")) -> None:
-    """zhseg: a trainable Chinese word segmenter (CRF)."""
+def make_app(only: Sequence[str] | None = None) -> typer.Typer:
+    """The app with every subcommand, or only those named (what one run needs)."""
+    app = typer.Typer(add_completion=False, pretty_exceptions_show_locals=False, rich_markup_mode=None,
+                      help="zhseg: a trainable Chinese word segmenter (CRF).", no_args_is_help=True)
 
+    @app.callback()
+    def _options(version: bool = typer.Option(False, "--version", metavar="", callback=_print_version, is_eager=True,
+                                              help="Print zhseg's version and exit.")) -> None:
+        """zhseg: a trainable Chinese word segmenter (CRF)."""
 
-app.command("train")(train_command)
-app.command("segment")(segment_command)
-app.command("evaluate")(evaluate_command)
-app.command("benchmark")(benchmark_command)
-app.command("standards")(standards_command)
+    for name, (module, function) in COMMANDS.items():
+        if only is None or name in only:
+            app.command(name)(getattr(importlib.import_module(module), function))
+    return app
 
 
 def _plain_metavars(group) -> None:
@@ -62,6 +68,8 @@ def main(command: Optional[str] = None, args: Optional[Sequence[str]] = None) ->
     """Run the app on ``args`` (default: the process's arguments), as subcommand ``command`` if given."""
     args = list(sys.argv[1:] if args is None else args)
     stop_cleanly_on_signals()
-    group = typer.main.get_command(app)
+    args = [command, *args] if command else args
+    named = args[0] if args and args[0] in COMMANDS else None
+    group = typer.main.get_command(make_app([named] if named else None))
     _plain_metavars(group)
-    group(args=[command, *args] if command else args, prog_name="zhseg")
+    group(args=args, prog_name="zhseg")

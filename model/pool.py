@@ -30,7 +30,8 @@ def _segment_block(block: TextBlock, sep: str, segmenter: Segmenter | None = Non
 
 def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: int, sep: str = " ",
                      backend: str = "auto", work_here: bool = True, rules: bool = True,
-                     user_dicts: Sequence[str] = (), standard: str | None = None) -> Iterator[bytes]:
+                     user_dicts: Sequence[str] = (), standard: str | None = None,
+                     local: Segmenter | None = None) -> Iterator[bytes]:
     """Segment blocks of lines in ``jobs`` processes; yield each block's output, UTF-8 encoded
     (a line per input line, words joined by ``sep``), in input order.
 
@@ -41,7 +42,8 @@ def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: i
     the model while the workers start, and segments a block itself whenever the workers have
     enough queued, which also covers the half second a fresh worker needs before its first block.
     ``rules``, ``user_dicts`` (jieba-format files) and ``standard`` configure every process's
-    Segmenter alike.
+    Segmenter alike; ``local``, a Segmenter of those settings already loaded here, saves loading
+    another.
     """
     user_dicts = tuple(map(str, user_dicts))
     # never more workers than there are blocks to give them (a one-line file starts none)
@@ -49,7 +51,7 @@ def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: i
     head = list(itertools.islice(blocks, 2 * jobs))
     workers = min(jobs - 1 if work_here else jobs, len(head) - (1 if work_here else 0))
     if workers <= 0:
-        local = _load(directory, backend, rules, user_dicts, standard)
+        local = local or _load(directory, backend, rules, user_dicts, standard)
         for block in head:
             yield _segment_block(block, sep, local)
         return
@@ -60,7 +62,8 @@ def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: i
         with signals_held():  # a signal while a worker is handed its start-up data would crash it mid-read
             pool = context.Pool(workers, initializer=_load_worker,
                                 initargs=(str(directory), backend, rules, user_dicts, standard))
-        yield from _feed(pool, blocks, jobs, workers, sep, directory, backend, rules, user_dicts, standard, work_here)
+        yield from _feed(pool, blocks, jobs, workers, sep, directory, backend, rules, user_dicts, standard,
+                         work_here, local)
     finally:
         if pool is not None:
             with signals_held():  # no second signal while the workers are stopped
@@ -68,10 +71,13 @@ def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: i
                 pool.join()
 
 
-def _feed(pool, blocks, jobs, workers, sep, directory, backend, rules, user_dicts, standard, work_here):
+def _feed(pool, blocks, jobs, workers, sep, directory, backend, rules, user_dicts, standard, work_here, local):
     """:func:`segment_parallel`'s loop: blocks to the workers (or here), outputs in input order."""
     queued_per_worker = 2
-    local = _load(directory, backend, rules, user_dicts, standard) if work_here else None
+    if work_here and local is None:
+        local = _load(directory, backend, rules, user_dicts, standard)
+    elif not work_here:
+        local = None
     pending: collections.deque = collections.deque()  # bytes, or a worker's pending result
     for block in blocks:
         busy = sum(1 for item in pending if not _is_done(item))

@@ -49,11 +49,9 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
     if dask is not None:
         _segment_on_dask(files, model, output, sep, encoding, backend, rules, user_dicts, standard, dask)
         return
-    if jobs == 1:
-        segmenter = load_segmenter(model, backend, rules, standard, user_dicts)
-    else:
-        # a bad model, standard or user dictionary fails here, before workers start
-        load_segmenter(model, backend, rules, standard, user_dicts)
+    # a bad model, standard or user dictionary fails here, before any worker starts; with --jobs
+    # this process segments too, with this Segmenter
+    segmenter = load_segmenter(model, backend, rules, standard, user_dicts)
     sources = files or [Path("-")]
     total = sum(Path(p).stat().st_size for p in sources if str(p) != "-" and Path(p).is_file())
     report = progress if progress is not None and total >= PROGRESS_MIN_BYTES else (lambda event, info: None)
@@ -74,7 +72,7 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
             done = 0
             # closed on the way out of an error or a signal: the workers stop now, not at shutdown
             with closing(segment_parallel(model, blocks, jobs, sep, backend, rules=rules, user_dicts=user_dicts,
-                                          standard=standard)) as outputs:
+                                          standard=standard, local=segmenter)) as outputs:
                 for data in outputs:
                     write_bytes(data)
                     done += len(data)  # output bytes: a fair measure of the input's progress

@@ -118,6 +118,27 @@ def main(
                                         cwd=ROOT, check=True, capture_output=True, text=True).stdout) for _ in range(3)]
     rows.append(["fresh process to its first words (s, best of 5; jieba best of 3)", f"{min(firsts):.2f}",
                  f"{min(jieba_first):.2f}", f"{min(jieba_first) / min(firsts):.2f}", "<= 0.25 s"])
+    # one long line without whitespace (5 M characters), in a fresh process: its peak is its own
+    long_line = out / "one-line.txt"
+    long_line.write_text(("".join(sentences) * (5_000_000 // chars + 1))[:5_000_000] + "\n", encoding="utf-8")
+    probe = ("import sys, time, zhseg; from zhseg.peers import peak_memory_mb; "
+             "line = open(sys.argv[1], encoding='utf-8').read().strip(); zhseg.lcut('中国'); before = peak_memory_mb(); "
+             "t = time.perf_counter(); words = zhseg.lcut(line); t = time.perf_counter() - t; "
+             "print(''.join(words) == line, round(t, 2), round(peak_memory_mb()), round(before), len(words))")
+    ok, seconds, peak, before, n_words = subprocess.run([sys.executable, "-c", probe, str(long_line)], cwd=ROOT, check=True,
+                                                        capture_output=True, text=True).stdout.split()
+    per_char = (float(peak) - float(before)) * 1e6 / 5_000_000
+    rows.append([f"one line of 5 M characters: seconds; peak memory above the loaded model ({n_words} words as a list)",
+                 f"{seconds} s; {float(peak) - float(before):.0f} MB ({per_char:.0f} bytes a character), words join "
+                 f"back: {ok}", "-", "-", "bounded"])
+    # user words: with 100,000 loaded, what one more costs before the next words
+    probe = ("import time, zhseg; s = zhseg.load(zhseg.default_model_path()); "
+             "[s.add_word(f'词{k:06d}') for k in range(100_000)]; s.lcut('阿里云总裁'); t = time.perf_counter(); "
+             "[(s.add_word(f'新词{k}'), s.lcut(f'阿里云总裁新词{k}好')) for k in range(200)]; "
+             "print((time.perf_counter() - t) / 200 * 1000)")
+    add_ms = float(subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True, capture_output=True,
+                                  text=True).stdout)
+    rows.append(["`add_word` then `lcut`, 100,000 user words loaded (ms each)", f"{add_ms:.2f}", "-", "-", "-"])
     table = markdown_table(["measure", "zhseg", "peer", "ratio (zhseg's advantage)", "target"], rows)
     body = (f"## Speed: {name}\n\nModel: {'the embedded default model' if default else model.name} "
             f"(standard {compiled.standard or '-'}), backend `compiled` (zhseg/_core.c) unless a row says numpy; "

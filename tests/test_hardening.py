@@ -346,3 +346,22 @@ def test_a_user_dictionary_in_another_encoding_says_how_to_convert_it(seed_model
     result = run("segment.py", "-m", seed_model, "-u", user, stdin="阿里云总裁胡晓明接受专访\n")
     assert_user_error(result, f"{user}:1", "user dictionaries are UTF-8", "iconv")
     assert "--encoding" not in result.stderr
+
+
+def test_user_dictionary_and_model_misuse_from_python(seed_model, monkeypatch):
+    import numpy as np
+
+    from zhseg import Segmenter
+    from zhseg.model import store
+
+    segmenter = Segmenter.load(seed_model)
+    with pytest.raises(TypeError, match="a path or an open file"):
+        segmenter.load_userdict(2)  # not file descriptor 2: stderr stays open
+    print("stderr still open", file=sys.stderr)
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(np, "load", refused)
+    with pytest.raises(store.ModelError, match="not readable \\(permission denied\\)"):
+        store.load(seed_model)

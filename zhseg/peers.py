@@ -55,7 +55,7 @@ def load_system(system: System):
 
         segmenter = Segmenter.load(system.path, rules=system.rules, user_dicts=system.user_dicts,
                                    standard=system.standard)
-        segmenter.lcut("中国")  # load time includes what a first call loads (numba), as jieba's its dictionary
+        segmenter.lcut("中国")  # load time includes what a first call builds (the core's tables), as jieba's its dictionary
         return lambda lines: list(segmenter.cut_lines(lines))
     per_line = _load_per_line(system)
     return lambda lines: [per_line(line) for line in lines]

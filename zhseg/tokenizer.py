@@ -118,18 +118,19 @@ class Tokenizer:
     def set_dictionary(self, dictionary_path) -> None:
         """Use the jieba-format word list at ``dictionary_path`` in place of the model's first
         word list (user words added so far are kept)."""
-        with self._lock:
-            words = self._segmenter.user_words if self._segmenter is not None else None
-            self.dictionary, self._segmenter = dictionary_path, None
-            self.initialize()
-            if words is not None:
-                self._segmenter.user_words = words
+        self._reload(dictionary=dictionary_path)
 
     def set_standard(self, standard: str | None) -> None:
         """Follow another standard of the model (None: its default); user words are kept."""
+        self._reload(standard=standard)
+
+    def _reload(self, **settings) -> None:
+        """Load again with changed settings, keeping the user words (and deleted words)."""
         with self._lock:
             words = self._segmenter.user_words if self._segmenter is not None else None
-            self.standard, self._segmenter = standard, None
+            for name, value in settings.items():
+                setattr(self, name, value)
+            self._segmenter = None
             self.initialize()
             if words is not None:
                 self._segmenter.user_words = words

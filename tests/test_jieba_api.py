@@ -184,3 +184,15 @@ def test_the_module_default_reaches_spawned_workers_with_its_user_words():
         assert pickle.loads(pickle.dumps(zhseg.lcut))("他主持召开了会议") == expected
     finally:
         zhseg.del_word("主持召开")
+
+
+def test_a_standard_is_picked_at_module_level_and_listed(tokenizer):
+    offered = zhseg.standards()
+    assert len(offered) >= 2 and sum("(the default)" in line for line in offered.values()) == 1
+    other = next(name for name, line in offered.items() if "(the default)" not in line)
+    tokenizer.add_word("学毕业于中")
+    tokenizer.set_standard(other)
+    assert tokenizer.segmenter.standard == other
+    assert "学毕业于中" in tokenizer.lcut("小明大学毕业于中国")  # user words kept
+    with pytest.raises(ValueError, match="unknown standard"):
+        Tokenizer(standard="no-such").initialize()

@@ -1,4 +1,5 @@
-"""Worker processes for bulk segmentation (``segment --jobs N``)."""
+"""Bulk segmentation on several cores (``segment --jobs N``): threads over the compiled core, which
+releases the GIL while it decodes (one model in memory, no start-up), else worker processes."""
 
 from __future__ import annotations
 
@@ -26,6 +27,26 @@ def _load(directory: str | Path, backend: str, rules: bool, user_dicts: Sequence
 
 def _segment_block(block: TextBlock, sep: str, segmenter: Segmenter | None = None) -> bytes:
     return "".join((segmenter or _worker_segmenter).segment_lines(block.lines(), sep)).encode("utf-8")
+
+
+def segment_threads(segmenter: Segmenter, blocks: Iterable[TextBlock], jobs: int, sep: str = " ") -> Iterator[bytes]:
+    """Segment blocks of lines on ``jobs`` threads sharing ``segmenter`` (compiled backend: its core
+    decodes without the GIL); yield each block's output, UTF-8 encoded, in input order, with a
+    bounded number of blocks in flight."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pending: collections.deque = collections.deque()
+    with ThreadPoolExecutor(jobs, thread_name_prefix="zhseg-segment") as executor:
+        try:
+            for block in blocks:
+                pending.append(executor.submit(_segment_block, block, sep, segmenter))
+                while len(pending) > 2 * jobs or (pending and pending[0].done()):
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: int, sep: str = " ",

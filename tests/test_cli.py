@@ -123,10 +123,11 @@ def test_parallel_jobs_give_the_same_output_in_order(seed_model, tmp_path):
     source = tmp_path / "in.txt"
     source.write_text(text, encoding="utf-8")
     one = run("segment.py", "-m", seed_model, source)
-    two = run("segment.py", "-m", seed_model, source, "--jobs", "2")
-    assert one.returncode == two.returncode == 0, two.stderr
     lines_in = text.count("\n") + (0 if text.endswith("\n") else 1)
-    assert two.stdout == one.stdout and two.stdout.count("\n") == lines_in
+    for backend in ("compiled", "numpy"):  # threads over the core; worker processes on numpy
+        two = run("segment.py", "-m", seed_model, source, "--jobs", "2", "--backend", backend)
+        assert one.returncode == two.returncode == 0, two.stderr
+        assert two.stdout == one.stdout and two.stdout.count("\n") == lines_in
 
 
 def test_parallel_blocks_keep_their_order_when_this_process_helps(seed_model, tmp_path):

@@ -285,7 +285,7 @@ def test_a_caught_signal_leaves_nothing_behind(seed_model, tmp_path, signame):
     big.write_text("阿里云总裁胡晓明接受专访，今天天气很好。\n" * 400_000, encoding="utf-8")
     out = tmp_path / "out" / "seg.txt"
     out.parent.mkdir()
-    for extra in ([], ["--jobs", "2"]):
+    for extra in ([], ["--jobs", "2"], ["--jobs", "2", "--backend", "numpy"]):  # one process, threads, processes
         process = subprocess.Popen([sys.executable, "segment.py", "-m", str(seed_model), str(big), "-o", str(out),
                                     "-q", *extra], cwd=ROOT, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60

@@ -65,14 +65,17 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
                     done += len(block.data)
                     report("count", {"what": "segmented", "done": done, "total": max(total, done), "unit": "bytes"})
         else:
-            from zhseg.model.pool import segment_parallel
+            from zhseg.model.pool import segment_parallel, segment_threads
 
             blocks = (b for path in sources for b in read_blocks(path, encoding, PARALLEL_BLOCK_BYTES))
             write_bytes = out.write_bytes if isinstance(out, StdoutWriter) else out.buffer.write
             done = 0
+            # threads where the compiled core decodes (it releases the GIL), else worker processes;
             # closed on the way out of an error or a signal: the workers stop now, not at shutdown
-            with closing(segment_parallel(model, blocks, jobs, sep, backend, rules=rules, user_dicts=user_dicts,
-                                          standard=standard, local=segmenter)) as outputs:
+            outputs = (segment_threads(segmenter, blocks, jobs, sep) if segmenter.backend == "compiled" else
+                       segment_parallel(model, blocks, jobs, sep, backend, rules=rules, user_dicts=user_dicts,
+                                        standard=standard, local=segmenter))
+            with closing(outputs):
                 for data in outputs:
                     write_bytes(data)
                     done += len(data)  # output bytes: a fair measure of the input's progress

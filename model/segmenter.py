@@ -183,23 +183,48 @@ class Segmenter:
             return _glued_words([text], starts)[0]
         return slice_words("".join(chunks), starts)
 
-    def cut_lines(self, lines: Iterable[str], batch_chars: int = BATCH_CHARS) -> Iterator[list[str]]:
+    def cut_lines(self, lines: Iterable[str], batch_chars: int = BATCH_CHARS, threads: int = 1) -> Iterator[list[str]]:
         """Segment many lines, yielding one word list per line, in order.
 
         Lines are decoded in batches of about ``batch_chars`` characters, which is what makes bulk
         segmentation fast; memory stays bounded by the batch size (and the longest line).
+        ``threads``: batches decoded on this many threads at once (the compiled core decodes
+        without the GIL; on the other backends threads only take turns).
         """
-        for batch in _batches(lines, batch_chars):
-            yield from (self._core_words(batch) if self.backend == "compiled" else self._cut_batch(batch))
+        for words in self._in_batches(lines, batch_chars, threads, None):
+            yield from words
 
-    def segment_lines(self, lines: Iterable[str], sep: str = " ", batch_chars: int = BATCH_CHARS) -> Iterator[str]:
+    def segment_lines(self, lines: Iterable[str], sep: str = " ", batch_chars: int = BATCH_CHARS,
+                      threads: int = 1) -> Iterator[str]:
         """Segment many lines into text: each line's words joined by ``sep``, then a newline.
 
         Yields one string per batch of lines. The same words as :meth:`cut_lines`, without making
         a string per word: the command line's bulk path, where that saves a sixth of the time.
         """
-        for batch in _batches(lines, batch_chars):
-            yield self._core_words(batch, sep) if self.backend == "compiled" else self._segment_batch(batch, sep)
+        return self._in_batches(lines, batch_chars, threads, sep)
+
+    def _in_batches(self, lines: Iterable[str], batch_chars: int, threads: int, sep: str | None) -> Iterator:
+        """Each batch's words (``sep`` None) or text, in order, decoded on ``threads`` threads."""
+        if sep is None:
+            decode = self._core_words if self.backend == "compiled" else self._cut_batch
+        else:
+            decode = (lambda batch: self._core_words(batch, sep)) if self.backend == "compiled" else \
+                (lambda batch: self._segment_batch(batch, sep))
+        batches = _batches(lines, batch_chars)
+        if threads <= 1:
+            yield from map(decode, batches)
+            return
+        import collections
+        from concurrent.futures import ThreadPoolExecutor
+
+        pending: collections.deque = collections.deque()
+        with ThreadPoolExecutor(threads, thread_name_prefix="zhseg-batch") as executor:
+            for batch in batches:
+                pending.append(executor.submit(decode, batch))
+                while len(pending) > 2 * threads or (pending and pending[0].done()):
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
 
     def cut_sentences(self, sentences: Sequence[Sentence]) -> list[Sentence]:
         """Segment the text of (gold) sentences, keeping their line numbers, ready for scoring."""

@@ -190,3 +190,11 @@ def test_auto_backend_falls_back_to_numpy_without_the_core(monkeypatch, capsys):
         segmenter.resolve_backend("gpu")
 
 
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(texts, max_size=30), st.integers(min_value=1, max_value=40))
+def test_threads_give_the_same_words_in_order(segmenter, lines, batch_chars):
+    assert list(segmenter.cut_lines(lines, batch_chars, threads=3)) == list(segmenter.cut_lines(lines, batch_chars))
+    assert "".join(segmenter.segment_lines(lines, "|", batch_chars, threads=2)) == \
+        "".join(segmenter.segment_lines(lines, "|", batch_chars))

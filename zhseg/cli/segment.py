@@ -131,7 +131,7 @@ def segment_command(
     sep: str = typer.Option(" ", "--sep", help="String printed between words.", show_default="one space"),
     encoding: str = typer.Option("utf-8", "--encoding", help="Encoding of the input files; output is UTF-8."),
     backend: str = typer.Option(DEFAULT_BACKEND, "--backend", help="Decoder: compiled (zhseg's C core), numpy (the reference path, the same words), auto (compiled where it was built, else numpy) or crfsuite (python-crfsuite's tagger; needs --no-rules)."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Processes for large inputs: this one and N-1 workers (output stays in input order)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Cores to use: N threads over the compiled core (one model in memory), N processes on the numpy backend; output stays in input order."),
     user_dicts: List[Path] = typer.Option([], "--user-dict", "-u", help=USER_DICT_HELP),
     no_rules: bool = typer.Option(False, "--no-rules", metavar="", help=NO_RULES_HELP),
     standard: Optional[str] = typer.Option(None, "--standard", help=STANDARD_HELP),

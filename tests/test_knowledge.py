@@ -179,3 +179,17 @@ def test_frequencies_are_read_only_when_every_line_has_one(word_list, frequency_
     assert read_dictionary(frequency_list).frequencies == (50.0, 40.0, 30.0, 20.0, 10.0)
     mixed = read_dictionary(word_list)
     assert mixed.words == ("阿里云", "云计算", "开发者大会", "杭州") and mixed.frequencies is None
+
+
+def test_the_common_standard_decodes_with_the_shared_weights_alone(multi_model, seed_model):
+    from zhseg import Segmenter
+    from zhseg.model.compiled import decoding_names
+
+    model = Segmenter.load(multi_model).model
+    common = Segmenter(model, standard="common")
+    assert common._template_names == model.config.template_names()  # no standard's copies
+    assert len(decoding_names(model.config, model.standards, "first")) == 2 * len(common._template_names)
+    words = common.lcut("他来到了网易杭研大厦")
+    assert "".join(words) == "他来到了网易杭研大厦"
+    with pytest.raises(ValueError, match="unknown standard"):
+        Segmenter.load(seed_model, standard="common")  # one corpus: nothing is shared apart

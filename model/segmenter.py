@@ -244,7 +244,7 @@ class Segmenter:
         ``text``: ``text[start:end] == word``."""
         if self.backend == "compiled":
             _check_text(text)
-            bounds = np.frombuffer(self._core_call([text], "segment")[0], dtype=np.int64).tolist()
+            bounds = np.frombuffer(self._core_call([text], "segment")[0], dtype=np.int32).tolist()
             for start, end in zip(bounds[0::2], bounds[1::2]):
                 yield text[start:end], start, end
             return
@@ -297,7 +297,7 @@ class Segmenter:
                                   dtype=np.int64)
             out = []
             for raw in self._core_call(lines, "segment", joined):
-                flat = np.frombuffer(raw, dtype=np.int64).tolist()
+                flat = np.frombuffer(raw, dtype=np.int32).tolist()
                 out.append(list(zip(flat[0::2], flat[1::2])))
             return out
         out = []

@@ -134,6 +134,7 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     int n_labels, n_bases, n_templates, radius, n_lexicons, isolate;
+    int pointer_bytes;     /* backpointers per character: one byte for up to four labels */
     Base *bases;
     Template *templates;
     int32_t *record_row;   /* first packed weight row of each record */
@@ -256,6 +257,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         return -1;
     }
     int L = self->n_labels;
+    self->pointer_bytes = L <= 4 ? 1 : L;
     double *trans = copy_buffer(transitions, 8, &n, "transitions");
     if (!trans) return -1;
     if (n != L * L) { free(trans); PyErr_SetString(PyExc_ValueError, "transitions: wrong size"); return -1; }
@@ -582,7 +584,7 @@ typedef struct {
     uint32_t *codes;     /* folded code points */
     uint8_t *classes;
     int8_t *start;       /* FREE / MUST / NEVER per character */
-    uint8_t *pointers;   /* n x n_labels backpointers */
+    uint8_t *pointers;   /* n x pointer_bytes backpointers */
     int32_t *recs;       /* per block: n_bases x (BLOCK + 2 radius) records */
     int32_t *lex_values; /* per block: n_lexicons x 3 x window */
     int32_t *av_values;  /* per block: (max_length + 1) x 2 x window */
@@ -612,7 +614,7 @@ static int work_reserve(Work *w, const Core *c, Py_ssize_t n) {
     w->codes = malloc(sizeof(uint32_t) * cap);
     w->classes = malloc(cap);
     w->start = malloc(cap);
-    w->pointers = malloc((size_t)cap * c->n_labels);
+    w->pointers = malloc((size_t)cap * c->pointer_bytes);
     w->capacity = cap;
     if (!w->codes || !w->classes || !w->start || !w->pointers) { w->capacity = 0; return -1; }
     return 0;
@@ -688,7 +690,7 @@ static inline int32_t lookup(const Base *base, int64_t key) {
 }
 
 /* Viterbi over w->n characters; labels into out. */
-static void decode_sequence(const Core *c, Work *w, int32_t *labels) {
+static void decode_sequence(const Core *c, Work *w, uint8_t *labels) {
     const int L = c->n_labels, R = c->radius;
     const Py_ssize_t n = w->n, window = BLOCK + 2 * R;
     double score[MAX_LABELS], next[MAX_LABELS];
@@ -743,7 +745,8 @@ static void decode_sequence(const Core *c, Work *w, int32_t *labels) {
                 for (int k = 0; k < L; k++) score[k] = state[k];
                 continue;
             }
-            uint8_t *ptr = w->pointers + (size_t)p * L;
+            uint8_t *ptr = w->pointers + (size_t)p * c->pointer_bytes;
+            uint8_t packed = 0;
             for (int j = 0; j < L; j++) {
                 double top = score[0] + c->transitions[j];
                 int arg = 0;
@@ -752,8 +755,10 @@ static void decode_sequence(const Core *c, Work *w, int32_t *labels) {
                     if (cand > top) { top = cand; arg = i; } /* strict: ties keep the lower label, as crfsuite */
                 }
                 next[j] = top + state[j];
-                ptr[j] = (uint8_t)arg;
+                if (L <= 4) packed |= (uint8_t)(arg << (2 * j)); /* four labels: two bits each, one byte */
+                else ptr[j] = (uint8_t)arg;
             }
+            if (L <= 4) ptr[0] = packed;
             for (int k = 0; k < L; k++) score[k] = next[k];
         }
     }
@@ -761,7 +766,8 @@ static void decode_sequence(const Core *c, Work *w, int32_t *labels) {
     for (int k = 1; k < L; k++) if (score[k] > score[current]) current = k; /* the first maximum */
     labels[n - 1] = current;
     for (Py_ssize_t p = n - 1; p > 0; p--) {
-        current = w->pointers[(size_t)p * L + current];
+        const uint8_t *ptr = w->pointers + (size_t)p * c->pointer_bytes;
+        current = L <= 4 ? (ptr[0] >> (2 * current)) & 3 : ptr[current];
         labels[p - 1] = current;
     }
 }
@@ -795,19 +801,19 @@ static inline int is_edge(EdgeScan *s, int64_t t) { /* a start or end of a (sort
 /* -- the call ------------------------------------------------------------------------------------ */
 typedef struct {
     Py_ssize_t cap, len;
-    int64_t *v;
+    int32_t *v; /* (start, end) of each word: offsets in a line, shorter than 2^31 characters */
 } Bounds;
 
-static int bounds_push(Bounds *b, int64_t x, int64_t y) {
+static int bounds_push(Bounds *b, Py_ssize_t x, Py_ssize_t y) {
     if (b->len + 2 > b->cap) {
         Py_ssize_t cap = b->cap ? 2 * b->cap : 256;
-        int64_t *v = realloc(b->v, sizeof(int64_t) * cap);
+        int32_t *v = realloc(b->v, sizeof(int32_t) * cap);
         if (!v) return -1;
         b->v = v;
         b->cap = cap;
     }
-    b->v[b->len++] = x;
-    b->v[b->len++] = y;
+    b->v[b->len++] = (int32_t)x;
+    b->v[b->len++] = (int32_t)y;
     return 0;
 }
 
@@ -825,21 +831,27 @@ static inline int is_cut(CutScan *s, int64_t t) { /* t must not decrease between
 
 static int segment_line(const Core *c, Work *w, int kind, const void *data, Py_ssize_t from, Py_ssize_t to,
                         int64_t base, SpanScan *units, SpanScan *words_in, EdgeScan *edges, CutScan *cuts, Bounds *out,
-                        int64_t **positions, Py_ssize_t *positions_cap, int32_t **labels, Py_ssize_t *labels_cap) {
+                        int32_t **positions, Py_ssize_t *positions_cap, uint8_t **labels, Py_ssize_t *labels_cap) {
     Py_ssize_t n = 0;
     for (Py_ssize_t i = from; i < to; i++) if (!Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) n++;
     if (!n) return 0;
     if (work_reserve(w, c, n) < 0) return -1;
-    if (n > *positions_cap) {
-        free(*positions); free(*labels);
-        *positions_cap = n + n / 4;
-        *positions = malloc(sizeof(int64_t) * *positions_cap);
-        *labels = malloc(sizeof(int32_t) * *positions_cap);
-        *labels_cap = *positions_cap;
-        if (!*positions || !*labels) { *positions_cap = 0; return -1; }
+    /* where each character stands in the line: kept only for a line with whitespace (else the k-th
+     * character is at k), as 32-bit offsets: lines are shorter than 2^31 characters */
+    const int spaced = n != to - from;
+    if (n > *labels_cap) {
+        free(*labels);
+        *labels_cap = n + n / 4;
+        if (!(*labels = malloc(*labels_cap))) { *labels_cap = 0; return -1; }
     }
-    int64_t *pos = *positions;
-    int32_t *lab = *labels;
+    if (spaced && n > *positions_cap) {
+        free(*positions);
+        *positions_cap = n + n / 4;
+        if (!(*positions = malloc(sizeof(int32_t) * *positions_cap))) { *positions_cap = 0; return -1; }
+    }
+    int32_t *pos = *positions;
+    uint8_t *lab = *labels;
+#define POS(q) (spaced ? (Py_ssize_t)pos[q] : (Py_ssize_t)(q))
     Py_ssize_t k = 0;
     int after_space = 0, prev_iso = 0;
     for (Py_ssize_t i = from; i < to; i++) {
@@ -863,7 +875,7 @@ static int segment_line(const Core *c, Work *w, int kind, const void *data, Py_s
         w->codes[k] = folded;
         w->classes[k] = char_class(c, folded);
         w->start[k] = s;
-        pos[k] = t - base;
+        if (spaced) pos[k] = (int32_t)(t - base);
         prev_iso = iso;
         after_space = 0;
         k++;
@@ -877,10 +889,10 @@ static int segment_line(const Core *c, Work *w, int kind, const void *data, Py_s
         int starts = p == n;
         if (!starts) {
             starts = c->start_label[lab[p]] || c->end_label[lab[p - 1]];
-            if (w->start[p] == NEVER && p > 0 && pos[p] != pos[p - 1] + 1) starts = 0; /* glue */
+            if (w->start[p] == NEVER && p > 0 && POS(p) != POS(p - 1) + 1) starts = 0; /* glue */
         }
         if (starts) {
-            if (bounds_push(out, pos[word_start], pos[p - 1] + 1) < 0) return -1;
+            if (bounds_push(out, POS(word_start), POS(p - 1) + 1) < 0) return -1;
             word_start = p;
         }
     }
@@ -902,7 +914,7 @@ static int read_spans(PyObject *obj, Py_buffer *view, const int64_t **pairs, Py_
     return 1;
 }
 
-/* segment(lines, units=None, words=None, cuts=None) -> list of (starts and ends, int64 bytes) per line
+/* segment(lines, units=None, words=None, cuts=None) -> list of (starts and ends, int32 bytes) per line
  *
  * lines: a list of str, each one sequence (whitespace in it a boundary, never a word).
  * units: None or int64 (start, end) pairs, sorted by start, in the offsets of "\n".join(lines):
@@ -910,7 +922,7 @@ static int read_spans(PyObject *obj, Py_buffer *view, const int64_t **pairs, Py_
  * words: None or int64 (start, end) pairs, sorted and disjoint: user-word occurrences, each
  *     exactly one word.
  * cuts: None or sorted int64 positions where a word must start (unless a unit or word spans it).
- * Each line's result: the int64 (start, end) pairs of its words, offsets into the line; a word
+ * Each line's result: the int32 (start, end) pairs of its words, offsets into the line; a word
  * spanning whitespace (a user word) keeps it. */
 static PyObject *core_segment(Core *self, PyObject *args) {
     PyObject *lines, *units_obj = Py_None, *words_obj = Py_None, *cuts_obj = Py_None;
@@ -941,8 +953,8 @@ static PyObject *core_segment(Core *self, PyObject *args) {
     PyObject *result = PyList_New(n_lines);
     Work w = {0};
     Bounds out = {0};
-    int64_t *positions = NULL;
-    int32_t *labels = NULL;
+    int32_t *positions = NULL;
+    uint8_t *labels = NULL;
     Py_ssize_t positions_cap = 0, labels_cap = 0;
     int64_t base = 0;
     int failed = result == NULL;
@@ -954,6 +966,11 @@ static PyObject *core_segment(Core *self, PyObject *args) {
             break;
         }
         Py_ssize_t size = PyUnicode_GET_LENGTH(line);
+        if (size >= INT32_MAX) {
+            PyErr_SetString(PyExc_ValueError, "a line of 2^31 characters or more: split it");
+            failed = 1;
+            break;
+        }
         int kind = PyUnicode_KIND(line);
         const void *data = PyUnicode_DATA(line);
         out.len = 0;
@@ -964,7 +981,8 @@ static PyObject *core_segment(Core *self, PyObject *args) {
                           &positions, &positions_cap, &labels, &labels_cap);
         Py_END_ALLOW_THREADS
         if (rc < 0) { PyErr_NoMemory(); failed = 1; break; }
-        PyObject *bytes = PyBytes_FromStringAndSize((const char *)out.v, sizeof(int64_t) * out.len);
+        PyObject *bytes = PyBytes_FromStringAndSize((const char *)out.v, sizeof(int32_t) * out.len);
+        if (out.cap > (1 << 20)) { free(out.v); out.v = NULL; out.cap = 0; } /* a long line's: not kept twice */
         if (!bytes) { failed = 1; break; }
         PyList_SET_ITEM(result, li, bytes);
         base += size + 1;
@@ -998,8 +1016,8 @@ static PyObject *core_words(Core *self, PyObject *args) {
         for (Py_ssize_t li = 0; result && li < n_lines; li++) {
             PyObject *line = PyList_GET_ITEM(lines, li);
             PyObject *b = PyList_GET_ITEM(bounds, li);
-            const int64_t *v = (const int64_t *)PyBytes_AS_STRING(b);
-            Py_ssize_t n_words = PyBytes_GET_SIZE(b) / 16;
+            const int32_t *v = (const int32_t *)PyBytes_AS_STRING(b);
+            Py_ssize_t n_words = PyBytes_GET_SIZE(b) / 8;
             PyObject *list = PyList_New(n_words);
             if (!list) { Py_CLEAR(result); break; }
             for (Py_ssize_t k = 0; k < n_words; k++) {
@@ -1017,8 +1035,8 @@ static PyObject *core_words(Core *self, PyObject *args) {
         for (Py_ssize_t li = 0; li < n_lines; li++) {
             PyObject *line = PyList_GET_ITEM(lines, li);
             PyObject *b = PyList_GET_ITEM(bounds, li);
-            const int64_t *v = (const int64_t *)PyBytes_AS_STRING(b);
-            Py_ssize_t n_words = PyBytes_GET_SIZE(b) / 16;
+            const int32_t *v = (const int32_t *)PyBytes_AS_STRING(b);
+            Py_ssize_t n_words = PyBytes_GET_SIZE(b) / 8;
             for (Py_ssize_t k = 0; k < n_words; k++) total += v[2 * k + 1] - v[2 * k];
             total += (n_words > 1 ? (n_words - 1) * sep_len : 0) + 1;
             if (PyUnicode_MAX_CHAR_VALUE(line) > maxchar) maxchar = PyUnicode_MAX_CHAR_VALUE(line);
@@ -1028,8 +1046,8 @@ static PyObject *core_words(Core *self, PyObject *args) {
         for (Py_ssize_t li = 0; result && li < n_lines; li++) {
             PyObject *line = PyList_GET_ITEM(lines, li);
             PyObject *b = PyList_GET_ITEM(bounds, li);
-            const int64_t *v = (const int64_t *)PyBytes_AS_STRING(b);
-            Py_ssize_t n_words = PyBytes_GET_SIZE(b) / 16;
+            const int32_t *v = (const int32_t *)PyBytes_AS_STRING(b);
+            Py_ssize_t n_words = PyBytes_GET_SIZE(b) / 8;
             for (Py_ssize_t k = 0; k < n_words; k++) {
                 if (k && sep_len) { PyUnicode_CopyCharacters(result, at, sep, 0, sep_len); at += sep_len; }
                 Py_ssize_t len = v[2 * k + 1] - v[2 * k];
@@ -1055,7 +1073,7 @@ static PyObject *core_memory(Core *self, void *closure) { return PyLong_FromSsiz
 
 static PyMethodDef core_methods[] = {
     {"segment", (PyCFunction)core_segment, METH_VARARGS,
-     "segment(lines, units=None, words=None, cuts=None) -> per line, its words' (start, end) offsets as int64 bytes"},
+     "segment(lines, units=None, words=None, cuts=None) -> per line, its words' (start, end) offsets as int32 bytes"},
     {"words", (PyCFunction)core_words, METH_VARARGS,
      "words(lines, units=None, words=None, sep=None) -> per line its words, or with sep the lines as text"},
     {NULL},

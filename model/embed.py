@@ -24,7 +24,9 @@ def embed(source: str | Path, target: str | Path, compress: bool = False, defaul
         if default_standard not in model.standards:
             raise store.ModelError(f"--default {default_standard!r}: the model's standards are {', '.join(model.standards)}")
         model.meta["default_standard"] = default_standard
-    model.meta["embedded_from"] = {"path": str(source), "crfsuite_file": "left out", "compressed": compress}
+    # an embedded model embedded again (a new default standard) keeps where it was built
+    origin = model.meta.get("embedded_from", {}).get("path", str(source))
+    model.meta["embedded_from"] = {"path": origin, "crfsuite_file": "left out", "compressed": compress}
     return store.save(model, target, compress=compress)
 
 

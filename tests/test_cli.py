@@ -210,7 +210,8 @@ def test_standards_lists_the_embedded_models():
     import zhseg
 
     assert names == list(zhseg.standards()) and len(names) >= 2
-    assert "(the default)" in result.stdout.splitlines()[0]
+    defaults = [line.split("\t")[0] for line in result.stdout.splitlines() if "(the default)" in line]
+    assert defaults == [zhseg.load(zhseg.default_model_path()).standard]
 
 
 @pytest.mark.parametrize("content, problem", [("阿里云总裁胡晓明接受专访\n今天天气很好\n", "unsegmented"),

@@ -34,7 +34,7 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
     None) into ``output`` (stdout when
     None; written atomically otherwise): a line per input line, words joined by ``sep``; a user
     word with whitespace inside is printed with it. ``standard``: a multi-corpus model's
-    segmentation standard (default its first). ``dask``: a scheduler address, or ``local:N`` for a
+    segmentation standard (default the model's default). ``dask``: a scheduler address, or ``local:N`` for a
     LocalCluster of N workers, to segment the files on (every worker must read the model's path)."""
     backend = check_backend(backend, rules, user_dicts)
     model = model_or_default(model)
@@ -119,7 +119,7 @@ def check_backend(backend: str, rules: bool, user_dicts) -> str:
 
 USER_DICT_HELP = ("User dictionary (repeatable; jieba's 'word [freq] [tag]' lines): each of its words always "
                   "comes out as one word, overlaps resolved leftmost-longest.")
-STANDARD_HELP = "A multi-corpus model's segmentation standard (its corpus name); default: the model's first."
+STANDARD_HELP = "A multi-corpus model's segmentation standard (its corpus name, or common); default: the model's default (zhseg standards lists them)."
 NO_RULES_HELP = "Do not keep URLs, e-mail addresses, numbers and Latin words whole (grapheme clusters always are)."
 
 

@@ -150,7 +150,7 @@ def train_command(
                                   "many equally full frequency bins, each with features of its own (1-4)."),
     standards: Optional[str] = typer.Option(None, "--standards", help="Multi-corpus training: a name per corpus file, "
                                             "comma-separated (e.g. ctb6,weibo,sxu); the model offers each corpus's "
-                                            "segmentation standard, the first by default."),
+                                            "segmentation standard, the first by default (python -m zhseg.model.embed --default picks another)."),
     partial_corpora: List[Path] = typer.Option([], "--partial-corpus", help="Partially segmented text of the domain to "
                                                "adapt to (repeatable): boundaries known only where --partial-sep or "
                                                "whitespace stands; the model fills in the rest and learns from it."),

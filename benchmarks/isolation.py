@@ -1,7 +1,7 @@
 """What keeping punctuation, symbols and pictographs apart changes (model/constraints.py): F1 of
 the embedded default model on every test set, the constraint on and off, each set with the
-standard the default-model table gives it (the default standard where it is not one of the
-model's corpora), and the Weibo sets with every standard.
+standard the default-model table gives it (the model's default standard where that is not one of
+its own), and the Weibo sets with every standard.
 
     python benchmarks/isolation.py
 """
@@ -37,8 +37,9 @@ def main() -> None:
         gold = read_corpus(gold_path)
         vocabulary = (read_word_list(words_path) if words_path and words_path.name.endswith(".utf8")
                       else frozenset(w for s in read_corpus(words_path) for w in s.words) if words_path else frozenset())
+        standard = standard if standard in model.standards else model.default_standard
         on, off = (f1(model, standard, isolate, gold, vocabulary) for isolate in (True, False))
-        rows.append([name, standard or model.standards[0], f"{off:.2f}", f"{on:.2f}", f"{on - off:+.2f}"])
+        rows.append([name, standard, f"{off:.2f}", f"{on:.2f}", f"{on - off:+.2f}"])
         print(rows[-1], file=sys.stderr)
     body = ("## Punctuation, symbols and pictographs apart\n\nThe embedded default model, rules on, the "
             "constraint that punctuation, symbols and pictographs never share a word with other text off and on "

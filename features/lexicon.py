@@ -59,6 +59,15 @@ def ngram_prefixes(padded: np.ndarray, max_length: int) -> Iterator[tuple[int, n
         yield length, prefix
 
 
+def word_prefixes(folded: np.ndarray) -> np.ndarray:
+    """The rolling hash text gets (:func:`ngram_prefixes`) of each row of ``folded``, an
+    ``(n, length)`` array of words' folded code points, column by column."""
+    prefixes = (SEED ^ folded[:, 0].astype(np.uint64)) * PRIME
+    for column in range(1, folded.shape[1]):
+        prefixes = (prefixes ^ folded[:, column].astype(np.uint64)) * PRIME
+    return prefixes
+
+
 def ngram_hashes(padded: np.ndarray, max_length: int) -> Iterator[tuple[int, np.ndarray]]:
     """Like :func:`ngram_prefixes`, with finished hashes (non-negative int64 keys)."""
     for length, prefix in ngram_prefixes(padded, max_length):
@@ -100,10 +109,7 @@ class Lexicon:
                 if fold is not None:
                     folded = fold_table(fold).take(folded)
                 self._folded[length] = folded
-                # the rolling hash text gets (ngram_prefixes), column by column over the words
-                prefixes = (SEED ^ folded[:, 0].astype(np.uint64)) * PRIME
-                for column in range(1, length):
-                    prefixes = (prefixes ^ folded[:, column].astype(np.uint64)) * PRIME
+                prefixes = word_prefixes(folded)
                 word_hashes_by_length[length] = sorted_unique(finish_hash(prefixes, length))
                 filters[length, prefixes >> FILTER_SHIFT] = True
         # Per length, the words and the pieces that begin a longer word, with WORD and PREFIX
@@ -170,10 +176,6 @@ class Lexicon:
             self._packed = (filters, scan_filters)
         return self._packed
 
-    @_packed_filters.setter
-    def _packed_filters(self, value) -> None:
-        self._packed = value
-
     @property
     def tables(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """Per length, the sorted hashes of the words and word-beginning pieces and their uint8
@@ -181,10 +183,6 @@ class Lexicon:
         if self._tables is None:
             self._tables = self.read_tables()
         return self._tables
-
-    @tables.setter
-    def tables(self, value) -> None:
-        self._tables = value
 
     def read_tables(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
         """:attr:`tables`, read (and checked) without keeping them where they are not kept yet."""
@@ -219,11 +217,10 @@ class Lexicon:
                 out.append(False)
                 continue
             keys, flags = self.tables[len(word)]
-            codes = codepoints(word)
+            codes = codepoints(word)[None, :]
             if self._fold is not None:
                 codes = fold_table(self._fold).take(codes)
-            (_, prefix), *_ = [(n, p) for n, p in ngram_prefixes(codes, len(word)) if n == len(word)]
-            key = finish_hash(prefix[:1], len(word))[0]
+            key = finish_hash(word_prefixes(codes), len(word))[0]
             at = np.searchsorted(keys, key)
             out.append(bool(at < len(keys) and keys[at] == key and flags[at] & WORD))
         return out

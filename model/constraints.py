@@ -156,7 +156,8 @@ class UserWords:
         """After ``text`` stopped being a word or split (lock held): the large matcher is rebuilt."""
         if text not in self._words and text not in self._splits:
             self._words_and_splits.discard(text)
-        self._singles.discard(text) if text not in self._words else None
+        if text not in self._words:
+            self._singles.discard(text)
         self._base, self._added = None, set()
         self._version += 1
 

@@ -9,7 +9,7 @@ import multiprocessing
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from zhseg.model.segmenter import Segmenter
+from zhseg.model.segmenter import Segmenter, ordered_map
 from zhseg.errors import signals_held
 from zhseg.textio import TextBlock
 
@@ -33,20 +33,7 @@ def segment_threads(segmenter: Segmenter, blocks: Iterable[TextBlock], jobs: int
     """Segment blocks of lines on ``jobs`` threads sharing ``segmenter`` (compiled backend: its core
     decodes without the GIL); yield each block's output, UTF-8 encoded, in input order, with a
     bounded number of blocks in flight."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    pending: collections.deque = collections.deque()
-    with ThreadPoolExecutor(jobs, thread_name_prefix="zhseg-segment") as executor:
-        try:
-            for block in blocks:
-                pending.append(executor.submit(_segment_block, block, sep, segmenter))
-                while len(pending) > 2 * jobs or (pending and pending[0].done()):
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
+    return ordered_map(lambda block: _segment_block(block, sep, segmenter), blocks, jobs)
 
 
 def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: int, sep: str = " ",

@@ -62,8 +62,9 @@ class Segmenter:
     isolate: punctuation, symbols and pictographs never share a word with other text (default: as
         ``rules``; False measures what the constraint changes).
 
-    Grapheme clusters always stay whole. A Segmenter may be shared by threads for segmenting;
-    changing its user words while another thread segments is not supported.
+    Grapheme clusters always stay whole. A Segmenter may be shared by threads, its user words
+    changed while others segment included: a call that starts after ``add_word`` returned sees
+    the word (model/constraints.py, ``UserWords``).
     """
 
     def __init__(self, model: store.Model, backend: str = DEFAULT_BACKEND, rules: bool = True,
@@ -103,7 +104,6 @@ class Segmenter:
         self.word_lists = model.word_lists
         self._core = None  # the compiled core's tables, built on first use
         self._local = threading.local()
-        self._core_lock = threading.Lock()
 
     @classmethod
     def load(cls, directory: str | Path, backend: str = DEFAULT_BACKEND, rules: bool = True,
@@ -210,21 +210,7 @@ class Segmenter:
         else:
             decode = (lambda batch: self._core_words(batch, sep)) if self.backend == "compiled" else \
                 (lambda batch: self._segment_batch(batch, sep))
-        batches = _batches(lines, batch_chars)
-        if threads <= 1:
-            yield from map(decode, batches)
-            return
-        import collections
-        from concurrent.futures import ThreadPoolExecutor
-
-        pending: collections.deque = collections.deque()
-        with ThreadPoolExecutor(threads, thread_name_prefix="zhseg-batch") as executor:
-            for batch in batches:
-                pending.append(executor.submit(decode, batch))
-                while len(pending) > 2 * threads or (pending and pending[0].done()):
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
+        return ordered_map(decode, _batches(lines, batch_chars), threads)
 
     def cut_sentences(self, sentences: Sequence[Sentence]) -> list[Sentence]:
         """Segment the text of (gold) sentences, keeping their line numbers, ready for scoring."""
@@ -266,7 +252,7 @@ class Segmenter:
         if self._core is None:
             cores = self.model.cores
             key = (self.standard, self.isolate)
-            with cores.setdefault("lock", threading.Lock()):
+            with self.model.cores_lock:
                 if key not in cores:
                     try:
                         cores[key] = core.build(core.build_spec(
@@ -492,6 +478,29 @@ def _numpy_with_notice() -> str:
     print("zhseg: the compiled core was not built (no C compiler at install time); decoding with numpy, "
           "the same words, slower", file=sys.stderr)
     return "numpy"
+
+
+def ordered_map(function, items: Iterable, threads: int) -> Iterator:
+    """``map(function, items)`` on ``threads`` threads (the compiled core decodes without the
+    GIL), results in input order, a bounded number of items in flight; in this thread for one."""
+    if threads <= 1:
+        yield from map(function, items)
+        return
+    import collections
+    from concurrent.futures import ThreadPoolExecutor
+
+    pending: collections.deque = collections.deque()
+    with ThreadPoolExecutor(threads, thread_name_prefix="zhseg") as executor:
+        try:
+            for item in items:
+                pending.append(executor.submit(function, item))
+                while len(pending) > 2 * threads or (pending and pending[0].done()):
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:  # stopped early (an error, a signal): nothing more to start
+                future.cancel()
 
 
 def _batches(lines: Iterable[str], batch_chars: int) -> Iterator[list[str]]:

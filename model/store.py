@@ -74,6 +74,7 @@ class Model:
     word_lists: tuple[Lexicon, ...] = ()
     lexicon: Lexicon | None = None  # the vocabulary's tables for the dictionary features
     cores: dict = field(default_factory=dict)  # compiled cores of its Segmenters, shared (model/segmenter.py)
+    cores_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def vocabulary(self) -> frozenset[str]:
@@ -173,8 +174,7 @@ def load(directory: str | Path) -> Model:
         if not isinstance(standards, list) or not all(isinstance(x, str) and x for x in standards):
             raise ValueError("'standards' is not a list of names")
         crf = CompiledCRF.from_arrays(open_arrays(directory), meta["labels"], all_templates(config, standards),
-                                      on_error=lambda problem: ModelError(f"{directory / COMPILED_FILE}: {problem}; "
-                                                                          "retrain the model or restore the file"))
+                                      on_error=_damaged(directory / COMPILED_FILE, "weights"))
     except (KeyError, ValueError, TypeError) as error:
         raise ModelError(f"{directory}: inconsistent model files ({error})") from None
     variety = None
@@ -371,20 +371,6 @@ def read_meta(directory: str | Path) -> dict:
     return meta
 
 
-def read_arrays(directory: str | Path, name: str = COMPILED_FILE) -> dict[str, np.ndarray]:
-    """Load ``compiled.npz`` (or another ``.npz`` of the model) without allowing pickled objects."""
-    path = Path(directory) / name
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {name: data[name] for name in data.files}
-    except FileNotFoundError:
-        raise ModelError(f"{path}: missing") from None
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile):
-        # numpy's own message would suggest allow_pickle=True: never, for a model
-        raise ModelError(f"{path}: unreadable: not arrays zhseg wrote, or damaged; retrain the model or restore "
-                         "the file") from None
-
-
 class LazyArrays:
     """An ``.npz`` file's arrays, each read (without pickles) when first asked for, one reader at
     a time; ModelError for an unreadable one."""
@@ -423,9 +409,22 @@ class LazyArrays:
                                  "the file") from None
 
 
+    def close(self) -> None:
+        self._file.close()
+
+
 def open_arrays(directory: str | Path, name: str = COMPILED_FILE) -> LazyArrays:
     """``compiled.npz`` (or another ``.npz`` of the model), its arrays read on first use."""
     return LazyArrays(Path(directory) / name)
+
+
+def read_arrays(directory: str | Path, name: str = COMPILED_FILE) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` of the model at once (no pickles; ModelError as :class:`LazyArrays`)."""
+    arrays = open_arrays(directory, name)
+    try:
+        return {key: arrays[key] for key in arrays.files}
+    finally:
+        arrays.close()
 
 
 def read_vocab(directory: str | Path) -> frozenset[str]:

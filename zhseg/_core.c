@@ -180,21 +180,6 @@ static void *copy_buffer(PyObject *obj, Py_ssize_t itemsize, Py_ssize_t *count, 
     return out;
 }
 
-/* a read-only view of a C-contiguous buffer of `itemsize`-byte items, kept in `view` */
-static const void *view_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t itemsize, Py_ssize_t *count, const char *what) {
-    static const double nothing[MAX_LABELS] = {0};
-    if (PyObject_GetBuffer(obj, view, PyBUF_C_CONTIGUOUS) < 0) return NULL;
-    *count = view->len / itemsize;
-    if (view->len == 0) return nothing; /* a model without rows: never read */
-    if (view->len % itemsize) {
-        PyErr_Format(PyExc_ValueError, "%s: %zd bytes is not a whole number of %zd-byte items", what, view->len, itemsize);
-        PyBuffer_Release(view);
-        view->obj = NULL;
-        return NULL;
-    }
-    return view->buf;
-}
-
 static int build_hash_from(Hash *h, PyObject *keys_obj, PyObject *values_obj, const char *what) {
     Py_ssize_t nk, nv;
     int64_t *keys = copy_buffer(keys_obj, 8, &nk, what);

@@ -364,7 +364,8 @@ class Tokenizer:
 
 
 def _has_whitespace(text: str) -> bool:
-    return not text.isprintable() or " " in text or "\u3000" in text or "\xa0" in text
+    # every whitespace character but " " is unprintable to str.isprintable (a quick test, in C)
+    return " " in text or not text.isprintable()
 
 
 def _lines(text: str) -> tuple[list[str], list[int]]:
@@ -406,8 +407,9 @@ def _load(model, dictionary, standard):
         config = base.config
         extra = Lexicon(listed, config.word_list or 8, fold=config.fold, python_loop=False)
         if config.word_list:
-            base = dataclasses.replace(base, word_lists=(extra, *base.word_lists[1:]))
-            base.cores = {}
+            # another model as far as the core is concerned: cores of its own
+            base = dataclasses.replace(base, word_lists=(extra, *base.word_lists[1:]), cores={},
+                                       cores_lock=threading.Lock())
         lexicons_extra = (extra,)
     else:
         lexicons_extra = ()

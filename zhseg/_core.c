@@ -8,10 +8,12 @@
  * (model/core.py lays them out); the core keeps no other state, and a call changes nothing in
  * it, so one Core may be used by several threads at once (the GIL is released while decoding).
  *
- * Floats: each position's state scores start from 0.0 and add the templates' weight rows in
- * template order (a template without a row adds nothing, as adding the numpy path's zero row
- * leaves the sum's value unchanged); Viterbi does crfsuite's operations in crfsuite's order with
- * its tie rule. So the labels are the numpy path's, which the tests check line by line.
+ * Floats: a template's row for a key is 0.0 plus its members' rows in member order (one member,
+ * or a shared template and its standard's copy: model/compiled.py, CompiledCRF.summed, does the
+ * same); each position's state scores start from 0.0 and add the templates' rows in template
+ * order (a template without a row adds nothing, as adding the numpy path's zero row leaves the
+ * sum's value unchanged); Viterbi does crfsuite's operations in crfsuite's order with its tie
+ * rule. So the labels are the numpy path's, which the tests check line by line.
  *
  * Features and scores are computed block by block; only the backpointers of a sequence are kept
  * whole (one byte per label and character), so a line of millions of characters costs a few
@@ -40,7 +42,10 @@
 #define MAX_LEXICONS 16 /* two flag bits each in a 32-bit value */
 #define MAX_LENGTH 16
 #define BLOCK 2048
-#define PREFETCH 6 /* positions ahead */
+#define PREFETCH 6          /* positions ahead: a lexicon's slots */
+#define PREFETCH_LENGTHS 3  /* ... for the lengths up to this */
+#define PREFETCH_KEYS 8     /* keys ahead: a base's hash slot */
+#define PREFETCH_ROWS 8     /* positions ahead: a template's weight row */
 #define FREE 0
 #define MUST 1
 #define NEVER 2
@@ -103,6 +108,51 @@ static void hash_free(Hash *h) {
     h->slots = NULL;
 }
 
+/* A base's key -> its record: where its rows start in the packed weights (high 32 bits) and which
+ * of the base's templates have a row (a bit mask, low 32 bits). Held in the table itself, so a
+ * template's row is one dependent load after the probe, not three. */
+typedef uint64_t Record;
+#define RECORD(row, mask) (((Record)(uint32_t)(row) << 32) | (uint32_t)(mask))
+#define RECORD_ROW(r) ((uint32_t)((r) >> 32))
+#define RECORD_MASK(r) ((uint32_t)(r))
+
+typedef struct {
+    int64_t key; /* -1: empty */
+    Record value;
+} RecordSlot; /* 16 bytes: four to a cache line */
+
+typedef struct {
+    int bits;
+    uint64_t mask;
+    RecordSlot *slots;
+} RecordHash;
+
+static int record_hash_build(RecordHash *h, const int64_t *keys, const Record *values, Py_ssize_t n) {
+    int bits = 4;
+    while ((double)(1LL << bits) * 0.6 < (double)n) bits++;
+    h->bits = bits;
+    h->mask = (1ULL << bits) - 1;
+    if (!(h->slots = malloc(sizeof(RecordSlot) << bits))) return -1;
+    for (uint64_t i = 0; i <= h->mask; i++) h->slots[i].key = -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t slot = ((uint64_t)keys[i] * FIB) >> (64 - h->bits);
+        while (h->slots[slot].key != -1) slot = (slot + 1) & h->mask;
+        h->slots[slot].key = keys[i];
+        h->slots[slot].value = values[i];
+    }
+    return 0;
+}
+
+static inline Record record_hash_get(const RecordHash *h, int64_t key, Record missing) {
+    uint64_t slot = ((uint64_t)key * FIB) >> (64 - h->bits);
+    for (;;) {
+        const RecordSlot *s = &h->slots[slot];
+        if (s->key == key) return s->value;
+        if (s->key == -1) return missing;
+        slot = (slot + 1) & h->mask;
+    }
+}
+
 /* -- the model's tables ------------------------------------------------------------------------ */
 /* Every lexicon's pieces in one table: an n-gram's hash -> per lexicon l, its WORD and PREFIX
  * flags at bits 2l and 2l + 1. The lexicons hash n-grams alike, so one probe per position and
@@ -121,9 +171,8 @@ typedef struct {
 typedef struct {
     int kind, param, part; /* K_PAIR: distance; K_SAME: distance back; K_LEX: lexicon and part; K_AV: length, part */
     int64_t domain;        /* > 0: dense table of that many keys; 0: hash */
-    int32_t *dense;
-    Hash hash;
-    int32_t unknown;       /* the record of keys without weights */
+    Record *dense;
+    RecordHash hash;
 } Base;
 
 typedef struct {
@@ -137,8 +186,6 @@ typedef struct {
     int pointer_bytes;     /* backpointers per character: one byte for up to four labels */
     Base *bases;
     Template *templates;
-    int32_t *record_row;   /* first packed weight row of each record */
-    uint32_t *record_mask; /* which of its base's templates have a row */
     double *weights;       /* packed rows, n_labels each */
     double transitions[MAX_LABELS * MAX_LABELS];
     uint8_t allowed[9 * MAX_LABELS];
@@ -201,13 +248,11 @@ static void core_dealloc(Core *self) {
     if (self->bases) {
         for (int b = 0; b < self->n_bases; b++) {
             free(self->bases[b].dense);
-            hash_free(&self->bases[b].hash);
+            free(self->bases[b].hash.slots);
         }
     }
     free(self->bases);
     free(self->templates);
-    free(self->record_row);
-    free(self->record_mask);
     free(self->weights);
     free(self->fold_bmp);
     free(self->fold_hi_keys);
@@ -375,21 +420,21 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         Py_DECREF(tables);
     }
 
-    /* bases: a list of (kind, param, part, domain, members); members: per template reading the
-     * base, in slot order, its sorted int64 keys and float64 (keys + 1, n_labels) weights. Each
-     * key any member has becomes a record: the members with a row for it (a bit mask) and where
-     * their rows start in the packed weights, in slot order. */
+    /* bases: a list of (kind, param, part, domain, members, slots); members: the sorted int64 keys
+     * and float64 (keys + 1, n_labels) weights of the templates reading the base; slots: which of
+     * the base's template slots each member's rows add to (members sharing a slot, a shared
+     * template and its standard's copy, are summed in member order into one row). Each key any
+     * member has gets a record: the slots with a row for it (a bit mask) and where those rows
+     * start in the packed weights, in slot order. A key no member has: no rows. */
     PyObject *bs = PySequence_Fast(bases, "bases: a sequence");
     if (!bs) return -1;
     self->n_bases = (int)PySequence_Fast_GET_SIZE(bs);
     self->bases = calloc(self->n_bases ? self->n_bases : 1, sizeof(Base));
     if (!self->bases) { Py_DECREF(bs); PyErr_NoMemory(); return -1; }
-    Py_ssize_t cap_records = 1024, cap_rows = 1024;
-    self->record_row = malloc(sizeof(int32_t) * cap_records);
-    self->record_mask = malloc(sizeof(uint32_t) * cap_records);
+    Py_ssize_t cap_rows = 1024;
     self->weights = malloc(sizeof(double) * L * cap_rows);
-    if (!self->record_row || !self->record_mask || !self->weights) { Py_DECREF(bs); PyErr_NoMemory(); return -1; }
-    Py_ssize_t n_records = 0, n_rows = 0;
+    if (!self->weights) { Py_DECREF(bs); PyErr_NoMemory(); return -1; }
+    Py_ssize_t n_rows = 0;
     int failed = 0;
     for (int b = 0; b < self->n_bases && !failed; b++) {
         Base *base = &self->bases[b];
@@ -419,7 +464,23 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         int k = (int)PyList_GET_SIZE(members);
         Py_buffer kv[32], wv[32];
         Py_ssize_t len[32], at[32], base_keys = 0;
-        int got = 0;
+        int got = 0, slot_of[32];
+        PyObject *slots = PySequence_Fast(PyTuple_GetItem(t, 5), "a base's slots: a sequence");
+        if (!slots || PySequence_Fast_GET_SIZE(slots) != k) {
+            Py_XDECREF(slots);
+            Py_DECREF(members);
+            if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "core spec: a base's slots do not match its members");
+            failed = 1;
+            break;
+        }
+        for (int m = 0; m < k && !failed; m++) {
+            slot_of[m] = (int)PyLong_AsLong(ITEM(slots, m));
+            if (slot_of[m] < 0 || slot_of[m] > 31) {
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "core spec: a slot out of range");
+                failed = 1;
+            }
+        }
+        Py_DECREF(slots);
         for (int m = 0; m < k && !failed; m++) {
             PyObject *pair = PyList_GET_ITEM(members, m);
             if (PyObject_GetBuffer(PyTuple_GetItem(pair, 0), &kv[m], PyBUF_C_CONTIGUOUS) < 0) { failed = 1; break; }
@@ -438,20 +499,16 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
                                        "or do not match its weights"); failed = 1; }
         }
         int64_t *union_keys = NULL;
-        int32_t *union_recs = NULL;
+        Record *union_recs = NULL;
         if (!failed) { /* room for this base's records and rows */
             /* grown by what this base needs, not doubled: the largest arrays are not held twice */
-            if (n_records + base_keys + 2 > cap_records) cap_records = n_records + base_keys + 2;
             if (n_rows + base_keys + 1 > cap_rows) cap_rows = n_rows + base_keys + 1;
-            int32_t *rr = realloc(self->record_row, sizeof(int32_t) * cap_records);
-            if (rr) self->record_row = rr;
-            uint32_t *rm = realloc(self->record_mask, sizeof(uint32_t) * cap_records);
-            if (rm) self->record_mask = rm;
             double *ww = realloc(self->weights, sizeof(double) * L * cap_rows);
             if (ww) self->weights = ww;
             union_keys = malloc(sizeof(int64_t) * (base_keys + 1));
-            union_recs = malloc(sizeof(int32_t) * (base_keys + 1));
-            if (!rr || !rm || !ww || !union_keys || !union_recs) { PyErr_NoMemory(); failed = 1; }
+            union_recs = malloc(sizeof(Record) * (base_keys + 1));
+            if (!ww || !union_keys || !union_recs) { PyErr_NoMemory(); failed = 1; }
+            if (n_rows + base_keys >= (Py_ssize_t)UINT32_MAX) { PyErr_SetString(PyExc_ValueError, "too many weights"); failed = 1; }
         }
         Py_ssize_t n_union = 0;
         while (!failed) { /* merge the members' sorted keys: each distinct key one record */
@@ -460,39 +517,37 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
                 if (at[m] < len[m] && ((const int64_t *)kv[m].buf)[at[m]] < key) key = ((const int64_t *)kv[m].buf)[at[m]];
             if (key == INT64_MAX) break;
             uint32_t mask = 0;
-            self->record_row[n_records] = (int32_t)n_rows;
-            for (int m = 0; m < k; m++) {
+            for (int m = 0; m < k; m++)
+                if (at[m] < len[m] && ((const int64_t *)kv[m].buf)[at[m]] == key) mask |= 1u << slot_of[m];
+            Py_ssize_t first_row = n_rows;
+            double *rows = self->weights + first_row * L;
+            n_rows += __builtin_popcount(mask);
+            memset(rows, 0, sizeof(double) * L * (n_rows - first_row));
+            for (int m = 0; m < k; m++) { /* 0.0 plus each member's row, in member order (as numpy's sum) */
                 if (at[m] < len[m] && ((const int64_t *)kv[m].buf)[at[m]] == key) {
-                    mask |= 1u << m;
-                    memcpy(self->weights + n_rows * L, (const double *)wv[m].buf + at[m] * L, sizeof(double) * L);
-                    n_rows++;
+                    double *row = rows + __builtin_popcount(mask & ((1u << slot_of[m]) - 1)) * L;
+                    const double *add = (const double *)wv[m].buf + at[m] * L;
+                    for (int q = 0; q < L; q++) row[q] += add[q];
                     at[m]++;
                 }
             }
-            self->record_mask[n_records] = mask;
             union_keys[n_union] = key;
-            union_recs[n_union] = (int32_t)n_records;
+            union_recs[n_union] = RECORD(first_row, mask);
             n_union++;
-            n_records++;
         }
         for (int m = 0; m < got; m++) { PyBuffer_Release(&kv[m]); PyBuffer_Release(&wv[m]); }
         Py_DECREF(members);
         if (failed) { free(union_keys); free(union_recs); break; }
-        base->unknown = (int32_t)n_records; /* the record of keys without weights: no rows */
-        self->record_row[n_records] = 0;
-        self->record_mask[n_records] = 0;
-        n_records++;
         if (base->domain > 0) {
-            base->dense = malloc(sizeof(int32_t) * base->domain);
+            base->dense = calloc(base->domain, sizeof(Record)); /* zero: no rows */
             if (base->dense) {
-                for (int64_t q = 0; q < base->domain; q++) base->dense[q] = base->unknown;
                 for (Py_ssize_t i = 0; i < n_union; i++) base->dense[union_keys[i]] = union_recs[i];
-                self->memory += 4 * base->domain;
+                self->memory += sizeof(Record) * base->domain;
             }
             failed = base->dense == NULL;
         } else {
-            failed = hash_build(&base->hash, union_keys, union_recs, n_union) < 0;
-            self->memory += sizeof(Slot) << base->hash.bits;
+            failed = record_hash_build(&base->hash, union_keys, union_recs, n_union) < 0;
+            self->memory += sizeof(RecordSlot) << base->hash.bits;
         }
         free(union_keys);
         free(union_recs);
@@ -503,12 +558,8 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     { /* give back what the doubling reserved */
         double *ww = realloc(self->weights, sizeof(double) * L * (n_rows + 1));
         if (ww) self->weights = ww;
-        int32_t *rr = realloc(self->record_row, sizeof(int32_t) * (n_records + 1));
-        if (rr) self->record_row = rr;
-        uint32_t *rm = realloc(self->record_mask, sizeof(uint32_t) * (n_records + 1));
-        if (rm) self->record_mask = rm;
     }
-    self->memory += n_records * 8 + n_rows * L * 8;
+    self->memory += n_rows * L * 8;
 #ifdef __GLIBC__
     malloc_trim(0); /* the arrays read while laying out were freed: hand their pages back */
 #endif
@@ -570,7 +621,8 @@ typedef struct {
     uint8_t *classes;
     int8_t *start;       /* FREE / MUST / NEVER per character */
     uint8_t *pointers;   /* n x pointer_bytes backpointers */
-    int32_t *recs;       /* per block: n_bases x (BLOCK + 2 radius) records */
+    Record *recs;        /* per block: n_bases x (BLOCK + 2 radius) records */
+    int64_t *keys;       /* per block: one base's keys */
     int32_t *lex_values; /* per block: n_lexicons x 3 x window */
     int32_t *av_values;  /* per block: (max_length + 1) x 2 x window */
     double *emissions;   /* per block: BLOCK x n_labels */
@@ -579,7 +631,7 @@ typedef struct {
 
 static void work_free(Work *w) {
     free(w->codes); free(w->classes); free(w->start); free(w->pointers);
-    free(w->recs); free(w->lex_values); free(w->av_values); free(w->emissions);
+    free(w->recs); free(w->keys); free(w->lex_values); free(w->av_values); free(w->emissions);
     memset(w, 0, sizeof(Work));
 }
 
@@ -587,11 +639,12 @@ static int work_reserve(Work *w, const Core *c, Py_ssize_t n) {
     if (!w->recs) {
         Py_ssize_t window = BLOCK + 2 * c->radius;
         int av_rows = c->has_variety ? (c->variety.max_length + 1) * 2 : 1;
-        w->recs = malloc(sizeof(int32_t) * (c->n_bases ? c->n_bases : 1) * window);
+        w->recs = malloc(sizeof(Record) * (c->n_bases ? c->n_bases : 1) * window);
+        w->keys = malloc(sizeof(int64_t) * window);
         w->lex_values = malloc(sizeof(int32_t) * 3 * (c->n_lexicons ? c->n_lexicons : 1) * window);
         w->av_values = malloc(sizeof(int32_t) * av_rows * window);
         w->emissions = malloc(sizeof(double) * BLOCK * c->n_labels);
-        if (!w->recs || !w->lex_values || !w->av_values || !w->emissions) return -1;
+        if (!w->recs || !w->keys || !w->lex_values || !w->av_values || !w->emissions) return -1;
     }
     if (n <= w->capacity) return 0;
     Py_ssize_t cap = n < 256 ? 256 : n + n / 4;
@@ -623,10 +676,13 @@ static void match_lexicons(const Core *c, const Work *w, Py_ssize_t lo, Py_ssize
     if (first < 0) first = 0;
     Py_ssize_t last = hi < w->n ? hi : w->n;
     for (Py_ssize_t i = first; i < last; i++) {
-        if (i + PREFETCH + 1 < w->n) { /* the table is large: ask for a later position's first slot now */
-            uint64_t ahead = (((FNV_SEED ^ (uint64_t)w->codes[i + PREFETCH]) * FNV_PRIME) ^ (uint64_t)w->codes[i + PREFETCH + 1]) * FNV_PRIME;
-            uint64_t key = ((ahead ^ 2ULL) * FNV_PRIME) >> 1;
-            __builtin_prefetch(&c->pieces.slots[(key * FIB) >> (64 - c->pieces.bits)]);
+        if (i + PREFETCH + PREFETCH_LENGTHS <= w->n) { /* the table is large: ask for a later position's first slots now */
+            uint64_t ahead = (FNV_SEED ^ (uint64_t)w->codes[i + PREFETCH]) * FNV_PRIME;
+            for (int len = 2; len <= PREFETCH_LENGTHS; len++) {
+                ahead = (ahead ^ (uint64_t)w->codes[i + PREFETCH + len - 1]) * FNV_PRIME;
+                uint64_t key = ((ahead ^ (uint64_t)len) * FNV_PRIME) >> 1;
+                __builtin_prefetch(&c->pieces.slots[(key * FIB) >> (64 - c->pieces.bits)]);
+            }
         }
         uint64_t prefix = (FNV_SEED ^ (uint64_t)w->codes[i]) * FNV_PRIME;
         for (int len = 2; len <= c->longest_word && i + len <= w->n; len++) {
@@ -669,9 +725,9 @@ static void match_variety(const Variety *v, const Work *w, Py_ssize_t lo, Py_ssi
     }
 }
 
-static inline int32_t lookup(const Base *base, int64_t key) {
-    if (base->domain > 0) return (key >= 0 && key < base->domain) ? base->dense[key] : base->unknown;
-    return hash_get(&base->hash, key, base->unknown);
+static inline Record lookup(const Base *base, int64_t key) {
+    if (base->domain > 0) return (key >= 0 && key < base->domain) ? base->dense[key] : 0;
+    return record_hash_get(&base->hash, key, 0);
 }
 
 /* Viterbi over w->n characters; labels into out. */
@@ -686,7 +742,8 @@ static void decode_sequence(const Core *c, Work *w, uint8_t *labels) {
         if (c->has_variety) match_variety(&c->variety, w, lo, hi, w->av_values);
         for (int bi = 0; bi < c->n_bases; bi++) {
             const Base *base = &c->bases[bi];
-            int32_t *recs = w->recs + (Py_ssize_t)bi * window;
+            Record *recs = w->recs + (Py_ssize_t)bi * window;
+            int64_t *keys = w->keys;
             for (Py_ssize_t q = lo; q < hi; q++) {
                 int64_t key;
                 switch (base->kind) {
@@ -698,7 +755,19 @@ static void decode_sequence(const Core *c, Work *w, uint8_t *labels) {
                 case K_LEX: key = w->lex_values[(Py_ssize_t)base->param * 3 * window + base->part * width + (q - lo)]; break;
                 default: key = w->av_values[(2 * base->param + base->part) * width + (q - lo)]; break;
                 }
-                recs[q - lo] = lookup(base, key);
+                keys[q - lo] = key;
+            }
+            if (base->domain > 0) {
+                for (Py_ssize_t i = 0; i < width; i++)
+                    recs[i] = (keys[i] >= 0 && keys[i] < base->domain) ? base->dense[keys[i]] : 0;
+                continue;
+            }
+            /* a large table: ask for a later key's slot before probing this one's */
+            const RecordHash *h = &base->hash;
+            for (Py_ssize_t i = 0; i < width; i++) {
+                if (i + PREFETCH_KEYS < width)
+                    __builtin_prefetch(&h->slots[((uint64_t)keys[i + PREFETCH_KEYS] * FIB) >> (64 - h->bits)]);
+                recs[i] = record_hash_get(h, keys[i], 0);
             }
         }
         double *em = w->emissions;
@@ -707,13 +776,17 @@ static void decode_sequence(const Core *c, Work *w, uint8_t *labels) {
          * template order, and the independent iterations keep many row loads in flight */
         for (int j = 0; j < c->n_templates; j++) {
             const Template *t = &c->templates[j];
-            const int32_t *recs = w->recs + (Py_ssize_t)t->base * window + (a + t->offset - lo);
+            const Record *recs = w->recs + (Py_ssize_t)t->base * window + (a + t->offset - lo);
             const uint32_t bit = t->bit, below = t->below;
             for (Py_ssize_t p = 0; p < b - a; p++) {
-                int32_t rec = recs[p];
-                uint32_t mask = c->record_mask[rec];
+                Record rec = recs[p];
+                if (p + PREFETCH_ROWS < b - a) { /* a later position's row, asked for now */
+                    Record later = recs[p + PREFETCH_ROWS];
+                    __builtin_prefetch(c->weights + (size_t)(RECORD_ROW(later) + __builtin_popcount(RECORD_MASK(later) & below)) * L);
+                }
+                uint32_t mask = RECORD_MASK(rec);
                 if (!(mask & bit)) continue;
-                const double *row = c->weights + (size_t)(c->record_row[rec] + __builtin_popcount(mask & below)) * L;
+                const double *row = c->weights + (size_t)(RECORD_ROW(rec) + __builtin_popcount(mask & below)) * L;
                 double *state = em + p * L;
                 for (int k = 0; k < L; k++) state[k] += row[k];
             }

@@ -137,6 +137,16 @@ class CompiledCRF:
         return CompiledCRF(self.labels, tuple(self.templates[j] for j in chosen), pick(self.keys), pick(self.weights),
                            self.transitions)
 
+    def summed(self, groups: Sequence[Sequence[int]], templates: Sequence[Template]) -> "CompiledCRF":
+        """A model of ``templates``, template ``k``'s row for a key the sum of the rows of the
+        templates ``groups[k]`` (which read one base at one offset) for it, taken on first use.
+        Used to decode a standard: each shared template with its standard's copy, half the rows to
+        read (:func:`standard_groups`)."""
+        sums = _SummedTables(self, groups)
+        every = range(len(groups))
+        return CompiledCRF(self.labels, tuple(templates), _Column(sums, 0, every), _Column(sums, 1, every),
+                           self.transitions)
+
     @classmethod
     def from_crfsuite(cls, weights: "CrfsuiteWeights", templates: Sequence[Template]) -> "CompiledCRF":
         """Compile the exact weights read from a crfsuite model file."""
@@ -285,10 +295,57 @@ class _TemplateTables:
         return keys, weights
 
 
-class _Column(SequenceABC):
-    """The keys (``part`` 0) or weights (1) of some templates of a :class:`_TemplateTables`."""
+def read_parts(crf: CompiledCRF, j: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Template ``j``'s keys and weights, as the arrays its rows are the sums of
+    (:meth:`CompiledCRF.summed`; otherwise the template's own), not kept once read."""
+    if isinstance(crf.keys, _Column):
+        return crf.keys.read_parts(j)
+    return [(crf.keys[j], crf.weights[j])]
 
-    def __init__(self, tables: _TemplateTables, part: int, chosen: Sequence[int]):
+
+def count_parts(crf: CompiledCRF, j: int) -> int:
+    """How many arrays :func:`read_parts` gives for template ``j``, without reading them."""
+    if isinstance(crf.keys, _Column) and isinstance(crf.keys._tables, _SummedTables):
+        tables = crf.keys._tables
+        return sum(count_parts(tables.source, i) for i in tables.groups[crf.keys._chosen[j]])
+    return 1
+
+
+class _SummedTables:
+    """Each group's templates of ``source`` as one: the union of their keys, and per key the sum of
+    their rows in group order (0.0 plus each, as the compiled core adds them), made on first use."""
+
+    def __init__(self, source: CompiledCRF, groups: Sequence[Sequence[int]]):
+        self.source, self.groups = source, [tuple(g) for g in groups]
+        self._made: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(self.groups)
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.groups)
+
+    def pair(self, k: int, keep: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        with self._lock:
+            found = self._made[k]
+            if found is None:
+                found = self._sum(self.groups[k])
+                if keep:
+                    self._made[k] = found
+        return found
+
+    def _sum(self, group: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        pairs = [(self.source.keys[j], self.source.weights[j]) for j in group]
+        keys = np.unique(np.concatenate([k for k, _ in pairs])) if len(pairs) > 1 else pairs[0][0]
+        weights = np.zeros((len(keys) + 1, len(self.source.labels)))
+        for member_keys, member_weights in pairs:
+            weights[np.searchsorted(keys, member_keys)] += member_weights[:-1]
+        return keys, weights
+
+
+class _Column(SequenceABC):
+    """The keys (``part`` 0) or weights (1) of some templates of a :class:`_TemplateTables` (or
+    :class:`_SummedTables`)."""
+
+    def __init__(self, tables: "_TemplateTables | _SummedTables", part: int, chosen: Sequence[int]):
         self._tables, self._part, self._chosen = tables, part, list(chosen)
 
     def __len__(self) -> int:
@@ -303,6 +360,15 @@ class _Column(SequenceABC):
         """Template ``k``'s keys and weights, not kept once read unless they were already."""
         return self._tables.pair(self._chosen[k], keep=False)
 
+    def read_parts(self, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The keys and weights whose rows template ``k``'s rows are the sums of (see
+        :meth:`CompiledCRF.summed`; a plain template: its own), not kept once read: the compiled
+        core adds them up itself, so no summed copy is made."""
+        if isinstance(self._tables, _SummedTables):
+            source = self._tables.source
+            return [parts for j in self._tables.groups[self._chosen[k]] for parts in read_parts(source, j)]
+        return [self.read_pair(k)]
+
     def subset(self, chosen: Sequence[int]) -> "_Column":
         return _Column(self._tables, self._part, [self._chosen[k] for k in chosen])
 
@@ -310,12 +376,28 @@ class _Column(SequenceABC):
 # -- several segmentation standards in one model ---------------------------------------------------
 # A multi-corpus model (Daume's "frustratingly easy" domain adaptation) gives every attribute twice:
 # shared by all corpora, and as the copy of the sentence's own corpus, named ``STANDARD:TEMPLATE``.
-# Decoding with a standard sums the shared templates' weights, then that standard's copies: the
-# order crfsuite sums an item's attributes in, so the scores stay crfsuite's.
+# Decoding with a standard adds each shared template's row and its copy's for the same key first
+# (standard_groups: one row per template, half the rows to read), then the templates in order.
+# crfsuite adds the item's attributes one by one, so the scores equal its scores up to rounding
+# (the last bit or so of a sum); tests/test_knowledge.py checks the words are crfsuite's.
 
 def standard_templates(config: FeatureConfig, standard: str) -> tuple[Template, ...]:
     """The copies of ``config``'s templates that belong to ``standard``."""
     return tuple(Template(f"{standard}:{t.name}", t.base, t.offset) for t in config.templates())
+
+
+def standard_groups(templates: Sequence[Template], standard: str) -> tuple[list[tuple[int, ...]], tuple[Template, ...]]:
+    """How :meth:`CompiledCRF.summed` decodes a selection of shared templates and ``standard``'s
+    copies (:func:`decoding_names`): each shared template with its copy, when it has one."""
+    prefix = f"{standard}:"
+    index = {t.name: j for j, t in enumerate(templates)}
+    shared = [j for j, t in enumerate(templates) if not t.name.startswith(prefix)]
+    copy_of = {index[t.name[len(prefix):]]: j for j, t in enumerate(templates)
+               if t.name.startswith(prefix) and t.name[len(prefix):] in index}
+    if len(shared) + len(copy_of) != len(templates):
+        raise ValueError(f"standard {standard!r}'s templates without their shared templates")
+    groups = [(j, copy_of[j]) if j in copy_of else (j,) for j in shared]
+    return groups, tuple(templates[j] for j in shared)
 
 
 def all_templates(config: FeatureConfig, standards: Sequence[str]) -> tuple[Template, ...]:

@@ -6,9 +6,11 @@ masks and Viterbi. This module only lays the model's arrays out for it, once per
 
 - per base (a row of ``features.templates.padded_bases``), its templates' keys and weights, which
   the core merges into *records*, one per key: which of the base's templates have a row for it
-  (a bit mask) and where those rows start in one packed weight matrix. Only rows that exist are
-  stored, so a standard's tables hold its weights and little else; small domains (classes,
-  lengths, buckets) are direct-index tables, characters and character pairs hash tables;
+  (a bit mask) and where those rows start in one packed weight matrix, held in the base's table
+  itself. A template of a standard is a shared template and its standard's copy, whose rows the
+  core adds up as it packs them. Only rows that exist are stored, so a standard's tables hold its
+  weights and little else; small domains (classes, lengths, buckets) are direct-index tables,
+  characters and character pairs hash tables;
 - per lexicon (the training vocabulary, each word-list group) the scan tables of
   ``features.lexicon.Lexicon``: the flags of its words and word-beginning pieces per length,
   which the core merges into one table;
@@ -30,6 +32,7 @@ from zhseg.features.chars import CODE_SPACE, class_runs, fold_changes, isolating
 from zhseg.features.lexicon import Lexicon
 from zhseg.features.templates import FeatureConfig, base_domain, base_kind
 from zhseg.features.variety import AccessorVariety
+from zhseg.model.compiled import count_parts, read_parts
 
 try:
     if os.environ.get("ZHSEG_NO_CORE"):  # as an install without a C compiler has it (tests, comparisons)
@@ -122,20 +125,23 @@ def build_spec(crf, config: FeatureConfig, lexicon: Lexicon | None, word_lists: 
         members_of[t.base].append(j)
     if any(len(m) > 32 for m in members_of.values()):
         raise ValueError("the compiled core reads at most 32 templates per base")
-    # read once and not kept: a Segmenter on the core never needs the per-template arrays again
-    arrays_of = crf.keys.read_pair if hasattr(crf.keys, "read_pair") else (lambda j: (crf.keys[j], crf.weights[j]))
     bases = []
     for name in base_names:
         kind, param, part = _base_spec(name, lexicon_of)
         domain = base_domain(name)
         dense = domain if domain is not None and domain <= DENSE_MAX else 0
-        # the core merges the members' keys into records and packs their rows (zhseg/_core.c),
-        # asking for each base's arrays when it comes to it: only one base's are in memory at a time
-        def members(js=tuple(members_of[name])):
-            return [tuple(np.ascontiguousarray(a, dtype=t) for a, t in zip(arrays_of(j), (np.int64, np.float64)))
-                    for j in js]
+        # the core merges the members' keys into records, sums the rows of a slot's members and
+        # packs them (zhseg/_core.c), asking for each base's arrays when it comes to it: only one
+        # base's are in memory at a time, read once and not kept
+        js = members_of[name]
+        n_parts = [count_parts(crf, j) for j in js]
 
-        bases.append((kind, param, part, dense, members))
+        def members(js=tuple(js)):
+            return [tuple(np.ascontiguousarray(a, dtype=t) for a, t in zip(pair, (np.int64, np.float64)))
+                    for j in js for pair in read_parts(crf, j)]
+
+        slots = [slot for slot, n in enumerate(n_parts) for _ in range(n)]
+        bases.append((kind, param, part, dense, members, slots))
     base_index = {name: b for b, name in enumerate(base_names)}
     templates = [(base_index[t.base], t.offset, members_of[t.base].index(j)) for j, t in enumerate(crf.templates)]
     fold_bmp, fold_hi_keys, fold_hi_values = _fold_bmp(config.fold)

@@ -25,7 +25,7 @@ from zhseg.features.tags import WORD_END_TAGS, WORD_START_TAGS, word_start_flags
 from zhseg.features.templates import feature_keys, padded_bases
 from zhseg.model import store
 from zhseg.model.assemble import line_lengths, slice_words, spaced_lines, split_spaced
-from zhseg.model.compiled import COMMON, decoding_names
+from zhseg.model.compiled import COMMON, decoding_names, standard_groups
 from zhseg.model import core
 from zhseg.model.constraints import (NEVER, Constraints, UserWords, allowed_by_state, find_constraints, find_spans,
                                      with_boundaries)
@@ -85,7 +85,10 @@ class Segmenter:
         self.user_words = user_words if user_words is not None else UserWords()
         self.config = model.config
         self._template_names = decoding_names(self.config, model.standards, self.standard)
-        self.crf = model.crf.select(self._template_names) if model.standards else model.crf
+        self.crf = model.crf
+        if model.standards:  # one standard's templates, each shared one summed with its copy
+            selected = model.crf.select(self._template_names)
+            self.crf = selected.summed(*standard_groups(selected.templates, self.standard))
         labels = self.crf.labels
         self._start_label = np.array([label in WORD_START_TAGS for label in labels])
         self._end_label = np.array([label in WORD_END_TAGS for label in labels])

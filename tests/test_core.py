@@ -80,15 +80,21 @@ def test_a_damaged_spec_is_refused_not_crashed(seed_model):
     reference, compiled = both(seed_model)
     spec = core.build_spec(compiled.crf, compiled.config, compiled.lexicon, compiled.word_lists, None,
                            compiled._allowed_by_state, compiled._start_label, compiled._end_label, True)
-    kind, param, part, dense, members = spec["bases"][0]
+    kind, param, part, dense, members, slots = spec["bases"][0]
     members = members() if callable(members) else members  # the spec may make a base's arrays on demand
     keys, weights = members[0]
-    broken = dict(spec, bases=[(kind, param, part, dense, [(keys[::-1].copy(), weights)] + members[1:])] + spec["bases"][1:])
+
+    def with_first(member, first_slots=slots):
+        return dict(spec, bases=[(kind, param, part, dense, [member] + members[1:], first_slots)] + spec["bases"][1:])
+
     with pytest.raises(ValueError, match="unsorted"):
-        core.build(broken)
-    broken = dict(spec, bases=[(kind, param, part, dense, [(keys, weights[:-1].copy())] + members[1:])] + spec["bases"][1:])
+        core.build(with_first((keys[::-1].copy(), weights)))
     with pytest.raises(ValueError, match="do not match its weights"):
-        core.build(broken)
+        core.build(with_first((keys, weights[:-1].copy())))
+    with pytest.raises(ValueError, match="slots do not match its members"):
+        core.build(with_first((keys, weights), list(slots) + [0]))
+    with pytest.raises(ValueError, match="slot out of range"):
+        core.build(with_first((keys, weights), [40] + list(slots[1:])))
     broken = dict(spec, templates=[(99, 0, 0)] + spec["templates"][1:])
     with pytest.raises(ValueError, match="template out of range"):
         core.build(broken)

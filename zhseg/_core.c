@@ -972,6 +972,96 @@ static int read_spans(PyObject *obj, Py_buffer *view, const int64_t **pairs, Py_
     return 1;
 }
 
+/* What a batch decodes to: every line's word bounds end to end, and where each line's end. */
+typedef struct {
+    Bounds bounds;
+    Py_ssize_t *line_end; /* line li's pairs: bounds.v[line_end[li - 1] .. line_end[li]) (int32 items) */
+} Batch;
+
+static void batch_free(Batch *b) {
+    free(b->bounds.v);
+    free(b->line_end);
+}
+
+/* Decode lines (a list of str) with their spans; the GIL is released for the whole batch, so
+ * threads decoding other batches run at once: the lines are read through pointers taken first
+ * (the caller holds the list, and str objects do not change). 0, or -1 with an exception set. */
+static int decode_batch(Core *self, PyObject *lines, PyObject *units_obj, PyObject *words_obj, PyObject *cuts_obj,
+                        Batch *batch) {
+    Py_buffer uview, wview, cview;
+    SpanScan units = {0}, words = {0};
+    EdgeScan edges = {0};
+    CutScan cuts = {0};
+    memset(batch, 0, sizeof(Batch));
+    int has_units = read_spans(units_obj, &uview, &units.pairs, &units.n);
+    if (has_units < 0) return -1;
+    int has_words = read_spans(words_obj, &wview, &words.pairs, &words.n);
+    if (has_words < 0) { if (has_units) PyBuffer_Release(&uview); return -1; }
+    int has_cuts = 0;
+    if (cuts_obj != Py_None) {
+        if (PyObject_GetBuffer(cuts_obj, &cview, PyBUF_C_CONTIGUOUS) < 0 || cview.len % 8) {
+            if (!PyErr_Occurred()) { PyBuffer_Release(&cview); PyErr_SetString(PyExc_ValueError, "cuts: int64 positions expected"); }
+            if (has_units) PyBuffer_Release(&uview);
+            if (has_words) PyBuffer_Release(&wview);
+            return -1;
+        }
+        has_cuts = 1;
+        cuts.at = cview.buf;
+        cuts.n = cview.len / 8;
+    }
+    edges.pairs = words.pairs;
+    edges.n = words.n;
+    Py_ssize_t n_lines = PyList_GET_SIZE(lines);
+    int failed = 0;
+    const void **data = malloc(sizeof(void *) * (n_lines ? n_lines : 1));
+    int *kinds = malloc(sizeof(int) * (n_lines ? n_lines : 1));
+    Py_ssize_t *sizes = malloc(sizeof(Py_ssize_t) * (n_lines ? n_lines : 1));
+    batch->line_end = malloc(sizeof(Py_ssize_t) * (n_lines ? n_lines : 1));
+    if (!data || !kinds || !sizes || !batch->line_end) { PyErr_NoMemory(); failed = 1; }
+    for (Py_ssize_t li = 0; li < n_lines && !failed; li++) {
+        PyObject *line = PyList_GET_ITEM(lines, li);
+        if (!PyUnicode_Check(line)) {
+            PyErr_Format(PyExc_TypeError, "expected a str to segment, got %s", Py_TYPE(line)->tp_name);
+            failed = 1;
+        } else if ((sizes[li] = PyUnicode_GET_LENGTH(line)) >= INT32_MAX) {
+            PyErr_SetString(PyExc_ValueError, "a line of 2^31 characters or more: split it");
+            failed = 1;
+        } else {
+            kinds[li] = PyUnicode_KIND(line);
+            data[li] = PyUnicode_DATA(line);
+        }
+    }
+    if (!failed) {
+        Work w = {0};
+        int32_t *positions = NULL;
+        uint8_t *labels = NULL;
+        Py_ssize_t positions_cap = 0, labels_cap = 0;
+        int64_t base = 0;
+        int rc = 0;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t li = 0; li < n_lines && rc == 0; li++) {
+            rc = segment_line(self, &w, kinds[li], data[li], 0, sizes[li], base, has_units ? &units : NULL,
+                              has_words ? &words : NULL, has_words ? &edges : NULL, has_cuts ? &cuts : NULL,
+                              &batch->bounds, &positions, &positions_cap, &labels, &labels_cap);
+            batch->line_end[li] = batch->bounds.len;
+            base += sizes[li] + 1;
+        }
+        work_free(&w);
+        free(positions);
+        free(labels);
+        Py_END_ALLOW_THREADS
+        if (rc < 0) { PyErr_NoMemory(); failed = 1; }
+    }
+    free(data);
+    free(kinds);
+    free(sizes);
+    if (has_units) PyBuffer_Release(&uview);
+    if (has_words) PyBuffer_Release(&wview);
+    if (has_cuts) PyBuffer_Release(&cview);
+    if (failed) batch_free(batch);
+    return failed ? -1 : 0;
+}
+
 /* segment(lines, units=None, words=None, cuts=None) -> list of (starts and ends, int32 bytes) per line
  *
  * lines: a list of str, each one sequence (whitespace in it a boundary, never a word).
@@ -985,74 +1075,18 @@ static int read_spans(PyObject *obj, Py_buffer *view, const int64_t **pairs, Py_
 static PyObject *core_segment(Core *self, PyObject *args) {
     PyObject *lines, *units_obj = Py_None, *words_obj = Py_None, *cuts_obj = Py_None;
     if (!PyArg_ParseTuple(args, "O!|OOO", &PyList_Type, &lines, &units_obj, &words_obj, &cuts_obj)) return NULL;
-    Py_buffer uview, wview, cview;
-    SpanScan units = {0}, words = {0};
-    EdgeScan edges = {0};
-    CutScan cuts = {0};
-    int has_units = read_spans(units_obj, &uview, &units.pairs, &units.n);
-    if (has_units < 0) return NULL;
-    int has_words = read_spans(words_obj, &wview, &words.pairs, &words.n);
-    if (has_words < 0) { if (has_units) PyBuffer_Release(&uview); return NULL; }
-    int has_cuts = 0;
-    if (cuts_obj != Py_None) {
-        if (PyObject_GetBuffer(cuts_obj, &cview, PyBUF_C_CONTIGUOUS) < 0 || cview.len % 8) {
-            if (!PyErr_Occurred()) { PyBuffer_Release(&cview); PyErr_SetString(PyExc_ValueError, "cuts: int64 positions expected"); }
-            if (has_units) PyBuffer_Release(&uview);
-            if (has_words) PyBuffer_Release(&wview);
-            return NULL;
-        }
-        has_cuts = 1;
-        cuts.at = cview.buf;
-        cuts.n = cview.len / 8;
-    }
-    edges.pairs = words.pairs;
-    edges.n = words.n;
+    Batch batch;
+    if (decode_batch(self, lines, units_obj, words_obj, cuts_obj, &batch) < 0) return NULL;
     Py_ssize_t n_lines = PyList_GET_SIZE(lines);
     PyObject *result = PyList_New(n_lines);
-    Work w = {0};
-    Bounds out = {0};
-    int32_t *positions = NULL;
-    uint8_t *labels = NULL;
-    Py_ssize_t positions_cap = 0, labels_cap = 0;
-    int64_t base = 0;
-    int failed = result == NULL;
-    for (Py_ssize_t li = 0; li < n_lines && !failed; li++) {
-        PyObject *line = PyList_GET_ITEM(lines, li);
-        if (!PyUnicode_Check(line)) {
-            PyErr_Format(PyExc_TypeError, "expected a str to segment, got %s", Py_TYPE(line)->tp_name);
-            failed = 1;
-            break;
-        }
-        Py_ssize_t size = PyUnicode_GET_LENGTH(line);
-        if (size >= INT32_MAX) {
-            PyErr_SetString(PyExc_ValueError, "a line of 2^31 characters or more: split it");
-            failed = 1;
-            break;
-        }
-        int kind = PyUnicode_KIND(line);
-        const void *data = PyUnicode_DATA(line);
-        out.len = 0;
-        int rc;
-        Py_BEGIN_ALLOW_THREADS
-        rc = segment_line(self, &w, kind, data, 0, size, base, has_units ? &units : NULL,
-                          has_words ? &words : NULL, has_words ? &edges : NULL, has_cuts ? &cuts : NULL, &out,
-                          &positions, &positions_cap, &labels, &labels_cap);
-        Py_END_ALLOW_THREADS
-        if (rc < 0) { PyErr_NoMemory(); failed = 1; break; }
-        PyObject *bytes = PyBytes_FromStringAndSize((const char *)out.v, sizeof(int32_t) * out.len);
-        if (out.cap > (1 << 20)) { free(out.v); out.v = NULL; out.cap = 0; } /* a long line's: not kept twice */
-        if (!bytes) { failed = 1; break; }
+    for (Py_ssize_t li = 0; result && li < n_lines; li++) {
+        Py_ssize_t first = li ? batch.line_end[li - 1] : 0;
+        PyObject *bytes = PyBytes_FromStringAndSize((const char *)(batch.bounds.v + first),
+                                                    sizeof(int32_t) * (batch.line_end[li] - first));
+        if (!bytes) { Py_CLEAR(result); break; }
         PyList_SET_ITEM(result, li, bytes);
-        base += size + 1;
     }
-    work_free(&w);
-    free(out.v);
-    free(positions);
-    free(labels);
-    if (has_units) PyBuffer_Release(&uview);
-    if (has_words) PyBuffer_Release(&wview);
-    if (has_cuts) PyBuffer_Release(&cview);
-    if (failed) { Py_XDECREF(result); return NULL; }
+    batch_free(&batch);
     return result;
 }
 
@@ -1062,20 +1096,17 @@ static PyObject *core_words(Core *self, PyObject *args) {
     PyObject *lines, *units_obj = Py_None, *words_obj = Py_None, *sep = Py_None;
     if (!PyArg_ParseTuple(args, "O!|OOO", &PyList_Type, &lines, &units_obj, &words_obj, &sep)) return NULL;
     if (sep != Py_None && !PyUnicode_Check(sep)) { PyErr_SetString(PyExc_TypeError, "sep: a str"); return NULL; }
-    PyObject *call = Py_BuildValue("(OOOO)", lines, units_obj, words_obj, Py_None);
-    if (!call) return NULL;
-    PyObject *bounds = core_segment(self, call);
-    Py_DECREF(call);
-    if (!bounds) return NULL;
-    Py_ssize_t n_lines = PyList_GET_SIZE(bounds);
+    Batch batch;
+    if (decode_batch(self, lines, units_obj, words_obj, Py_None, &batch) < 0) return NULL;
+    Py_ssize_t n_lines = PyList_GET_SIZE(lines);
     PyObject *result = NULL;
+#define LINE_WORDS(li) const int32_t *v = batch.bounds.v + (li ? batch.line_end[li - 1] : 0); \
+    Py_ssize_t n_words = (batch.line_end[li] - (li ? batch.line_end[li - 1] : 0)) / 2;
     if (sep == Py_None) {
         result = PyList_New(n_lines);
         for (Py_ssize_t li = 0; result && li < n_lines; li++) {
             PyObject *line = PyList_GET_ITEM(lines, li);
-            PyObject *b = PyList_GET_ITEM(bounds, li);
-            const int32_t *v = (const int32_t *)PyBytes_AS_STRING(b);
-            Py_ssize_t n_words = PyBytes_GET_SIZE(b) / 8;
+            LINE_WORDS(li)
             PyObject *list = PyList_New(n_words);
             if (!list) { Py_CLEAR(result); break; }
             for (Py_ssize_t k = 0; k < n_words; k++) {
@@ -1092,9 +1123,7 @@ static PyObject *core_words(Core *self, PyObject *args) {
         Py_UCS4 maxchar = PyUnicode_MAX_CHAR_VALUE(sep);
         for (Py_ssize_t li = 0; li < n_lines; li++) {
             PyObject *line = PyList_GET_ITEM(lines, li);
-            PyObject *b = PyList_GET_ITEM(bounds, li);
-            const int32_t *v = (const int32_t *)PyBytes_AS_STRING(b);
-            Py_ssize_t n_words = PyBytes_GET_SIZE(b) / 8;
+            LINE_WORDS(li)
             for (Py_ssize_t k = 0; k < n_words; k++) total += v[2 * k + 1] - v[2 * k];
             total += (n_words > 1 ? (n_words - 1) * sep_len : 0) + 1;
             if (PyUnicode_MAX_CHAR_VALUE(line) > maxchar) maxchar = PyUnicode_MAX_CHAR_VALUE(line);
@@ -1103,9 +1132,7 @@ static PyObject *core_words(Core *self, PyObject *args) {
         Py_ssize_t at = 0;
         for (Py_ssize_t li = 0; result && li < n_lines; li++) {
             PyObject *line = PyList_GET_ITEM(lines, li);
-            PyObject *b = PyList_GET_ITEM(bounds, li);
-            const int32_t *v = (const int32_t *)PyBytes_AS_STRING(b);
-            Py_ssize_t n_words = PyBytes_GET_SIZE(b) / 8;
+            LINE_WORDS(li)
             for (Py_ssize_t k = 0; k < n_words; k++) {
                 if (k && sep_len) { PyUnicode_CopyCharacters(result, at, sep, 0, sep_len); at += sep_len; }
                 Py_ssize_t len = v[2 * k + 1] - v[2 * k];
@@ -1123,7 +1150,8 @@ static PyObject *core_words(Core *self, PyObject *args) {
             result = narrow;
         }
     }
-    Py_DECREF(bounds);
+#undef LINE_WORDS
+    batch_free(&batch);
     return result;
 }
 

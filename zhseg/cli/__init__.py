@@ -10,6 +10,7 @@ does not load what training or benchmarking need.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import Optional, Sequence
 
@@ -67,6 +68,9 @@ def _plain_metavars(group) -> None:
 def main(command: Optional[str] = None, args: Optional[Sequence[str]] = None) -> None:
     """Run the app on ``args`` (default: the process's arguments), as subcommand ``command`` if given."""
     args = list(sys.argv[1:] if args is None else args)
+    # zhseg does no linear algebra, but numpy's OpenBLAS starts a thread per core that spins at
+    # start-up: CPU taken from --jobs. The command's own process only (the library leaves it alone).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     stop_cleanly_on_signals()
     args = [command, *args] if command else args
     named = args[0] if args and args[0] in COMMANDS else None

@@ -730,11 +730,12 @@ static inline Record lookup(const Base *base, int64_t key) {
     return record_hash_get(&base->hash, key, 0);
 }
 
-/* Viterbi over w->n characters; labels into out. */
-static void decode_sequence(const Core *c, Work *w, uint8_t *labels) {
-    const int L = c->n_labels, R = c->radius;
+/* Viterbi over w->n characters; labels into out. L is c->n_labels, a constant where the caller
+ * inlines it: the per-label loops then compile to straight vector code (most of the work). */
+static inline __attribute__((always_inline)) void decode_labels(const Core *c, Work *w, uint8_t *labels, const int L) {
+    const int R = c->radius;
     const Py_ssize_t n = w->n, window = BLOCK + 2 * R;
-    double score[MAX_LABELS], next[MAX_LABELS];
+    double score[MAX_LABELS] = {0}, next[MAX_LABELS];
     for (Py_ssize_t a = 0; a < n; a += BLOCK) {
         Py_ssize_t b = a + BLOCK < n ? a + BLOCK : n;
         Py_ssize_t lo = a - R, hi = b + R, width = hi - lo;
@@ -827,6 +828,14 @@ static void decode_sequence(const Core *c, Work *w, uint8_t *labels) {
         const uint8_t *ptr = w->pointers + (size_t)p * c->pointer_bytes;
         current = L <= 4 ? (ptr[0] >> (2 * current)) & 3 : ptr[current];
         labels[p - 1] = current;
+    }
+}
+
+static void decode_sequence(const Core *c, Work *w, uint8_t *labels) {
+    switch (c->n_labels) { /* the tag sets zhseg trains: BMES, and six tags */
+    case 4: decode_labels(c, w, labels, 4); break;
+    case 6: decode_labels(c, w, labels, 6); break;
+    default: decode_labels(c, w, labels, c->n_labels); break;
     }
 }
 

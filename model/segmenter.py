@@ -297,7 +297,12 @@ class Segmenter:
 
     def _core_call(self, lines: list[str], method: str, *extra):
         """``method`` of the compiled core over ``lines``, with their constraining spans."""
-        spans = find_spans("\n".join(lines) if len(lines) > 1 else lines[0], self.rules, self.user_words)
+        try:
+            spans = find_spans("\n".join(lines) if len(lines) > 1 else lines[0], self.rules, self.user_words)
+        except TypeError:  # not all str: say which type, as the other paths do (no check per line otherwise)
+            for line in lines:
+                _check_text(line)
+            raise
         units, words = (None, None) if spans is None else (spans[0] if len(spans[0]) else None,
                                                            spans[1] if len(spans[1]) else None)
         return getattr(self._compiled_core(), method)(lines, units, words, *extra)
@@ -305,8 +310,6 @@ class Segmenter:
     def _core_words(self, lines: Sequence[str], sep: str | None = None):
         """Each line's words (or with ``sep`` the lines as text), decoded by the compiled core."""
         lines = lines if isinstance(lines, list) else list(lines)
-        for line in lines:
-            _check_text(line)
         if not lines:
             return "" if sep is not None else []
         return self._core_call(lines, "words", sep)
@@ -512,7 +515,11 @@ def _batches(lines: Iterable[str], batch_chars: int) -> Iterator[list[str]]:
     size = 0
     for line in lines:
         batch.append(line)
-        size += len(line)
+        try:
+            size += len(line)
+        except TypeError:  # not a str: the usual message
+            _check_text(line)
+            raise
         if size >= batch_chars:
             yield batch
             batch, size = [], 0

@@ -203,6 +203,9 @@ def test_non_str_input_is_a_type_error(segmenter):
     for value in (None, b"\xe4\xbd\xa0"):
         with pytest.raises(TypeError, match="expected a str"):
             segmenter.lcut(value)
+    for lines in (["你好", 3], ["你好", b"x"], [None]):  # in bulk too, whatever comes first
+        with pytest.raises(TypeError, match=f"expected a str to segment, got {type(lines[-1]).__name__}"):
+            list(segmenter.cut_lines(lines))
 
 
 def test_module_level_api_without_a_default_model(monkeypatch, tmp_path):

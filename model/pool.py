@@ -26,7 +26,7 @@ def _load(directory: str | Path, backend: str, rules: bool, user_dicts: Sequence
 
 
 def _segment_block(block: TextBlock, sep: str, segmenter: Segmenter | None = None) -> bytes:
-    return "".join((segmenter or _worker_segmenter).segment_lines(block.lines(), sep)).encode("utf-8")
+    return b"".join((segmenter or _worker_segmenter).segment_lines(block.lines(), sep, utf8=True))
 
 
 def segment_threads(segmenter: Segmenter, blocks: Iterable[TextBlock], jobs: int, sep: str = " ") -> Iterator[bytes]:

@@ -1099,18 +1099,75 @@ static PyObject *core_segment(Core *self, PyObject *args) {
     return result;
 }
 
-/* words(lines, units=None, words=None, sep=None): segment(), with each line's words as str: a
- * list of word lists, or with sep, one str: each line's words joined by sep, then "\n". */
+#define LINE_WORDS(li) const int32_t *v = batch->bounds.v + (li ? batch->line_end[li - 1] : 0); \
+    Py_ssize_t n_words = (batch->line_end[li] - (li ? batch->line_end[li - 1] : 0)) / 2;
+
+static inline char *put_utf8(char *at, Py_UCS4 cp) {
+    if (cp < 0x80) *at++ = (char)cp;
+    else if (cp < 0x800) { *at++ = (char)(0xC0 | cp >> 6); *at++ = (char)(0x80 | (cp & 0x3F)); }
+    else if (cp < 0x10000) {
+        *at++ = (char)(0xE0 | cp >> 12); *at++ = (char)(0x80 | ((cp >> 6) & 0x3F)); *at++ = (char)(0x80 | (cp & 0x3F));
+    } else {
+        *at++ = (char)(0xF0 | cp >> 18); *at++ = (char)(0x80 | ((cp >> 12) & 0x3F));
+        *at++ = (char)(0x80 | ((cp >> 6) & 0x3F)); *at++ = (char)(0x80 | (cp & 0x3F));
+    }
+    return at;
+}
+
+/* The lines' words joined by sep, each line then "\n", as UTF-8 bytes, written without the GIL (so
+ * threads segmenting other batches go on meanwhile); a lone surrogate as Python's "surrogatepass"
+ * writes it, as zhseg's text outputs do. */
+static PyObject *words_utf8(PyObject *lines, const Batch *batch, PyObject *sep) {
+    Py_ssize_t sep_size, n_lines = PyList_GET_SIZE(lines), room = 0;
+    const char *sep_bytes = PyUnicode_AsUTF8AndSize(sep, &sep_size);
+    if (!sep_bytes) return NULL;
+    const void **data = malloc(sizeof(void *) * (n_lines ? n_lines : 1));
+    int *kinds = malloc(sizeof(int) * (n_lines ? n_lines : 1));
+    for (Py_ssize_t li = 0; data && kinds && li < n_lines; li++) {
+        PyObject *line = PyList_GET_ITEM(lines, li);
+        data[li] = PyUnicode_DATA(line);
+        kinds[li] = PyUnicode_KIND(line);
+        LINE_WORDS(li)
+        for (Py_ssize_t k = 0; k < n_words; k++) room += 4 * (v[2 * k + 1] - v[2 * k]) + sep_size;
+        room += 1;
+    }
+    char *out = data && kinds ? malloc(room ? room : 1) : NULL;
+    if (!out) { free(data); free(kinds); PyErr_NoMemory(); return NULL; }
+    char *at = out;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t li = 0; li < n_lines; li++) {
+        LINE_WORDS(li)
+        for (Py_ssize_t k = 0; k < n_words; k++) {
+            if (k) { memcpy(at, sep_bytes, sep_size); at += sep_size; }
+            for (Py_ssize_t i = v[2 * k]; i < v[2 * k + 1]; i++) at = put_utf8(at, PyUnicode_READ(kinds[li], data[li], i));
+        }
+        *at++ = '\n';
+    }
+    Py_END_ALLOW_THREADS
+    free(data);
+    free(kinds);
+    PyObject *result = PyBytes_FromStringAndSize(out, at - out);
+    free(out);
+    return result;
+}
+
+/* words(lines, units=None, words=None, sep=None, utf8=False): segment(), with each line's words as
+ * str: a list of word lists, or with sep, one str: each line's words joined by sep, then "\n"
+ * (with utf8, those as UTF-8 bytes). */
 static PyObject *core_words(Core *self, PyObject *args) {
     PyObject *lines, *units_obj = Py_None, *words_obj = Py_None, *sep = Py_None;
-    if (!PyArg_ParseTuple(args, "O!|OOO", &PyList_Type, &lines, &units_obj, &words_obj, &sep)) return NULL;
+    int utf8 = 0;
+    if (!PyArg_ParseTuple(args, "O!|OOOp", &PyList_Type, &lines, &units_obj, &words_obj, &sep, &utf8)) return NULL;
     if (sep != Py_None && !PyUnicode_Check(sep)) { PyErr_SetString(PyExc_TypeError, "sep: a str"); return NULL; }
-    Batch batch;
-    if (decode_batch(self, lines, units_obj, words_obj, Py_None, &batch) < 0) return NULL;
+    Batch decoded, *batch = &decoded;
+    if (decode_batch(self, lines, units_obj, words_obj, Py_None, batch) < 0) return NULL;
     Py_ssize_t n_lines = PyList_GET_SIZE(lines);
     PyObject *result = NULL;
-#define LINE_WORDS(li) const int32_t *v = batch.bounds.v + (li ? batch.line_end[li - 1] : 0); \
-    Py_ssize_t n_words = (batch.line_end[li] - (li ? batch.line_end[li - 1] : 0)) / 2;
+    if (sep != Py_None && utf8) {
+        result = words_utf8(lines, batch, sep);
+        batch_free(batch);
+        return result;
+    }
     if (sep == Py_None) {
         result = PyList_New(n_lines);
         for (Py_ssize_t li = 0; result && li < n_lines; li++) {
@@ -1159,10 +1216,10 @@ static PyObject *core_words(Core *self, PyObject *args) {
             result = narrow;
         }
     }
-#undef LINE_WORDS
-    batch_free(&batch);
+    batch_free(batch);
     return result;
 }
+#undef LINE_WORDS
 
 static PyObject *core_memory(Core *self, void *closure) { return PyLong_FromSsize_t(self->memory); }
 
@@ -1170,7 +1227,7 @@ static PyMethodDef core_methods[] = {
     {"segment", (PyCFunction)core_segment, METH_VARARGS,
      "segment(lines, units=None, words=None, cuts=None) -> per line, its words' (start, end) offsets as int32 bytes"},
     {"words", (PyCFunction)core_words, METH_VARARGS,
-     "words(lines, units=None, words=None, sep=None) -> per line its words, or with sep the lines as text"},
+     "words(lines, units=None, words=None, sep=None, utf8=False) -> per line its words, or with sep the lines as text (utf8: as UTF-8 bytes)"},
     {NULL},
 };
 

@@ -56,19 +56,19 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
     total = sum(Path(p).stat().st_size for p in sources if str(p) != "-" and Path(p).is_file())
     report = progress if progress is not None and total >= PROGRESS_MIN_BYTES else (lambda event, info: None)
     with atomic_output(output, inputs=sources) if output else nullcontext(StdoutWriter()) as out:
+        write_bytes = out.write_bytes if isinstance(out, StdoutWriter) else out.buffer.write
         if jobs == 1:
             done = 0
             for path in sources:
                 for block in read_blocks(path, encoding):
-                    for text in segmenter.segment_lines(block.lines(), sep):
-                        out.write(text)
+                    for data in segmenter.segment_lines(block.lines(), sep, utf8=True):
+                        write_bytes(data)
                     done += len(block.data)
                     report("count", {"what": "segmented", "done": done, "total": max(total, done), "unit": "bytes"})
         else:
             from zhseg.model.pool import segment_parallel, segment_threads
 
             blocks = (b for path in sources for b in read_blocks(path, encoding, PARALLEL_BLOCK_BYTES))
-            write_bytes = out.write_bytes if isinstance(out, StdoutWriter) else out.buffer.write
             done = 0
             # threads where the compiled core decodes (it releases the GIL), else worker processes;
             # closed on the way out of an error or a signal: the workers stop now, not at shutdown

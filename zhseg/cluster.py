@@ -106,7 +106,7 @@ def _segment_block(data: bytes, name: str, offset: int, encoding: str, spec: Seg
     except UserError:  # a worker does not know the line number; the byte offset says where
         raise UserError(f"{name}: cannot decode the block starting near byte offset {offset} as {encoding}; "
                         "try --encoding") from None
-    return "".join(spec.segmenter().segment_lines(lines, sep)).encode("utf-8")
+    return b"".join(spec.segmenter().segment_lines(lines, sep, utf8=True))
 
 
 def dask_settings_for_workers():

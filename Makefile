@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEMO := build/demo
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean bench-core bench-speed bench-compare bench-pkuseg bench-ablation bench-userwords bench-knowledge default-model default-model-v2
+.PHONY: demo test install clean bench-core bench-speed bench-compare bench-pkuseg bench-ablation bench-userwords bench-knowledge default-model
 
 install: $(STAMP)
 
@@ -63,12 +63,14 @@ bench-userwords: $(STAMP)
 bench-knowledge: $(STAMP)
 	$(PY) benchmarks/knowledge.py
 
-# The embedded default model (MODEL_CARD.md): four corpora, each keeping its standard, jieba's
-# MIT-licensed dict.txt and the SIGHAN 2005 PKU and MSR training word lists as word-list features,
-# traditional characters folded. Needs ../shared/corpora; about 40 minutes. Writes
-# build/default-model (with the crfsuite file), then model/default without it (what the package
-# ships), with DEFAULT_STANDARD its default: the best mean F1 on text no standard trains on
-# (benchmarks/default_model.py, the 'default-model' section of RESULTS.md; MODEL_CARD.md).
+# The embedded default model (MODEL_CARD.md): five corpora, each keeping its standard (CTB6,
+# NLPCC 2016 Weibo, SIGHAN 2008 SXU, UD Chinese GSD, People's Daily 1998 for the PKU standard),
+# jieba's MIT-licensed dict.txt and the SIGHAN 2005 PKU and MSR training word lists as word-list
+# features, traditional characters folded. Needs ../shared/corpora; about 100 minutes on one core
+# (crfsuite trains on one; 11 GB of memory). Writes build/default-model (with the crfsuite file),
+# then model/default without it (what the package ships), with DEFAULT_STANDARD its default: the
+# best mean F1 on text no standard trains on (benchmarks/default_model.py, the 'default-model'
+# section of RESULTS.md; MODEL_CARD.md).
 CORPORA := ../shared/corpora
 DEFAULT_STANDARD ?= weibo
 JIEBA_DICT = $(shell $(PY) -c "import jieba, os; print(os.path.join(os.path.dirname(jieba.__file__), 'dict.txt'))")
@@ -76,16 +78,9 @@ WORD_LISTS = --dict $(JIEBA_DICT) --dict $(CORPORA)/sighan2005/gold/pku_training
 	  --dict $(CORPORA)/sighan2005/gold/msr_training_words.utf8
 default-model: $(STAMP)
 	$(PY) train.py $(CORPORA)/ctb6/train.txt $(CORPORA)/nlpcc2016-weibo/train.txt $(CORPORA)/sxu-sighan2008/train.txt \
-	  $(CORPORA)/udc-ud1.4-hankcs/train.txt --standards ctb6,weibo,sxu,ud $(WORD_LISTS) \
-	  --dev $(CORPORA)/ctb6/dev.txt -o build/default-model
-	$(PY) -m zhseg.model.embed build/default-model model/default --compress --default $(DEFAULT_STANDARD)
-
-# Issue 24's candidate, not yet the embedded model: the same with People's Daily 1998 (the PKU
-# standard) as a fifth corpus; about 95 minutes of CPU (3.5 M more characters). Writes build/default-model-v2.
-default-model-v2: $(STAMP)
-	$(PY) train.py $(CORPORA)/ctb6/train.txt $(CORPORA)/nlpcc2016-weibo/train.txt $(CORPORA)/sxu-sighan2008/train.txt \
 	  $(CORPORA)/udc-ud1.4-hankcs/train.txt $(CORPORA)/pku-pfr1998/train.txt --standards ctb6,weibo,sxu,ud,pku \
-	  $(WORD_LISTS) --dev $(CORPORA)/ctb6/dev.txt -o build/default-model-v2
+	  $(WORD_LISTS) --dev $(CORPORA)/ctb6/dev.txt -o build/default-model
+	$(PY) -m zhseg.model.embed build/default-model model/default --compress --default $(DEFAULT_STANDARD)
 
 bench-ablation: $(STAMP)
 	$(PY) benchmarks/ablation.py --corpus ctb6

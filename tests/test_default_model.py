@@ -27,7 +27,7 @@ def test_it_is_data_only_and_offers_its_standards(default_dir):
     assert names == sorted([*meta["files"], "meta.json"])  # every file recorded with its size and digest
     assert {"compiled.npz", "lexicon.npz", "vocab.txt", "wordlist.npz"} <= set(names)
     assert all(name.endswith((".npz", ".json", ".txt")) for name in names)  # data only: no crfsuite file
-    assert {"ctb6", "weibo", "sxu", "ud"} <= set(meta["standards"]) and meta["features"]["fold"] == "t2s"
+    assert {"ctb6", "weibo", "sxu", "ud", "pku"} <= set(meta["standards"]) and meta["features"]["fold"] == "t2s"
     assert all(len(c["sha256"]) == 64 for c in meta["training"]["corpora"])
     assert zhseg.load(default_dir).standard == meta.get("default_standard", meta["standards"][0])
     with pytest.raises(Exception, match="needs a model directory with model.crfsuite"):
@@ -50,4 +50,4 @@ def test_commands_work_with_no_model_given(default_dir):
     assert scores.returncode == 0 and json.loads(scores.stdout)["f1"] > 0.8, scores.stderr
     traditional = run("-m", "zhseg", "segment", stdin="我們在臺灣學習中文\n")
     assert traditional.stdout.replace(" ", "") == "我們在臺灣學習中文\n"  # output keeps the original characters
-    assert_user_error(run("-m", "zhseg", "segment", "--standard", "pku", stdin="你好\n"), "unknown standard")
+    assert_user_error(run("-m", "zhseg", "segment", "--standard", "msr", stdin="你好\n"), "unknown standard")

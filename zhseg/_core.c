@@ -65,9 +65,15 @@ typedef struct {
     Slot *slots;
 } Hash;
 
-static int hash_alloc_at(Hash *h, Py_ssize_t n, double load) {
+/* bits of an open-addressing table for n keys at most load full */
+static int table_bits(Py_ssize_t n, double load) {
     int bits = 4;
     while ((double)(1LL << bits) * load < (double)n) bits++;
+    return bits;
+}
+
+static int hash_alloc_at(Hash *h, Py_ssize_t n, double load) {
+    int bits = table_bits(n, load);
     h->bits = bits;
     h->mask = (1ULL << bits) - 1;
     h->slots = malloc(sizeof(Slot) << bits);
@@ -76,9 +82,9 @@ static int hash_alloc_at(Hash *h, Py_ssize_t n, double load) {
     return 0;
 }
 
-/* the slot of key: where it is, or the empty slot where it would go */
 static int hash_alloc(Hash *h, Py_ssize_t n) { return hash_alloc_at(h, n, 0.6); }
 
+/* the slot of key: where it is, or the empty slot where it would go */
 static inline Slot *hash_slot(const Hash *h, int64_t key) {
     uint64_t slot = ((uint64_t)key * FIB) >> (64 - h->bits);
     for (;;) {
@@ -128,8 +134,7 @@ typedef struct {
 } RecordHash;
 
 static int record_hash_build(RecordHash *h, const int64_t *keys, const Record *values, Py_ssize_t n) {
-    int bits = 4;
-    while ((double)(1LL << bits) * 0.6 < (double)n) bits++;
+    int bits = table_bits(n, 0.6);
     h->bits = bits;
     h->mask = (1ULL << bits) - 1;
     if (!(h->slots = malloc(sizeof(RecordSlot) << bits))) return -1;
@@ -725,11 +730,6 @@ static void match_variety(const Variety *v, const Work *w, Py_ssize_t lo, Py_ssi
     }
 }
 
-static inline Record lookup(const Base *base, int64_t key) {
-    if (base->domain > 0) return (key >= 0 && key < base->domain) ? base->dense[key] : 0;
-    return record_hash_get(&base->hash, key, 0);
-}
-
 /* Viterbi over w->n characters; labels into out. L is c->n_labels, a constant where the caller
  * inlines it: the per-label loops then compile to straight vector code (most of the work). */
 static inline __attribute__((always_inline)) void decode_labels(const Core *c, Work *w, uint8_t *labels, const int L) {
@@ -981,15 +981,20 @@ static int read_spans(PyObject *obj, Py_buffer *view, const int64_t **pairs, Py_
     return 1;
 }
 
-/* What a batch decodes to: every line's word bounds end to end, and where each line's end. */
+/* What a batch decodes to: every line's word bounds end to end, and where each line's end; with
+ * the lines' characters as decode_batch read them (valid while the caller holds the lines). */
 typedef struct {
     Bounds bounds;
     Py_ssize_t *line_end; /* line li's pairs: bounds.v[line_end[li - 1] .. line_end[li]) (int32 items) */
+    const void **data;    /* per line, PyUnicode_DATA */
+    int *kinds;           /* per line, PyUnicode_KIND */
 } Batch;
 
 static void batch_free(Batch *b) {
     free(b->bounds.v);
     free(b->line_end);
+    free(b->data);
+    free(b->kinds);
 }
 
 /* Decode lines (a list of str) with their spans; the GIL is released for the whole batch, so
@@ -1022,8 +1027,8 @@ static int decode_batch(Core *self, PyObject *lines, PyObject *units_obj, PyObje
     edges.n = words.n;
     Py_ssize_t n_lines = PyList_GET_SIZE(lines);
     int failed = 0;
-    const void **data = malloc(sizeof(void *) * (n_lines ? n_lines : 1));
-    int *kinds = malloc(sizeof(int) * (n_lines ? n_lines : 1));
+    const void **data = batch->data = malloc(sizeof(void *) * (n_lines ? n_lines : 1));
+    int *kinds = batch->kinds = malloc(sizeof(int) * (n_lines ? n_lines : 1));
     Py_ssize_t *sizes = malloc(sizeof(Py_ssize_t) * (n_lines ? n_lines : 1));
     batch->line_end = malloc(sizeof(Py_ssize_t) * (n_lines ? n_lines : 1));
     if (!data || !kinds || !sizes || !batch->line_end) { PyErr_NoMemory(); failed = 1; }
@@ -1061,8 +1066,6 @@ static int decode_batch(Core *self, PyObject *lines, PyObject *units_obj, PyObje
         Py_END_ALLOW_THREADS
         if (rc < 0) { PyErr_NoMemory(); failed = 1; }
     }
-    free(data);
-    free(kinds);
     free(sizes);
     if (has_units) PyBuffer_Release(&uview);
     if (has_words) PyBuffer_Release(&wview);
@@ -1117,22 +1120,19 @@ static inline char *put_utf8(char *at, Py_UCS4 cp) {
 /* The lines' words joined by sep, each line then "\n", as UTF-8 bytes, written without the GIL (so
  * threads segmenting other batches go on meanwhile); a lone surrogate as Python's "surrogatepass"
  * writes it, as zhseg's text outputs do. */
-static PyObject *words_utf8(PyObject *lines, const Batch *batch, PyObject *sep) {
-    Py_ssize_t sep_size, n_lines = PyList_GET_SIZE(lines), room = 0;
+static PyObject *words_utf8(Py_ssize_t n_lines, const Batch *batch, PyObject *sep) {
+    Py_ssize_t sep_size, room = 0;
     const char *sep_bytes = PyUnicode_AsUTF8AndSize(sep, &sep_size);
     if (!sep_bytes) return NULL;
-    const void **data = malloc(sizeof(void *) * (n_lines ? n_lines : 1));
-    int *kinds = malloc(sizeof(int) * (n_lines ? n_lines : 1));
-    for (Py_ssize_t li = 0; data && kinds && li < n_lines; li++) {
-        PyObject *line = PyList_GET_ITEM(lines, li);
-        data[li] = PyUnicode_DATA(line);
-        kinds[li] = PyUnicode_KIND(line);
+    for (Py_ssize_t li = 0; li < n_lines; li++) {
         LINE_WORDS(li)
         for (Py_ssize_t k = 0; k < n_words; k++) room += 4 * (v[2 * k + 1] - v[2 * k]) + sep_size;
         room += 1;
     }
-    char *out = data && kinds ? malloc(room ? room : 1) : NULL;
-    if (!out) { free(data); free(kinds); PyErr_NoMemory(); return NULL; }
+    char *out = malloc(room ? room : 1);
+    if (!out) { PyErr_NoMemory(); return NULL; }
+    const void **data = batch->data;
+    const int *kinds = batch->kinds;
     char *at = out;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t li = 0; li < n_lines; li++) {
@@ -1144,8 +1144,6 @@ static PyObject *words_utf8(PyObject *lines, const Batch *batch, PyObject *sep) 
         *at++ = '\n';
     }
     Py_END_ALLOW_THREADS
-    free(data);
-    free(kinds);
     PyObject *result = PyBytes_FromStringAndSize(out, at - out);
     free(out);
     return result;
@@ -1164,7 +1162,7 @@ static PyObject *core_words(Core *self, PyObject *args) {
     Py_ssize_t n_lines = PyList_GET_SIZE(lines);
     PyObject *result = NULL;
     if (sep != Py_None && utf8) {
-        result = words_utf8(lines, batch, sep);
+        result = words_utf8(n_lines, batch, sep);
         batch_free(batch);
         return result;
     }

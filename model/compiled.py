@@ -295,20 +295,22 @@ class _TemplateTables:
         return keys, weights
 
 
-def read_parts(crf: CompiledCRF, j: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Template ``j``'s keys and weights, as the arrays its rows are the sums of
-    (:meth:`CompiledCRF.summed`; otherwise the template's own), not kept once read."""
+def template_parts(crf: CompiledCRF, j: int) -> list[tuple[CompiledCRF, int]]:
+    """The stored templates whose rows template ``j``'s rows are the sums of, as ``(model, index)``
+    pairs, without reading them (:meth:`CompiledCRF.summed`; a plain template: itself). The
+    compiled core adds them up itself, so no summed copy is made for it."""
+    keys = crf.keys
+    if isinstance(keys, _Column) and isinstance(keys._tables, _SummedTables):
+        tables = keys._tables
+        return [part for i in tables.groups[keys._chosen[j]] for part in template_parts(tables.source, i)]
+    return [(crf, j)]
+
+
+def read_template(crf: CompiledCRF, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """Template ``j``'s keys and weights, not kept once read unless they were already."""
     if isinstance(crf.keys, _Column):
-        return crf.keys.read_parts(j)
-    return [(crf.keys[j], crf.weights[j])]
-
-
-def count_parts(crf: CompiledCRF, j: int) -> int:
-    """How many arrays :func:`read_parts` gives for template ``j``, without reading them."""
-    if isinstance(crf.keys, _Column) and isinstance(crf.keys._tables, _SummedTables):
-        tables = crf.keys._tables
-        return sum(count_parts(tables.source, i) for i in tables.groups[crf.keys._chosen[j]])
-    return 1
+        return crf.keys.read_pair(j)
+    return crf.keys[j], crf.weights[j]
 
 
 class _SummedTables:
@@ -360,14 +362,6 @@ class _Column(SequenceABC):
         """Template ``k``'s keys and weights, not kept once read unless they were already."""
         return self._tables.pair(self._chosen[k], keep=False)
 
-    def read_parts(self, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The keys and weights whose rows template ``k``'s rows are the sums of (see
-        :meth:`CompiledCRF.summed`; a plain template: its own), not kept once read: the compiled
-        core adds them up itself, so no summed copy is made."""
-        if isinstance(self._tables, _SummedTables):
-            source = self._tables.source
-            return [parts for j in self._tables.groups[self._chosen[k]] for parts in read_parts(source, j)]
-        return [self.read_pair(k)]
 
     def subset(self, chosen: Sequence[int]) -> "_Column":
         return _Column(self._tables, self._part, [self._chosen[k] for k in chosen])

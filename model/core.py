@@ -32,7 +32,7 @@ from zhseg.features.chars import CODE_SPACE, class_runs, fold_changes, isolating
 from zhseg.features.lexicon import Lexicon
 from zhseg.features.templates import FeatureConfig, base_domain, base_kind
 from zhseg.features.variety import AccessorVariety
-from zhseg.model.compiled import count_parts, read_parts
+from zhseg.model.compiled import read_template, template_parts
 
 try:
     if os.environ.get("ZHSEG_NO_CORE"):  # as an install without a C compiler has it (tests, comparisons)
@@ -133,14 +133,14 @@ def build_spec(crf, config: FeatureConfig, lexicon: Lexicon | None, word_lists: 
         # the core merges the members' keys into records, sums the rows of a slot's members and
         # packs them (zhseg/_core.c), asking for each base's arrays when it comes to it: only one
         # base's are in memory at a time, read once and not kept
-        js = members_of[name]
-        n_parts = [count_parts(crf, j) for j in js]
+        parts = [template_parts(crf, j) for j in members_of[name]]
 
-        def members(js=tuple(js)):
-            return [tuple(np.ascontiguousarray(a, dtype=t) for a, t in zip(pair, (np.int64, np.float64)))
-                    for j in js for pair in read_parts(crf, j)]
+        def members(parts=parts):
+            return [tuple(np.ascontiguousarray(a, dtype=t)
+                          for a, t in zip(read_template(*part), (np.int64, np.float64)))
+                    for template in parts for part in template]
 
-        slots = [slot for slot, n in enumerate(n_parts) for _ in range(n)]
+        slots = [slot for slot, template in enumerate(parts) for _ in template]
         bases.append((kind, param, part, dense, members, slots))
     base_index = {name: b for b, name in enumerate(base_names)}
     templates = [(base_index[t.base], t.offset, members_of[t.base].index(j)) for j, t in enumerate(crf.templates)]

@@ -202,8 +202,9 @@ class Segmenter:
         """Segment many lines into text: each line's words joined by ``sep``, then a newline.
 
         Yields one string per batch of lines (``utf8``: its UTF-8 bytes, lone surrogates as
-        ``surrogatepass`` writes them; the compiled core writes them without the GIL). The same words as :meth:`cut_lines`, without making a string per
-        word: the command line's bulk path, where that saves a sixth of the time.
+        ``surrogatepass`` writes them; the compiled core writes them without the GIL). The same
+        words as :meth:`cut_lines`, without making a string per word: the command line's bulk
+        path, where that saves a sixth of the time.
         """
         return self._in_batches(lines, batch_chars, threads, sep, utf8)
 
@@ -211,13 +212,12 @@ class Segmenter:
                     utf8: bool = False) -> Iterator:
         """Each batch's words (``sep`` None) or text (``utf8``: encoded), in order, decoded on
         ``threads`` threads."""
-        if sep is None:
-            decode = self._core_words if self.backend == "compiled" else self._cut_batch
-        elif self.backend == "compiled":
-            decode = lambda batch: self._core_words(batch, sep, utf8)  # noqa: E731
+        if self.backend == "compiled":
+            decode = functools.partial(self._core_words, sep=sep, utf8=utf8)
+        elif sep is None:
+            decode = self._cut_batch
         else:
-            decode = (lambda batch: self._segment_batch(batch, sep).encode("utf-8", "surrogatepass")) if utf8 else \
-                (lambda batch: self._segment_batch(batch, sep))
+            decode = functools.partial(self._segment_batch, sep=sep, utf8=utf8)
         return ordered_map(decode, _batches(lines, batch_chars), threads)
 
     def cut_sentences(self, sentences: Sequence[Sentence]) -> list[Sentence]:
@@ -331,11 +331,13 @@ class Segmenter:
             return _glued_words(lines, starts)
         return split_spaced(spaced_lines("".join(chunks), starts, line_chars, " "))
 
-    def _segment_batch(self, lines: Sequence[str], sep: str) -> str:
+    def _segment_batch(self, lines: Sequence[str], sep: str, utf8: bool = False) -> str | bytes:
         chunks, starts, line_chars, glued = self._decode_batch(lines)
         if glued:
-            return "".join(sep.join(words) + "\n" for words in _glued_words(lines, starts))
-        return spaced_lines("".join(chunks), starts, line_chars, sep)
+            text = "".join(sep.join(words) + "\n" for words in _glued_words(lines, starts))
+        else:
+            text = spaced_lines("".join(chunks), starts, line_chars, sep)
+        return text.encode("utf-8", "surrogatepass") if utf8 else text
 
     def _decode_batch(self, lines: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray, bool]:
         """The chunks of ``lines``, a word-start flag per chunk character, the characters per line,

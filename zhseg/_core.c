@@ -25,6 +25,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -175,13 +178,16 @@ typedef struct {
 
 typedef struct {
     int kind, param, part; /* K_PAIR: distance; K_SAME: distance back; K_LEX: lexicon and part; K_AV: length, part */
-    int64_t domain;        /* > 0: dense table of that many keys; 0: hash */
-    Record *dense;
+    int64_t domain;        /* > 0: a direct-index table of that many keys; 0: a hash of records */
+    int n_slots;           /* the base's template slots */
+    double *table;         /* direct-index: (domain + 1) x n_slots rows, every slot of every key (a zero
+                            * row where a slot has none; key `domain` stands for any key out of range).
+                            * Small domains only: a template's row is then one load, no mask to read */
     RecordHash hash;
 } Base;
 
 typedef struct {
-    int base, offset;
+    int base, offset, slot;
     uint32_t bit, below;   /* this template's bit in its base's record masks, and the bits below it */
 } Template;
 
@@ -252,7 +258,7 @@ static int build_hash_from(Hash *h, PyObject *keys_obj, PyObject *values_obj, co
 static void core_dealloc(Core *self) {
     if (self->bases) {
         for (int b = 0; b < self->n_bases; b++) {
-            free(self->bases[b].dense);
+            free(self->bases[b].table);
             free(self->bases[b].hash.slots);
         }
     }
@@ -543,13 +549,24 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         for (int m = 0; m < got; m++) { PyBuffer_Release(&kv[m]); PyBuffer_Release(&wv[m]); }
         Py_DECREF(members);
         if (failed) { free(union_keys); free(union_recs); break; }
-        if (base->domain > 0) {
-            base->dense = calloc(base->domain, sizeof(Record)); /* zero: no rows */
-            if (base->dense) {
-                for (Py_ssize_t i = 0; i < n_union; i++) base->dense[union_keys[i]] = union_recs[i];
-                self->memory += sizeof(Record) * base->domain;
+        base->n_slots = 1;
+        for (int m = 0; m < k; m++) if (slot_of[m] >= base->n_slots) base->n_slots = slot_of[m] + 1;
+        if (base->domain > 0) { /* the rows just packed move to the base's own table, every slot filled */
+            const Py_ssize_t stride = (Py_ssize_t)base->n_slots * L;
+            base->table = calloc((base->domain + 1) * stride, sizeof(double)); /* +0.0: adds nothing */
+            if (base->table) {
+                for (Py_ssize_t i = 0; i < n_union; i++) {
+                    uint32_t mask = RECORD_MASK(union_recs[i]);
+                    const double *rows = self->weights + (size_t)RECORD_ROW(union_recs[i]) * L;
+                    for (int s = 0; s < base->n_slots; s++)
+                        if (mask & (1u << s))
+                            memcpy(base->table + union_keys[i] * stride + s * L,
+                                   rows + __builtin_popcount(mask & ((1u << s) - 1)) * L, sizeof(double) * L);
+                }
+                self->memory += sizeof(double) * (base->domain + 1) * stride;
+                n_rows = n_union ? (Py_ssize_t)RECORD_ROW(union_recs[0]) : n_rows;
             }
-            failed = base->dense == NULL;
+            failed = base->table == NULL;
         } else {
             failed = record_hash_build(&base->hash, union_keys, union_recs, n_union) < 0;
             self->memory += sizeof(RecordSlot) << base->hash.bits;
@@ -587,8 +604,14 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
             if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "core spec: a template out of range");
             return -1;
         }
+        tp->slot = (int)slot;
         tp->bit = 1u << slot;
         tp->below = tp->bit - 1;
+        if (self->bases[tp->base].domain > 0 && slot >= self->bases[tp->base].n_slots) {
+            Py_DECREF(ts);
+            PyErr_SetString(PyExc_ValueError, "core spec: a template's slot is not its base's");
+            return -1;
+        }
     }
     Py_DECREF(ts);
     return 0;
@@ -730,6 +753,51 @@ static void match_variety(const Variety *v, const Work *w, Py_ssize_t lo, Py_ssi
     }
 }
 
+/* keys[q - lo] for positions lo..hi-1 of one base: what its templates are indexed by */
+static void base_keys(const Core *c, const Work *w, const Base *base, Py_ssize_t lo, Py_ssize_t hi,
+                      Py_ssize_t window, int64_t *keys) {
+    const Py_ssize_t n = w->n, width = hi - lo;
+    switch (base->kind) { /* the kind outside the loops: each loop is straight code */
+    case K_CHAR:
+        for (Py_ssize_t q = lo; q < hi; q++) keys[q - lo] = code_at(w, q);
+        break;
+    case K_PAIR:
+        for (Py_ssize_t q = lo; q < hi; q++) keys[q - lo] = (int64_t)code_at(w, q) * CODE_SPACE + code_at(w, q + base->param);
+        break;
+    case K_CLASS:
+        for (Py_ssize_t q = lo; q < hi; q++) keys[q - lo] = class_at(w, q);
+        break;
+    case K_CLASS3:
+        for (Py_ssize_t q = lo; q < hi; q++)
+            keys[q - lo] = (class_at(w, q - 1) * N_CLASSES + class_at(w, q)) * N_CLASSES + class_at(w, q + 1);
+        break;
+    case K_SAME:
+        for (Py_ssize_t q = lo; q < hi; q++)
+            keys[q - lo] = (q >= 0 && q < n && q - base->param >= 0) ? w->codes[q] == w->codes[q - base->param] : 0;
+        break;
+    case K_LEX: {
+        const int32_t *lengths = w->lex_values + (Py_ssize_t)base->param * 3 * window + base->part * width;
+        for (Py_ssize_t i = 0; i < width; i++) keys[i] = lengths[i];
+        break;
+    }
+    default: {
+        const int32_t *buckets = w->av_values + (2 * base->param + base->part) * width;
+        for (Py_ssize_t i = 0; i < width; i++) keys[i] = buckets[i];
+        break;
+    }
+    }
+}
+
+/* state += row, label by label; two labels at a time where SSE2 is (every x86-64): the lanes are
+ * independent, so the sums are the scalar ones */
+static inline __attribute__((always_inline)) void add_row(double *restrict state, const double *restrict row, const int L) {
+    int k = 0;
+#ifdef __SSE2__
+    for (; k + 2 <= L; k += 2) _mm_storeu_pd(state + k, _mm_add_pd(_mm_loadu_pd(state + k), _mm_loadu_pd(row + k)));
+#endif
+    for (; k < L; k++) state[k] += row[k];
+}
+
 /* Viterbi over w->n characters; labels into out. L is c->n_labels, a constant where the caller
  * inlines it: the per-label loops then compile to straight vector code (most of the work). */
 static inline __attribute__((always_inline)) void decode_labels(const Core *c, Work *w, uint8_t *labels, const int L) {
@@ -745,30 +813,26 @@ static inline __attribute__((always_inline)) void decode_labels(const Core *c, W
             const Base *base = &c->bases[bi];
             Record *recs = w->recs + (Py_ssize_t)bi * window;
             int64_t *keys = w->keys;
-            for (Py_ssize_t q = lo; q < hi; q++) {
-                int64_t key;
-                switch (base->kind) {
-                case K_CHAR: key = code_at(w, q); break;
-                case K_PAIR: key = (int64_t)code_at(w, q) * CODE_SPACE + code_at(w, q + base->param); break;
-                case K_CLASS: key = class_at(w, q); break;
-                case K_CLASS3: key = (class_at(w, q - 1) * N_CLASSES + class_at(w, q)) * N_CLASSES + class_at(w, q + 1); break;
-                case K_SAME: key = (q >= 0 && q < n && q - base->param >= 0) ? w->codes[q] == w->codes[q - base->param] : 0; break;
-                case K_LEX: key = w->lex_values[(Py_ssize_t)base->param * 3 * window + base->part * width + (q - lo)]; break;
-                default: key = w->av_values[(2 * base->param + base->part) * width + (q - lo)]; break;
-                }
-                keys[q - lo] = key;
-            }
-            if (base->domain > 0) {
+            base_keys(c, w, base, lo, hi, window, keys);
+            if (base->domain > 0) { /* where each position's rows start in the base's table */
+                const int64_t stride = (int64_t)base->n_slots * L, domain = base->domain;
                 for (Py_ssize_t i = 0; i < width; i++)
-                    recs[i] = (keys[i] >= 0 && keys[i] < base->domain) ? base->dense[keys[i]] : 0;
+                    recs[i] = (uint64_t)(((uint64_t)keys[i] < (uint64_t)domain ? keys[i] : domain) * stride);
                 continue;
             }
-            /* a large table: ask for a later key's slot before probing this one's */
+            /* a large table: ask for the slots of the first keys, then for a later key's slot before
+             * probing this one's; and, once a key's record is read, for its rows, which the
+             * templates read next */
             const RecordHash *h = &base->hash;
+            for (Py_ssize_t i = 0; i < PREFETCH_KEYS && i < width; i++)
+                __builtin_prefetch(&h->slots[((uint64_t)keys[i] * FIB) >> (64 - h->bits)]);
             for (Py_ssize_t i = 0; i < width; i++) {
                 if (i + PREFETCH_KEYS < width)
                     __builtin_prefetch(&h->slots[((uint64_t)keys[i + PREFETCH_KEYS] * FIB) >> (64 - h->bits)]);
-                recs[i] = record_hash_get(h, keys[i], 0);
+                Record rec = recs[i] = record_hash_get(h, keys[i], 0);
+                const double *rows = c->weights + (size_t)RECORD_ROW(rec) * L;
+                __builtin_prefetch(rows);
+                if (__builtin_popcount(RECORD_MASK(rec)) * L > 8) __builtin_prefetch(rows + 8);
             }
         }
         double *em = w->emissions;
@@ -777,19 +841,19 @@ static inline __attribute__((always_inline)) void decode_labels(const Core *c, W
          * template order, and the independent iterations keep many row loads in flight */
         for (int j = 0; j < c->n_templates; j++) {
             const Template *t = &c->templates[j];
+            const Base *base = &c->bases[t->base];
             const Record *recs = w->recs + (Py_ssize_t)t->base * window + (a + t->offset - lo);
+            if (base->domain > 0) { /* a small table, in cache: one row per position, zero where none */
+                const double *table = base->table + t->slot * L;
+                for (Py_ssize_t p = 0; p < b - a; p++) add_row(em + p * L, table + recs[p], L);
+                continue;
+            }
             const uint32_t bit = t->bit, below = t->below;
             for (Py_ssize_t p = 0; p < b - a; p++) {
                 Record rec = recs[p];
-                if (p + PREFETCH_ROWS < b - a) { /* a later position's row, asked for now */
-                    Record later = recs[p + PREFETCH_ROWS];
-                    __builtin_prefetch(c->weights + (size_t)(RECORD_ROW(later) + __builtin_popcount(RECORD_MASK(later) & below)) * L);
-                }
                 uint32_t mask = RECORD_MASK(rec);
                 if (!(mask & bit)) continue;
-                const double *row = c->weights + (size_t)(RECORD_ROW(rec) + __builtin_popcount(mask & below)) * L;
-                double *state = em + p * L;
-                for (int k = 0; k < L; k++) state[k] += row[k];
+                add_row(em + p * L, c->weights + (size_t)(RECORD_ROW(rec) + __builtin_popcount(mask & below)) * L, L);
             }
         }
         for (Py_ssize_t p = a; p < b; p++) {

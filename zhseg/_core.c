@@ -753,39 +753,47 @@ static void match_variety(const Variety *v, const Work *w, Py_ssize_t lo, Py_ssi
     }
 }
 
-/* keys[q - lo] for positions lo..hi-1 of one base: what its templates are indexed by */
-static void base_keys(const Core *c, const Work *w, const Base *base, Py_ssize_t lo, Py_ssize_t hi,
-                      Py_ssize_t window, int64_t *keys) {
+/* For positions lo..hi-1 of one base, each position's key into keys[q - lo]; for a small-domain
+ * base, where the key's rows start in the base's table instead (key `domain` for a key out of
+ * range), written as the key is made */
+static inline __attribute__((always_inline)) void base_keys(const Core *c, const Work *w, const Base *base,
+                                                          Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t window,
+                                                          int64_t *keys, const int L) {
     const Py_ssize_t n = w->n, width = hi - lo;
+    const uint64_t domain = (uint64_t)base->domain;
+    const int64_t stride = (int64_t)base->n_slots * L;
+#define PUT(i, key) do { int64_t key_ = (key); \
+        keys[i] = domain ? (int64_t)((uint64_t)key_ < domain ? (uint64_t)key_ : domain) * stride : key_; } while (0)
     switch (base->kind) { /* the kind outside the loops: each loop is straight code */
     case K_CHAR:
-        for (Py_ssize_t q = lo; q < hi; q++) keys[q - lo] = code_at(w, q);
+        for (Py_ssize_t q = lo; q < hi; q++) PUT(q - lo, code_at(w, q));
         break;
     case K_PAIR:
-        for (Py_ssize_t q = lo; q < hi; q++) keys[q - lo] = (int64_t)code_at(w, q) * CODE_SPACE + code_at(w, q + base->param);
+        for (Py_ssize_t q = lo; q < hi; q++) PUT(q - lo, (int64_t)code_at(w, q) * CODE_SPACE + code_at(w, q + base->param));
         break;
     case K_CLASS:
-        for (Py_ssize_t q = lo; q < hi; q++) keys[q - lo] = class_at(w, q);
+        for (Py_ssize_t q = lo; q < hi; q++) PUT(q - lo, class_at(w, q));
         break;
     case K_CLASS3:
         for (Py_ssize_t q = lo; q < hi; q++)
-            keys[q - lo] = (class_at(w, q - 1) * N_CLASSES + class_at(w, q)) * N_CLASSES + class_at(w, q + 1);
+            PUT(q - lo, (class_at(w, q - 1) * N_CLASSES + class_at(w, q)) * N_CLASSES + class_at(w, q + 1));
         break;
     case K_SAME:
         for (Py_ssize_t q = lo; q < hi; q++)
-            keys[q - lo] = (q >= 0 && q < n && q - base->param >= 0) ? w->codes[q] == w->codes[q - base->param] : 0;
+            PUT(q - lo, (q >= 0 && q < n && q - base->param >= 0) ? w->codes[q] == w->codes[q - base->param] : 0);
         break;
     case K_LEX: {
         const int32_t *lengths = w->lex_values + (Py_ssize_t)base->param * 3 * window + base->part * width;
-        for (Py_ssize_t i = 0; i < width; i++) keys[i] = lengths[i];
+        for (Py_ssize_t i = 0; i < width; i++) PUT(i, lengths[i]);
         break;
     }
     default: {
         const int32_t *buckets = w->av_values + (2 * base->param + base->part) * width;
-        for (Py_ssize_t i = 0; i < width; i++) keys[i] = buckets[i];
+        for (Py_ssize_t i = 0; i < width; i++) PUT(i, buckets[i]);
         break;
     }
     }
+#undef PUT
 }
 
 /* state += row, label by label; two labels at a time where SSE2 is (every x86-64): the lanes are
@@ -812,14 +820,12 @@ static inline __attribute__((always_inline)) void decode_labels(const Core *c, W
         for (int bi = 0; bi < c->n_bases; bi++) {
             const Base *base = &c->bases[bi];
             Record *recs = w->recs + (Py_ssize_t)bi * window;
-            int64_t *keys = w->keys;
-            base_keys(c, w, base, lo, hi, window, keys);
             if (base->domain > 0) { /* where each position's rows start in the base's table */
-                const int64_t stride = (int64_t)base->n_slots * L, domain = base->domain;
-                for (Py_ssize_t i = 0; i < width; i++)
-                    recs[i] = (uint64_t)(((uint64_t)keys[i] < (uint64_t)domain ? keys[i] : domain) * stride);
+                base_keys(c, w, base, lo, hi, window, (int64_t *)recs, L);
                 continue;
             }
+            int64_t *keys = w->keys;
+            base_keys(c, w, base, lo, hi, window, keys, L);
             /* a large table: ask for the slots of the first keys, then for a later key's slot before
              * probing this one's; and, once a key's record is read, for its rows, which the
              * templates read next */
@@ -831,8 +837,10 @@ static inline __attribute__((always_inline)) void decode_labels(const Core *c, W
                     __builtin_prefetch(&h->slots[((uint64_t)keys[i + PREFETCH_KEYS] * FIB) >> (64 - h->bits)]);
                 Record rec = recs[i] = record_hash_get(h, keys[i], 0);
                 const double *rows = c->weights + (size_t)RECORD_ROW(rec) * L;
+                const int count = __builtin_popcount(RECORD_MASK(rec)) * L; /* its rows may span lines */
                 __builtin_prefetch(rows);
-                if (__builtin_popcount(RECORD_MASK(rec)) * L > 8) __builtin_prefetch(rows + 8);
+                if (count > 8) __builtin_prefetch(rows + 8);
+                if (count > 1) __builtin_prefetch(rows + count - 1);
             }
         }
         double *em = w->emissions;

@@ -8,13 +8,17 @@ from setuptools import Extension, setup
 
 
 def cpu_flags() -> list[str]:
-    """The population-count instruction where the building machine has it (the core counts bits
-    per weight lookup; without it gcc calls a slower library routine). zhseg is built where it runs."""
+    """The building machine's population-count instruction (the core counts bits per weight
+    lookup; without it gcc calls a slower library routine) and AVX2 (a weight row of four labels
+    is added in one instruction: the same sums, lane by lane). zhseg is built where it runs."""
     try:
         info = Path("/proc/cpuinfo").read_text()
     except OSError:
         return []
-    return ["-mpopcnt"] if platform.machine() in ("x86_64", "AMD64") and " popcnt" in info else []
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return []
+    flags = set(info.split())
+    return [f"-m{name}" for name in ("popcnt", "avx2") if name in flags]
 
 
 setup(ext_modules=[Extension("zhseg._core", ["zhseg/_core.c"], optional=True,

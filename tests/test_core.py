@@ -65,6 +65,19 @@ def test_a_long_line_decodes_block_by_block_as_numpy_does(seed_model):
     assert core.lcut(text) == reference.lcut(text)
 
 
+def test_every_kind_of_whitespace_is_a_boundary_as_str_isspace_says(seed_model):
+    # the core tests whitespace itself (Python's table only at or below U+3000): every code point
+    # str.isspace accepts, and its neighbours, which it does not, between two words
+    spaces = [c for c in map(chr, range(0x3100)) if c.isspace()]
+    assert chr(0x3000) in spaces and all(not chr(c).isspace() for c in range(0x3001, 0x110000, 97))
+    neighbours = sorted({chr(ord(c) + d) for c in spaces for d in (-1, 1)} - set(spaces))
+    reference, core = both(seed_model)
+    lines = [f"中国{c}人民{c}银行" for c in spaces + neighbours]
+    assert list(core.cut_lines(lines)) == list(reference.cut_lines(lines))
+    for line in lines[:len(spaces)]:  # dropped, as the numpy path drops them
+        assert "".join(core.lcut(line)) == "中国人民银行"
+
+
 def test_tokenize_offsets_index_the_input(seed_model):
     _, core = both(seed_model, words=["OpenGL ES"])
     text = " 阿里云 OpenGL ES总裁\t今天😀好 "

@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #ifdef __SSE2__
-#include <emmintrin.h>
+#include <immintrin.h>
 #endif
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -638,6 +638,10 @@ static inline uint8_t char_class(const Core *c, uint32_t folded) {
     return c->class_hi_values[lo];
 }
 
+/* str.isspace: no code point above U+3000 is whitespace, so Chinese text never calls Python's
+ * table lookup (a function call per character) */
+static inline int is_space(Py_UCS4 cp) { return cp <= 0x3000 && Py_UNICODE_ISSPACE(cp); }
+
 static inline int is_isolating(const Core *c, uint32_t cp) {
     return cp < CODE_SPACE && (c->isolating[cp >> 3] >> (7 - (cp & 7))) & 1;
 }
@@ -800,6 +804,9 @@ static inline __attribute__((always_inline)) void base_keys(const Core *c, const
  * independent, so the sums are the scalar ones */
 static inline __attribute__((always_inline)) void add_row(double *restrict state, const double *restrict row, const int L) {
     int k = 0;
+#ifdef __AVX__
+    for (; k + 4 <= L; k += 4) _mm256_storeu_pd(state + k, _mm256_add_pd(_mm256_loadu_pd(state + k), _mm256_loadu_pd(row + k)));
+#endif
 #ifdef __SSE2__
     for (; k + 2 <= L; k += 2) _mm_storeu_pd(state + k, _mm_add_pd(_mm_loadu_pd(state + k), _mm_loadu_pd(row + k)));
 #endif
@@ -972,7 +979,7 @@ static int segment_line(const Core *c, Work *w, int kind, const void *data, Py_s
                         int64_t base, SpanScan *units, SpanScan *words_in, EdgeScan *edges, CutScan *cuts, Bounds *out,
                         int32_t **positions, Py_ssize_t *positions_cap, uint8_t **labels, Py_ssize_t *labels_cap) {
     Py_ssize_t n = 0;
-    for (Py_ssize_t i = from; i < to; i++) if (!Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) n++;
+    for (Py_ssize_t i = from; i < to; i++) if (!is_space(PyUnicode_READ(kind, data, i))) n++;
     if (!n) return 0;
     if (work_reserve(w, c, n) < 0) return -1;
     /* where each character stands in the line: kept only for a line with whitespace (else the k-th
@@ -995,7 +1002,7 @@ static int segment_line(const Core *c, Work *w, int kind, const void *data, Py_s
     int after_space = 0, prev_iso = 0;
     for (Py_ssize_t i = from; i < to; i++) {
         Py_UCS4 cp = PyUnicode_READ(kind, data, i);
-        if (Py_UNICODE_ISSPACE(cp)) { after_space = 1; continue; }
+        if (is_space(cp)) { after_space = 1; continue; }
         int64_t t = base + i;
         int in_word = words_in ? inside(words_in, t) : 0;
         int in_unit = units ? inside(units, t) : 0;

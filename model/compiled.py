@@ -260,12 +260,9 @@ class _TemplateTables:
     def __len__(self) -> int:
         return len(self._loaded)
 
-    def pair(self, j: int, keep: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """Template ``j``'s keys and weights; with ``keep`` False, not kept once read (the compiled
-        core copies what it needs)."""
+    def pair(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Template ``j``'s keys and weights, kept once read."""
         found = self._loaded[j]
-        if found is None and not keep:
-            return self._read(j)
         if found is None:
             with self._lock:
                 found = self._loaded[j]
@@ -273,26 +270,51 @@ class _TemplateTables:
                     found = self._loaded[j] = self._read(j)
         return found
 
-    def _read(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+    def part(self, j: int, name: str) -> np.ndarray:
+        """Template ``j``'s keys or (``name`` "weights") weights alone, checked, not kept once read
+        unless they were already: the compiled core reads a base's keys, then one template's
+        weights at a time."""
+        with self._lock:
+            found = self._loaded[j]
+            if found is not None:
+                return found[name == "weights"]
+            return self._read_keys(j) if name == "keys" else self._read_weights(j)
+
+    def _array(self, j: int, name: str) -> np.ndarray:
         try:
-            keys = np.asarray(self._arrays[f"keys_{j}"])
-            weights = np.asarray(self._arrays[f"weights_{j}"])
+            return np.asarray(self._arrays[f"{name}_{j}"])
         except KeyError:
             raise self._on_error(f"template {j}'s keys or weights are missing") from None
-        if keys.dtype != np.int64 or weights.dtype != np.float64 or keys.ndim != 1:
-            raise self._on_error(f"template {j}'s keys or weights are not int64 and float64 arrays")
-        if weights.shape != (len(keys) + 1, self._n_labels):
+
+    def _read(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        keys = self._read_keys(j)
+        weights = self._read_weights(j)
+        if weights.shape[0] != len(keys) + 1:
             raise self._on_error(f"template {j}'s weight matrix shape does not match its keys and labels")
+        return keys, weights
+
+    def _read_keys(self, j: int) -> np.ndarray:
+        keys = self._array(j, "keys")
+        if keys.dtype != np.int64 or keys.ndim != 1:
+            raise self._on_error(f"template {j}'s keys or weights are not int64 and float64 arrays")
         if len(keys) > 1 and not np.all(keys[1:] > keys[:-1]):
             raise self._on_error(f"template {j}'s feature keys are not sorted")
         if len(keys) and keys[0] < 0:
             raise self._on_error(f"template {j}'s feature keys are negative")
         if len(keys) and self._domains[j] is not None and keys[-1] >= self._domains[j]:
             raise self._on_error(f"template {j}'s feature keys lie outside its base's range")
+        return keys
+
+    def _read_weights(self, j: int) -> np.ndarray:
+        weights = self._array(j, "weights")
+        if weights.dtype != np.float64:
+            raise self._on_error(f"template {j}'s keys or weights are not int64 and float64 arrays")
+        if weights.ndim != 2 or weights.shape[1] != self._n_labels or len(weights) < 1:
+            raise self._on_error(f"template {j}'s weight matrix shape does not match its keys and labels")
         # NaN or infinite weights would decode silently wrong (crfsuite copes, numpy would not)
         if not np.isfinite(weights).all():
             raise self._on_error(f"template {j} has non-finite weights")
-        return keys, weights
+        return weights
 
 
 def template_parts(crf: CompiledCRF, j: int) -> list[tuple[CompiledCRF, int]]:
@@ -306,11 +328,12 @@ def template_parts(crf: CompiledCRF, j: int) -> list[tuple[CompiledCRF, int]]:
     return [(crf, j)]
 
 
-def read_template(crf: CompiledCRF, j: int) -> tuple[np.ndarray, np.ndarray]:
-    """Template ``j``'s keys and weights, not kept once read unless they were already."""
+def read_template(crf: CompiledCRF, j: int, name: str) -> np.ndarray:
+    """Template ``j``'s keys (``name`` "keys") or weights ("weights"), not kept once read unless
+    they were already."""
     if isinstance(crf.keys, _Column):
-        return crf.keys.read_pair(j)
-    return crf.keys[j], crf.weights[j]
+        return crf.keys.read_part(j, name)
+    return (crf.weights if name == "weights" else crf.keys)[j]
 
 
 class _SummedTables:
@@ -325,14 +348,17 @@ class _SummedTables:
     def __len__(self) -> int:
         return len(self.groups)
 
-    def pair(self, k: int, keep: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    def pair(self, k: int) -> tuple[np.ndarray, np.ndarray]:
         with self._lock:
             found = self._made[k]
             if found is None:
-                found = self._sum(self.groups[k])
-                if keep:
-                    self._made[k] = found
+                found = self._made[k] = self._sum(self.groups[k])
         return found
+
+    def part(self, k: int, name: str) -> np.ndarray:
+        """Group ``k``'s summed keys or weights (the compiled core reads the stored templates instead:
+        ``template_parts``)."""
+        return self.pair(k)[name == "weights"]
 
     def _sum(self, group: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         pairs = [(self.source.keys[j], self.source.weights[j]) for j in group]
@@ -358,9 +384,9 @@ class _Column(SequenceABC):
             return [self[i] for i in range(*k.indices(len(self)))]
         return self._tables.pair(self._chosen[k])[self._part]
 
-    def read_pair(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Template ``k``'s keys and weights, not kept once read unless they were already."""
-        return self._tables.pair(self._chosen[k], keep=False)
+    def read_part(self, k: int, name: str) -> np.ndarray:
+        """Template ``k``'s keys or weights, not kept once read unless they were already."""
+        return self._tables.part(self._chosen[k], name)
 
 
     def subset(self, chosen: Sequence[int]) -> "_Column":

@@ -110,6 +110,14 @@ def _variety_spec(variety: AccessorVariety) -> tuple:
     return variety.max_length, tables
 
 
+def _contiguous(array, dtype) -> np.ndarray:
+    return np.ascontiguousarray(array, dtype=dtype)
+
+
+def _read_weights(part) -> np.ndarray:
+    return _contiguous(read_template(*part, "weights"), np.float64)
+
+
 def build_spec(crf, config: FeatureConfig, lexicon: Lexicon | None, word_lists: Sequence[Lexicon],
                variety: AccessorVariety | None, allowed: np.ndarray, start_label: np.ndarray,
                end_label: np.ndarray, isolate: bool) -> dict:
@@ -131,14 +139,13 @@ def build_spec(crf, config: FeatureConfig, lexicon: Lexicon | None, word_lists: 
         domain = base_domain(name)
         dense = domain if domain is not None and domain <= DENSE_MAX else 0
         # the core merges the members' keys into records, sums the rows of a slot's members and
-        # packs them (zhseg/_core.c), asking for each base's arrays when it comes to it: only one
-        # base's are in memory at a time, read once and not kept
+        # packs them (zhseg/_core.c), asking for each base's keys when it comes to it, then for one
+        # member's weights at a time: read once and not kept
         parts = [template_parts(crf, j) for j in members_of[name]]
 
-        def members(parts=parts):
-            return [tuple(np.ascontiguousarray(a, dtype=t)
-                          for a, t in zip(read_template(*part), (np.int64, np.float64)))
-                    for template in parts for part in template]
+        def members(parts=parts):  # each member's keys, and a function reading its weights when asked
+            return [(_contiguous(read_template(*part, "keys"), np.int64),
+                     functools.partial(_read_weights, part)) for template in parts for part in template]
 
         slots = [slot for slot, template in enumerate(parts) for _ in template]
         bases.append((kind, param, part, dense, members, slots))

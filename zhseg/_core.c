@@ -107,6 +107,23 @@ static int hash_build(Hash *h, const int64_t *keys, const int32_t *values, Py_ss
     return 0;
 }
 
+/* the table at twice the size, its entries moved: 0, or -1 (out of memory; the table unchanged) */
+static int hash_grow(Hash *h) {
+    Hash bigger;
+    bigger.bits = h->bits + 1;
+    bigger.mask = (1ULL << bigger.bits) - 1;
+    if (!(bigger.slots = malloc(sizeof(Slot) << bigger.bits))) return -1;
+    for (uint64_t i = 0; i <= bigger.mask; i++) bigger.slots[i].key = -1;
+    for (uint64_t i = 0; i <= h->mask; i++) {
+        if (h->slots[i].key == -1) continue;
+        Slot *s = hash_slot(&bigger, h->slots[i].key);
+        *s = h->slots[i];
+    }
+    free(h->slots);
+    *h = bigger;
+    return 0;
+}
+
 static inline int32_t hash_get(const Hash *h, int64_t key, int32_t missing) {
     const Slot *s = hash_slot(h, key);
     return s->key == key ? s->value : missing;
@@ -279,6 +296,13 @@ static void core_dealloc(Core *self) {
 
 #define ITEM(seq, i) PySequence_Fast_GET_ITEM(seq, i)
 
+/* obj, or what it makes when it is a function (a new reference either way) */
+static PyObject *call_or_take(PyObject *obj) {
+    if (PyCallable_Check(obj)) return PyObject_CallNoArgs(obj);
+    Py_INCREF(obj);
+    return obj;
+}
+
 /* Core(spec): spec is the dict model/core.py builds; see CoreTables there for each entry. */
 static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     PyObject *spec;
@@ -336,72 +360,65 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     if (!lex) return -1;
     self->n_lexicons = (int)PySequence_Fast_GET_SIZE(lex);
     if (self->n_lexicons > MAX_LEXICONS) { Py_DECREF(lex); PyErr_SetString(PyExc_ValueError, "too many lexicons"); return -1; }
+    /* grown as pieces come (a piece shared by lexicons is one slot: about a quarter of them here),
+     * so the table ends the smallest that holds them, and at most one and a half times that is
+     * ever held; the lexicons' arrays are read once */
+    if (hash_alloc(&self->pieces, 1 << 12) < 0) { Py_DECREF(lex); PyErr_NoMemory(); return -1; }
     Py_ssize_t n_pieces = 0;
-    for (int pass = 0; pass < 2; pass++) { /* count, then fill */
-        /* at most 0.8 full even were no piece shared (they are: about a quarter of them here) */
-        if (pass == 1 && hash_alloc_at(&self->pieces, n_pieces, 0.8) < 0) { Py_DECREF(lex); PyErr_NoMemory(); return -1; }
-        for (int l = 0; l < self->n_lexicons; l++) {
-            PyObject *item = PySequence_Fast(ITEM(lex, l), "a lexicon: a sequence");
-            if (!item) { Py_DECREF(lex); return -1; }
-            int max_length = (int)PyLong_AsLong(ITEM(item, 0));
-            if (max_length < 2 || max_length > MAX_LENGTH) {
-                Py_DECREF(item); Py_DECREF(lex);
-                PyErr_SetString(PyExc_ValueError, "lexicon length out of range");
+    for (int l = 0; l < self->n_lexicons; l++) {
+        PyObject *item = PySequence_Fast(ITEM(lex, l), "a lexicon: a sequence");
+        if (!item) { Py_DECREF(lex); return -1; }
+        int max_length = (int)PyLong_AsLong(ITEM(item, 0));
+        if (max_length < 2 || max_length > MAX_LENGTH) {
+            Py_DECREF(item); Py_DECREF(lex);
+            PyErr_SetString(PyExc_ValueError, "lexicon length out of range");
+            return -1;
+        }
+        self->lexicon_length[l] = max_length;
+        if (max_length > self->longest_word) self->longest_word = max_length;
+        /* the tables, or a function making them: then one lexicon's arrays at a time */
+        PyObject *made = call_or_take(ITEM(item, 1));
+        PyObject *lengths = made ? PySequence_Fast(made, "lexicon tables: a sequence") : NULL;
+        Py_XDECREF(made);
+        if (!lengths) { Py_DECREF(item); Py_DECREF(lex); return -1; }
+        for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(lengths); k++) {
+            PyObject *entry = ITEM(lengths, k);
+            long len = PyLong_AsLong(PyTuple_GetItem(entry, 0));
+            Py_buffer kb, fb;
+            int got_keys = 0, got_flags = 0, oom = 0;
+            if (len >= 2 && len <= max_length)
+                got_keys = PyObject_GetBuffer(PyTuple_GetItem(entry, 1), &kb, PyBUF_C_CONTIGUOUS) == 0;
+            if (got_keys) got_flags = PyObject_GetBuffer(PyTuple_GetItem(entry, 2), &fb, PyBUF_C_CONTIGUOUS) == 0;
+            int fine = got_flags && kb.len % 8 == 0 && kb.len / 8 == fb.len;
+            const int64_t *keys = fine ? kb.buf : NULL;
+            const uint8_t *flags = fine ? fb.buf : NULL;
+            for (Py_ssize_t i = 0; fine && i < kb.len / 8; i++) {
+                if (keys[i] < 0) continue; /* never a hash */
+                Slot *s = hash_slot(&self->pieces, keys[i]);
+                if (s->key == -1) { /* a new piece: grow first if the table would be over 0.6 full */
+                    if ((double)(n_pieces + 1) > 0.6 * (double)(1LL << self->pieces.bits)) {
+                        if (hash_grow(&self->pieces) < 0) { oom = 1; break; }
+                        s = hash_slot(&self->pieces, keys[i]);
+                    }
+                    s->key = keys[i];
+                    s->value = 0;
+                    n_pieces++;
+                }
+                s->value |= (int32_t)(flags[i] & 3) << (2 * l);
+            }
+            if (got_keys) PyBuffer_Release(&kb);
+            if (got_flags) PyBuffer_Release(&fb);
+            if (!fine || oom) {
+                Py_DECREF(lengths); Py_DECREF(item); Py_DECREF(lex);
+                if (oom) PyErr_NoMemory();
+                else if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "a lexicon table is inconsistent");
                 return -1;
             }
-            self->lexicon_length[l] = max_length;
-            if (max_length > self->longest_word) self->longest_word = max_length;
-            /* the tables, or a function making them: then one lexicon's arrays at a time */
-            PyObject *given = ITEM(item, 1);
-            PyObject *made = PyCallable_Check(given) ? PyObject_CallNoArgs(given) : (Py_INCREF(given), given);
-            PyObject *lengths = made ? PySequence_Fast(made, "lexicon tables: a sequence") : NULL;
-            Py_XDECREF(made);
-            if (!lengths) { Py_DECREF(item); Py_DECREF(lex); return -1; }
-            for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(lengths); k++) {
-                PyObject *entry = ITEM(lengths, k);
-                long len = PyLong_AsLong(PyTuple_GetItem(entry, 0));
-                Py_ssize_t nk, nf;
-                int64_t *keys = len >= 2 && len <= max_length ? copy_buffer(PyTuple_GetItem(entry, 1), 8, &nk, "lexicon keys") : NULL;
-                uint8_t *flags = keys ? copy_buffer(PyTuple_GetItem(entry, 2), 1, &nf, "lexicon flags") : NULL;
-                if (!flags || nk != nf) {
-                    free(keys); free(flags); Py_DECREF(lengths); Py_DECREF(item); Py_DECREF(lex);
-                    if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "a lexicon table is inconsistent");
-                    return -1;
-                }
-                if (pass == 0) n_pieces += nk;
-                else for (Py_ssize_t i = 0; i < nk; i++) {
-                    if (keys[i] < 0) continue; /* never a hash */
-                    Slot *s = hash_slot(&self->pieces, keys[i]);
-                    if (s->key == -1) { s->key = keys[i]; s->value = 0; }
-                    s->value |= (int32_t)(flags[i] & 3) << (2 * l);
-                }
-                free(keys);
-                free(flags);
-            }
-            Py_DECREF(lengths);
-            Py_DECREF(item);
         }
+        Py_DECREF(lengths);
+        Py_DECREF(item);
     }
     Py_DECREF(lex);
-    { /* sized for every lexicon's keys; shared pieces make fewer: rehash into the smallest table that holds them */
-        Py_ssize_t used = 0;
-        for (uint64_t i = 0; i <= self->pieces.mask; i++) used += self->pieces.slots[i].key != -1;
-        Hash smaller;
-        if (hash_alloc(&smaller, used) < 0) { PyErr_NoMemory(); return -1; }
-        if (smaller.bits < self->pieces.bits) {
-            for (uint64_t i = 0; i <= self->pieces.mask; i++) {
-                const Slot *old = &self->pieces.slots[i];
-                if (old->key == -1) continue;
-                Slot *s = hash_slot(&smaller, old->key);
-                s->key = old->key;
-                s->value = old->value;
-            }
-            hash_free(&self->pieces);
-            self->pieces = smaller;
-        } else {
-            hash_free(&smaller);
-        }
-    }
     self->memory += sizeof(Slot) << self->pieces.bits;
 
     /* variety: None or (max_length, [(length, keys, packed buckets), ...]) */
@@ -431,8 +448,10 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         Py_DECREF(tables);
     }
 
-    /* bases: a list of (kind, param, part, domain, members, slots); members: the sorted int64 keys
-     * and float64 (keys + 1, n_labels) weights of the templates reading the base; slots: which of
+    /* bases: a list of (kind, param, part, domain, members, slots); members: (keys, weights) pairs,
+     * the sorted int64 keys and float64 (keys + 1, n_labels) weights of the templates reading the
+     * base, each an array or a function making it (all keys are read first, then one member's
+     * weights at a time: the largest base's weights are never all in memory); slots: which of
      * the base's template slots each member's rows add to (members sharing a slot, a shared
      * template and its standard's copy, are summed in member order into one row). Each key any
      * member has gets a record: the slots with a row for it (a bit mask) and where those rows
@@ -463,7 +482,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
             failed = 1;
             break;
         }
-        /* the members, or a function making them: then each base's arrays live only while it is laid out */
+        /* the members, or a function making them: then each base's keys live only while it is laid out */
         PyObject *given = PyTuple_GetItem(t, 4);
         PyObject *members = given && PyCallable_Check(given) ? PyObject_CallNoArgs(given) : (Py_XINCREF(given), given);
         if (!members || !PyList_Check(members) || PyList_GET_SIZE(members) > 32) {
@@ -473,7 +492,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
             break;
         }
         int k = (int)PyList_GET_SIZE(members);
-        Py_buffer kv[32], wv[32];
+        Py_buffer kv[32];
         Py_ssize_t len[32], at[32], base_keys = 0;
         int got = 0, slot_of[32];
         PyObject *slots = PySequence_Fast(PyTuple_GetItem(t, 5), "a base's slots: a sequence");
@@ -492,18 +511,24 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
             }
         }
         Py_DECREF(slots);
-        for (int m = 0; m < k && !failed; m++) {
+        for (int m = 0; m < k && !failed; m++) { /* every member's keys */
             PyObject *pair = PyList_GET_ITEM(members, m);
-            if (PyObject_GetBuffer(PyTuple_GetItem(pair, 0), &kv[m], PyBUF_C_CONTIGUOUS) < 0) { failed = 1; break; }
-            if (PyObject_GetBuffer(PyTuple_GetItem(pair, 1), &wv[m], PyBUF_C_CONTIGUOUS) < 0) {
-                PyBuffer_Release(&kv[m]); failed = 1; break;
+            if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+                PyErr_SetString(PyExc_ValueError, "core spec: a member is a (keys, weights) pair");
+                failed = 1;
+                break;
             }
+            PyObject *keys_obj = call_or_take(PyTuple_GET_ITEM(pair, 0));
+            if (!keys_obj) { failed = 1; break; }
+            int ok = PyObject_GetBuffer(keys_obj, &kv[m], PyBUF_C_CONTIGUOUS) == 0;
+            Py_DECREF(keys_obj); /* the buffer holds the array */
+            if (!ok) { failed = 1; break; }
             got++;
             len[m] = kv[m].len / 8;
             base_keys += len[m];
             at[m] = 0;
             const int64_t *keys = kv[m].buf;
-            int bad = kv[m].len % 8 || wv[m].len != (Py_ssize_t)sizeof(double) * L * (len[m] + 1);
+            int bad = kv[m].len % 8;
             for (Py_ssize_t i = 0; i < len[m] && !bad; i++)
                 bad = keys[i] < 0 || (i && keys[i] <= keys[i - 1]) || (base->domain > 0 && keys[i] >= base->domain);
             if (bad) { PyErr_SetString(PyExc_ValueError, "core spec: a template's keys are unsorted, out of range "
@@ -511,6 +536,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         }
         int64_t *union_keys = NULL;
         Record *union_recs = NULL;
+        const Py_ssize_t base_first_row = n_rows;
         if (!failed) { /* room for this base's records and rows */
             /* grown by what this base needs, not doubled: the largest arrays are not held twice */
             if (n_rows + base_keys + 1 > cap_rows) cap_rows = n_rows + base_keys + 1;
@@ -522,31 +548,47 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
             if (n_rows + base_keys >= (Py_ssize_t)UINT32_MAX) { PyErr_SetString(PyExc_ValueError, "too many weights"); failed = 1; }
         }
         Py_ssize_t n_union = 0;
-        while (!failed) { /* merge the members' sorted keys: each distinct key one record */
+        while (!failed) { /* merge the members' sorted keys: each distinct key one record, its rows 0.0 */
             int64_t key = INT64_MAX;
             for (int m = 0; m < k; m++)
                 if (at[m] < len[m] && ((const int64_t *)kv[m].buf)[at[m]] < key) key = ((const int64_t *)kv[m].buf)[at[m]];
             if (key == INT64_MAX) break;
             uint32_t mask = 0;
             for (int m = 0; m < k; m++)
-                if (at[m] < len[m] && ((const int64_t *)kv[m].buf)[at[m]] == key) mask |= 1u << slot_of[m];
-            Py_ssize_t first_row = n_rows;
-            double *rows = self->weights + first_row * L;
-            n_rows += __builtin_popcount(mask);
-            memset(rows, 0, sizeof(double) * L * (n_rows - first_row));
-            for (int m = 0; m < k; m++) { /* 0.0 plus each member's row, in member order (as numpy's sum) */
-                if (at[m] < len[m] && ((const int64_t *)kv[m].buf)[at[m]] == key) {
-                    double *row = rows + __builtin_popcount(mask & ((1u << slot_of[m]) - 1)) * L;
-                    const double *add = (const double *)wv[m].buf + at[m] * L;
-                    for (int q = 0; q < L; q++) row[q] += add[q];
-                    at[m]++;
-                }
-            }
+                if (at[m] < len[m] && ((const int64_t *)kv[m].buf)[at[m]] == key) { mask |= 1u << slot_of[m]; at[m]++; }
             union_keys[n_union] = key;
-            union_recs[n_union] = RECORD(first_row, mask);
+            union_recs[n_union] = RECORD(n_rows, mask);
             n_union++;
+            n_rows += __builtin_popcount(mask);
         }
-        for (int m = 0; m < got; m++) { PyBuffer_Release(&kv[m]); PyBuffer_Release(&wv[m]); }
+        if (!failed) memset(self->weights + base_first_row * L, 0, sizeof(double) * L * (n_rows - base_first_row));
+        /* then each member's weights, read one member at a time: its rows added to its slot's, in
+         * member order (0.0 plus each, as numpy's sum) */
+        for (int m = 0; m < k && !failed; m++) {
+            PyObject *weights_obj = call_or_take(PyTuple_GET_ITEM(PyList_GET_ITEM(members, m), 1));
+            Py_buffer wv;
+            if (!weights_obj) { failed = 1; break; }
+            int ok = PyObject_GetBuffer(weights_obj, &wv, PyBUF_C_CONTIGUOUS) == 0;
+            Py_DECREF(weights_obj);
+            if (!ok) { failed = 1; break; }
+            if (wv.len != (Py_ssize_t)sizeof(double) * L * (len[m] + 1)) {
+                PyErr_SetString(PyExc_ValueError, "core spec: a template's keys are unsorted, out of range "
+                                "or do not match its weights");
+                failed = 1;
+            }
+            const int64_t *keys = kv[m].buf;
+            const uint32_t below = (1u << slot_of[m]) - 1;
+            Py_ssize_t u = 0;
+            for (Py_ssize_t i = 0; i < len[m] && !failed; i++) {
+                while (union_keys[u] != keys[i]) u++; /* both sorted; every member key is in the union */
+                Record rec = union_recs[u];
+                double *row = self->weights + (size_t)(RECORD_ROW(rec) + __builtin_popcount(RECORD_MASK(rec) & below)) * L;
+                const double *add = (const double *)wv.buf + i * L;
+                for (int q = 0; q < L; q++) row[q] += add[q];
+            }
+            PyBuffer_Release(&wv);
+        }
+        for (int m = 0; m < got; m++) PyBuffer_Release(&kv[m]);
         Py_DECREF(members);
         if (failed) { free(union_keys); free(union_recs); break; }
         base->n_slots = 1;

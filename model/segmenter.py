@@ -519,6 +519,15 @@ def ordered_map(function, items: Iterable, threads: int) -> Iterator:
 
 def _batches(lines: Iterable[str], batch_chars: int) -> Iterator[list[str]]:
     """Consecutive lists of lines of at least ``batch_chars`` characters (the last may be short)."""
+    if isinstance(lines, list):  # a block of a file, as the command line reads them: often one batch
+        try:
+            whole = sum(map(len, lines)) < batch_chars
+        except TypeError:  # not all str: the loop below says which
+            whole = False
+        if whole:
+            if lines:
+                yield lines[:]  # our own list: the core reads its lines while the caller's may change
+            return
     batch: list[str] = []
     size = 0
     for line in lines:

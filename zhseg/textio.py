@@ -59,7 +59,7 @@ class TextBlock:
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()  # the newline ending the block's last line
-        return [line.rstrip("\r") for line in lines]
+        return [line.rstrip("\r") for line in lines] if "\r" in text else lines
 
     def _raise_decode_error(self) -> None:
         offset = self.offset

@@ -1273,6 +1273,7 @@ static PyObject *words_utf8(Py_ssize_t n_lines, const Batch *batch, PyObject *se
 /* words(lines, units=None, words=None, sep=None, utf8=False): segment(), with each line's words as
  * str: a list of word lists, or with sep, one str: each line's words joined by sep, then "\n"
  * (with utf8, those as UTF-8 bytes). */
+#define SINGLES 4096 /* one-character words shared per batch: slots by code point */
 static PyObject *core_words(Core *self, PyObject *args) {
     PyObject *lines, *units_obj = Py_None, *words_obj = Py_None, *sep = Py_None;
     int utf8 = 0;
@@ -1288,20 +1289,36 @@ static PyObject *core_words(Core *self, PyObject *args) {
         return result;
     }
     if (sep == Py_None) {
-        result = PyList_New(n_lines);
+        /* a word of one character (a third of them or more) is one str per batch and character:
+         * the batch's last one made for its slot here, shared (a str never changes) */
+        PyObject **single = calloc(SINGLES, sizeof(PyObject *));
+        result = single ? PyList_New(n_lines) : PyErr_NoMemory();
         for (Py_ssize_t li = 0; result && li < n_lines; li++) {
             PyObject *line = PyList_GET_ITEM(lines, li);
             LINE_WORDS(li)
             PyObject *list = PyList_New(n_words);
             if (!list) { Py_CLEAR(result); break; }
             for (Py_ssize_t k = 0; k < n_words; k++) {
-                PyObject *word = PyUnicode_Substring(line, v[2 * k], v[2 * k + 1]);
+                PyObject *word;
+                if (v[2 * k + 1] - v[2 * k] == 1) {
+                    Py_UCS4 cp = PyUnicode_READ_CHAR(line, v[2 * k]);
+                    PyObject **slot = &single[cp & (SINGLES - 1)];
+                    if (!*slot || PyUnicode_READ_CHAR(*slot, 0) != cp) {
+                        Py_XSETREF(*slot, PyUnicode_Substring(line, v[2 * k], v[2 * k + 1]));
+                    }
+                    word = *slot;
+                    Py_XINCREF(word);
+                } else {
+                    word = PyUnicode_Substring(line, v[2 * k], v[2 * k + 1]);
+                }
                 if (!word) { Py_DECREF(list); list = NULL; break; }
                 PyList_SET_ITEM(list, k, word);
             }
             if (!list) { Py_CLEAR(result); break; }
             PyList_SET_ITEM(result, li, list);
         }
+        for (int i = 0; single && i < SINGLES; i++) Py_XDECREF(single[i]);
+        free(single);
     } else {
         /* one pass for the size and widest character, one to write */
         Py_ssize_t sep_len = PyUnicode_GET_LENGTH(sep), total = 0;

@@ -34,6 +34,7 @@ import numpy as np
 from zhseg.errors import UserError
 from zhseg.features.chars import codepoints, is_isolating
 from zhseg.features.lexicon import Lexicon
+from zhseg.model import core
 
 MAX_USER_WORD = 64  # characters; longer user words are refused (the matcher keeps a filter per length)
 
@@ -76,12 +77,23 @@ def is_whitespace(codes: np.ndarray) -> np.ndarray:
     return table.take(np.minimum(codes, len(table) - 1)) & (codes < len(table))
 
 
+def rule_spans(text: str) -> list[tuple[int, int]]:
+    """The ``(start, end)`` spans of :data:`RULES`' matches of two or more characters, in order:
+    found by the compiled core where it was built (the regular expression holds the GIL, which
+    made it a tenth of ``zhseg segment``'s time and kept threads from scaling), else by the
+    expression itself (:func:`regex_rule_spans`, the reference the core's are tested against)."""
+    return core.rule_spans(text) if core.available() else regex_rule_spans(text)
+
+
+def regex_rule_spans(text: str) -> list[tuple[int, int]]:
+    """:func:`rule_spans` by the regular expression."""
+    return [m.span() for m in RULES.finditer(text) if m.end() - m.start() > 1]
+
+
 def unit_spans(text: str, rules: bool) -> list[tuple[int, int]]:
     """Spans of ``text`` that must not be cut: grapheme clusters of two or more code points, and
     with ``rules`` the rule matches of two or more characters."""
-    spans = []
-    if rules:
-        spans += [m.span() for m in RULES.finditer(text) if m.end() - m.start() > 1]
+    spans = rule_spans(text) if rules else []
     probe, cluster = _grapheme_patterns()
     found = probe.search(text)
     while found:

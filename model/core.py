@@ -166,6 +166,11 @@ def build_spec(crf, config: FeatureConfig, lexicon: Lexicon | None, word_lists: 
     }
 
 
+def rule_spans(text: str) -> list[tuple[int, int]]:
+    """model/constraints.py's rule matches of two or more characters, found by the compiled core."""
+    return _core.rule_spans(text)
+
+
 def build(spec: dict):
     """A ``zhseg._core.Core`` from :func:`build_spec`'s dict."""
     if _core is None:

@@ -86,6 +86,21 @@ def test_rules_change_nothing_on_a_line_without_a_rule_span(segmenter, text):
         assert any(a <= start and end <= b for _, a, b in tokens), (text[start:end], tokens)
 
 
+# what the rules' alternatives open with and are made of, both widths, and the characters around them
+RULE_PIECES = (list("0123456789０１２３４５６７８９,，.．%％@:/-_~?#[]!$&'()*+;= \nhtpsfwaeoxzAZÀÖ×ØÞ÷øɏŁＡｚ中文")
+               + ["https://", "http://", "ftp://", "www.", "ab.cd", "@ex.com", "1,234", "12，345.6", "x@y.zz"])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(RULE_PIECES), max_size=30).map("".join))
+def test_the_core_finds_the_rules_regular_expression_matches(text):
+    from zhseg.model import constraints, core
+
+    if not core.available():
+        pytest.skip("the compiled core was not built (no C compiler)")
+    assert core.rule_spans(text) == constraints.regex_rule_spans(text)
+
+
 def test_rule_spans_come_out_whole(segmenter):
     text = "访问https://www.example.com/a?b=1或写信给zhang.san@example.org，增长12.5%，共1,000,000元，iPhone手机"
     words = segmenter.lcut(text)

@@ -1385,8 +1385,132 @@ static PyTypeObject CoreType = {
     .tp_getset = core_getset,
 };
 
+/* -- the rules (model/constraints.py's RULES), the regular expression's matches found by hand -------
+ * RULES is the reference: tests/test_constraints.py checks these spans equal its matches. At each
+ * position, in the expression's order: url, e-mail, number, Latin word; the first that matches
+ * wins, and the scan goes on after it. Each part below is what the expression's backtracking
+ * comes to (its comment shows the part). */
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t n;
+} Text;
+
+static inline Py_UCS4 text_at(const Text *t, Py_ssize_t i) { return i < t->n ? PyUnicode_READ(t->kind, t->data, i) : 0; }
+static inline int in_range(Py_UCS4 c, Py_UCS4 lo, Py_UCS4 hi) { return c >= lo && c <= hi; }
+static inline int is_ascii_alpha(Py_UCS4 c) { return in_range(c, 'A', 'Z') || in_range(c, 'a', 'z'); }
+static inline int is_ascii_alnum(Py_UCS4 c) { return is_ascii_alpha(c) || in_range(c, '0', '9'); }
+static inline int is_rule_digit(Py_UCS4 c) { return in_range(c, '0', '9') || in_range(c, 0xFF10, 0xFF19); }
+static inline int is_wide_alpha(Py_UCS4 c) { return in_range(c, 0xFF21, 0xFF3A) || in_range(c, 0xFF41, 0xFF5A); }
+static inline int rule_may_start(Py_UCS4 c) { /* (?=[0-9０-９A-Za-zＡ-Ｚａ-ｚ\u00C0-\u024F]) */
+    return is_ascii_alnum(c) || is_rule_digit(c) || is_wide_alpha(c) || in_range(c, 0xC0, 0x24F);
+}
+static inline int is_url_char(Py_UCS4 c) { /* [A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%] */
+    return is_ascii_alnum(c) || (c < 0x80 && c && strchr("-._~:/?#[]@!$&'()*+,;=%", (int)c));
+}
+static inline int is_url_end(Py_UCS4 c) { return is_ascii_alnum(c) || c == '/' || c == '#' || c == '=' || c == '_' || c == '-'; }
+static inline int is_mail_local(Py_UCS4 c) { return is_ascii_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'; }
+static inline int is_mail_domain(Py_UCS4 c) { return is_ascii_alnum(c) || c == '-'; }
+static inline int is_latin(Py_UCS4 c) { /* [A-Za-zＡ-Ｚａ-ｚ\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F] */
+    return is_ascii_alpha(c) || is_wide_alpha(c) || (in_range(c, 0xC0, 0x24F) && c != 0xD7 && c != 0xF7);
+}
+
+static int starts_with(const Text *t, Py_ssize_t p, const char *ascii) {
+    for (Py_ssize_t k = 0; ascii[k]; k++) if (text_at(t, p + k) != (Py_UCS4)(unsigned char)ascii[k]) return 0;
+    return 1;
+}
+
+static Py_ssize_t run_of(const Text *t, Py_ssize_t p, int (*in)(Py_UCS4)) {
+    while (p < t->n && in(text_at(t, p))) p++;
+    return p;
+}
+
+/* (?:https?://|ftp://|www\.)[url chars]*[url end]: the longest run of url characters after the
+ * opening, cut back to its last url end character; -1 when there is none */
+static Py_ssize_t match_url(const Text *t, Py_ssize_t p) {
+    Py_ssize_t q = starts_with(t, p, "https://") ? p + 8 : starts_with(t, p, "http://") ? p + 7 :
+                   starts_with(t, p, "ftp://") ? p + 6 : starts_with(t, p, "www.") ? p + 4 : -1;
+    if (q < 0) return -1;
+    Py_ssize_t end = run_of(t, q, is_url_char);
+    while (end > q && !is_url_end(text_at(t, end - 1))) end--;
+    return end > q ? end : -1;
+}
+
+/* [local]+@[domain]+(?:\.[domain]+)*\.[A-Za-z]{2,}: the local part is all local characters up to
+ * the @; then the domain's labels, and the match ends in the last label but one that is followed
+ * by a dot and two letters or more (the letters taken, greedily) */
+static Py_ssize_t match_mail(const Text *t, Py_ssize_t p) {
+    Py_ssize_t at = run_of(t, p, is_mail_local);
+    if (at == p || text_at(t, at) != '@') return -1;
+    Py_ssize_t end = run_of(t, at + 1, is_mail_domain);
+    if (end == at + 1) return -1;
+    Py_ssize_t found = -1;
+    /* label after label: a dot, then letters (a candidate end), then the rest of the label */
+    while (text_at(t, end) == '.' && is_mail_domain(text_at(t, end + 1))) {
+        Py_ssize_t letters = run_of(t, end + 1, is_ascii_alpha);
+        if (letters - (end + 1) >= 2) found = letters; /* the expression keeps the last such */
+        end = run_of(t, end + 1, is_mail_domain);
+    }
+    return found;
+}
+
+/* \d{1,3}(?:[,，]\d{3})+(?:[.．]\d+)?[%％]?|\d+(?:[.．]\d+)?[%％]? over ASCII and full-width digits */
+static Py_ssize_t match_number(const Text *t, Py_ssize_t p) {
+    Py_ssize_t d = run_of(t, p, is_rule_digit);
+    if (d == p) return -1;
+    Py_ssize_t e = d;
+    if (d - p <= 3) { /* thousands: groups of a separator and exactly three digits */
+        Py_ssize_t g = d;
+        while ((text_at(t, g) == ',' || text_at(t, g) == 0xFF0C) && is_rule_digit(text_at(t, g + 1)) &&
+               is_rule_digit(text_at(t, g + 2)) && is_rule_digit(text_at(t, g + 3)))
+            g += 4;
+        e = g;
+    }
+    Py_UCS4 dot = text_at(t, e);
+    if ((dot == '.' || dot == 0xFF0E) && is_rule_digit(text_at(t, e + 1))) e = run_of(t, e + 1, is_rule_digit);
+    Py_UCS4 pct = text_at(t, e);
+    if (pct == '%' || pct == 0xFF05) e++;
+    return e;
+}
+
+/* where the rules' match at p ends, or -1 */
+static Py_ssize_t match_rules(const Text *t, Py_ssize_t p) {
+    Py_UCS4 c = text_at(t, p);
+    if (!rule_may_start(c)) return -1;
+    Py_ssize_t e;
+    if (c == 'h' || c == 'f' || c == 'w') { if ((e = match_url(t, p)) > 0) return e; }
+    if (is_mail_local(c) && (e = match_mail(t, p)) > 0) return e;
+    if ((e = match_number(t, p)) > 0) return e;
+    e = run_of(t, p, is_latin);
+    return e > p ? e : -1;
+}
+
+/* rule_spans(text) -> [(start, end), ...]: the rules' matches of two or more characters, in order */
+static PyObject *core_rule_spans(PyObject *module, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) { PyErr_Format(PyExc_TypeError, "expected a str, got %s", Py_TYPE(arg)->tp_name); return NULL; }
+    Text t = {PyUnicode_KIND(arg), PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg)};
+    PyObject *spans = PyList_New(0);
+    for (Py_ssize_t p = 0; spans && p < t.n;) {
+        Py_ssize_t e = match_rules(&t, p);
+        if (e < 0) { p++; continue; }
+        if (e - p > 1) {
+            PyObject *span = Py_BuildValue("(nn)", p, e);
+            if (!span || PyList_Append(spans, span) < 0) Py_CLEAR(spans);
+            Py_XDECREF(span);
+        }
+        p = e;
+    }
+    return spans;
+}
+
+static PyMethodDef module_methods[] = {
+    {"rule_spans", core_rule_spans, METH_O,
+     "rule_spans(text) -> the (start, end) spans of model/constraints.py's RULES matches of two or more characters"},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef core_module = {
-    PyModuleDef_HEAD_INIT, "zhseg._core", "zhseg's compiled core: characters to words (model/core.py).", -1, NULL,
+    PyModuleDef_HEAD_INIT, "zhseg._core", "zhseg's compiled core: characters to words (model/core.py).", -1, module_methods,
 };
 
 PyMODINIT_FUNC PyInit__core(void) {

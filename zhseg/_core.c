@@ -755,7 +755,9 @@ static void match_lexicons(const Core *c, const Work *w, Py_ssize_t lo, Py_ssize
             for (int len = 2; len <= PREFETCH_LENGTHS; len++) {
                 ahead = (ahead ^ (uint64_t)w->codes[i + PREFETCH + len - 1]) * FNV_PRIME;
                 uint64_t key = ((ahead ^ (uint64_t)len) * FNV_PRIME) >> 1;
-                __builtin_prefetch(&c->pieces.slots[(key * FIB) >> (64 - c->pieces.bits)]);
+                const Slot *home = &c->pieces.slots[(key * FIB) >> (64 - c->pieces.bits)];
+                __builtin_prefetch(home);
+                __builtin_prefetch(home + 3); /* a probe reads on, often into the next line */
             }
         }
         uint64_t prefix = (FNV_SEED ^ (uint64_t)w->codes[i]) * FNV_PRIME;

@@ -1,6 +1,7 @@
 """The compiled core (zhseg/_core.c), built with the machine's C compiler. Optional: without a
 compiler the install still succeeds and zhseg decodes on its numpy path (model/core.py)."""
 
+import os
 import platform
 from pathlib import Path
 
@@ -10,7 +11,10 @@ from setuptools import Extension, setup
 def cpu_flags() -> list[str]:
     """The building machine's population-count instruction (the core counts bits per weight
     lookup; without it gcc calls a slower library routine) and AVX2 (a weight row of four labels
-    is added in one instruction: the same sums, lane by lane). zhseg is built where it runs."""
+    is added in one instruction: the same sums, lane by lane). zhseg is built where it runs;
+    ZHSEG_PORTABLE_BUILD=1 leaves them out, for a build that runs on any x86-64."""
+    if os.environ.get("ZHSEG_PORTABLE_BUILD"):
+        return []
     try:
         info = Path("/proc/cpuinfo").read_text()
     except OSError:

@@ -88,7 +88,7 @@ def test_rules_change_nothing_on_a_line_without_a_rule_span(segmenter, text):
 
 # what the rules' alternatives open with and are made of, both widths, and the characters around them
 RULE_PIECES = (list("0123456789０１２３４５６７８９,，.．%％@:/-_~?#[]!$&'()*+;= \nhtpsfwaeoxzAZÀÖ×ØÞ÷øɏŁＡｚ中文")
-               + ["https://", "http://", "ftp://", "www.", "ab.cd", "@ex.com", "1,234", "12，345.6", "x@y.zz"])
+               + ["https://", "http://", "ftp://", "www.", "ab.cd", "@ex.com", "1,234", "12，345.6", "x@y.zz", "\ud800", "𠀀"])
 
 
 @settings(max_examples=1500, deadline=None)

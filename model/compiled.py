@@ -388,7 +388,6 @@ class _Column(SequenceABC):
         """Template ``k``'s keys or weights, not kept once read unless they were already."""
         return self._tables.part(self._chosen[k], name)
 
-
     def subset(self, chosen: Sequence[int]) -> "_Column":
         return _Column(self._tables, self._part, [self._chosen[k] for k in chosen])
 

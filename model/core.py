@@ -110,12 +110,8 @@ def _variety_spec(variety: AccessorVariety) -> tuple:
     return variety.max_length, tables
 
 
-def _contiguous(array, dtype) -> np.ndarray:
-    return np.ascontiguousarray(array, dtype=dtype)
-
-
 def _read_weights(part) -> np.ndarray:
-    return _contiguous(read_template(*part, "weights"), np.float64)
+    return np.ascontiguousarray(read_template(*part, "weights"), dtype=np.float64)
 
 
 def build_spec(crf, config: FeatureConfig, lexicon: Lexicon | None, word_lists: Sequence[Lexicon],
@@ -144,7 +140,7 @@ def build_spec(crf, config: FeatureConfig, lexicon: Lexicon | None, word_lists: 
         parts = [template_parts(crf, j) for j in members_of[name]]
 
         def members(parts=parts):  # each member's keys, and a function reading its weights when asked
-            return [(_contiguous(read_template(*part, "keys"), np.int64),
+            return [(np.ascontiguousarray(read_template(*part, "keys"), dtype=np.int64),
                      functools.partial(_read_weights, part)) for template in parts for part in template]
 
         slots = [slot for slot, template in enumerate(parts) for _ in template]

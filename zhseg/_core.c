@@ -75,8 +75,8 @@ static int table_bits(Py_ssize_t n, double load) {
     return bits;
 }
 
-static int hash_alloc_at(Hash *h, Py_ssize_t n, double load) {
-    int bits = table_bits(n, load);
+/* an empty table of 2^bits slots: 0, or -1 (out of memory) */
+static int hash_alloc_bits(Hash *h, int bits) {
     h->bits = bits;
     h->mask = (1ULL << bits) - 1;
     h->slots = malloc(sizeof(Slot) << bits);
@@ -84,6 +84,8 @@ static int hash_alloc_at(Hash *h, Py_ssize_t n, double load) {
     for (uint64_t i = 0; i <= h->mask; i++) h->slots[i].key = -1;
     return 0;
 }
+
+static int hash_alloc_at(Hash *h, Py_ssize_t n, double load) { return hash_alloc_bits(h, table_bits(n, load)); }
 
 static int hash_alloc(Hash *h, Py_ssize_t n) { return hash_alloc_at(h, n, 0.6); }
 
@@ -110,10 +112,7 @@ static int hash_build(Hash *h, const int64_t *keys, const int32_t *values, Py_ss
 /* the table at twice the size, its entries moved: 0, or -1 (out of memory; the table unchanged) */
 static int hash_grow(Hash *h) {
     Hash bigger;
-    bigger.bits = h->bits + 1;
-    bigger.mask = (1ULL << bigger.bits) - 1;
-    if (!(bigger.slots = malloc(sizeof(Slot) << bigger.bits))) return -1;
-    for (uint64_t i = 0; i <= bigger.mask; i++) bigger.slots[i].key = -1;
+    if (hash_alloc_bits(&bigger, h->bits + 1) < 0) return -1;
     for (uint64_t i = 0; i <= h->mask; i++) {
         if (h->slots[i].key == -1) continue;
         Slot *s = hash_slot(&bigger, h->slots[i].key);
@@ -484,7 +483,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         }
         /* the members, or a function making them: then each base's keys live only while it is laid out */
         PyObject *given = PyTuple_GetItem(t, 4);
-        PyObject *members = given && PyCallable_Check(given) ? PyObject_CallNoArgs(given) : (Py_XINCREF(given), given);
+        PyObject *members = given ? call_or_take(given) : NULL;
         if (!members || !PyList_Check(members) || PyList_GET_SIZE(members) > 32) {
             Py_XDECREF(members);
             if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "core spec: a base's members: a list of at most 32");
@@ -606,7 +605,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
                                    rows + __builtin_popcount(mask & ((1u << s) - 1)) * L, sizeof(double) * L);
                 }
                 self->memory += sizeof(double) * (base->domain + 1) * stride;
-                n_rows = n_union ? (Py_ssize_t)RECORD_ROW(union_recs[0]) : n_rows;
+                n_rows = base_first_row; /* the packed rows are not kept */
             }
             failed = base->table == NULL;
         } else {

@@ -11,7 +11,9 @@ it decodes each chunk on its own.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
 import threading
 from pathlib import Path
@@ -519,14 +521,18 @@ def ordered_map(function, items: Iterable, threads: int) -> Iterator:
 
 def _batches(lines: Iterable[str], batch_chars: int) -> Iterator[list[str]]:
     """Consecutive lists of lines of at least ``batch_chars`` characters (the last may be short)."""
-    if isinstance(lines, list):  # a block of a file, as the command line reads them: often one batch
+    if isinstance(lines, list):  # a block of a file, or a caller's list: cut where the running sizes say
         try:
-            whole = sum(map(len, lines)) < batch_chars
+            ends = list(itertools.accumulate(map(len, lines)))
         except TypeError:  # not all str: the loop below says which
-            whole = False
-        if whole:
-            if lines:
-                yield lines[:]  # our own list: the core reads its lines while the caller's may change
+            pass
+        else:
+            start, done = 0, 0
+            while start < len(lines):
+                # the batch ends at the first line that brings it to batch_chars, as the loop below
+                stop = bisect.bisect_left(ends, done + batch_chars, lo=start) + 1
+                yield lines[start:stop]  # our own list: the core reads its lines while the caller's may change
+                start, done = stop, ends[min(stop, len(ends)) - 1]
             return
     batch: list[str] = []
     size = 0

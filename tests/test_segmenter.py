@@ -40,6 +40,16 @@ def test_bulk_equals_one_by_one_whatever_the_batch_size(segmenter, lines, batch_
     assert list(segmenter.cut_lines(lines, batch_chars=batch_chars)) == [segmenter.lcut(x) for x in lines]
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab", max_size=6), max_size=20), st.integers(min_value=0, max_value=12))
+def test_a_list_is_cut_into_the_batches_a_stream_of_lines_gives(lines, batch_chars):
+    from zhseg.model.segmenter import _batches
+
+    from_list = list(_batches(lines, batch_chars))
+    assert from_list == list(_batches(iter(lines), batch_chars))
+    assert all(batch is not lines for batch in from_list)  # copies: the caller may change its list
+
+
 def test_fast_decoder_matches_crfsuite_on_the_seeds(unconstrained, reference_segmenter):
     lines = chunk_lines(web_seed_lines() + [read_corpus(NEWS_SEED)[0].text])
     fast = list(unconstrained.cut_lines(lines))

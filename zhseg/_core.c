@@ -687,48 +687,80 @@ static inline int is_isolating(const Core *c, uint32_t cp) {
     return cp < CODE_SPACE && (c->isolating[cp >> 3] >> (7 - (cp & 7))) & 1;
 }
 
-/* -- one sequence ------------------------------------------------------------------------------- */
+/* -- the sequences being decoded ---------------------------------------------------------------- */
+/* Short lines are decoded together, a pack of them at a time: their characters side by side in
+ * the arrays below, every stage (keys, records, weight rows) one loop over the whole pack, so the
+ * loads of many lines are in flight at once (a line of 40 characters alone keeps few); Viterbi
+ * runs per line. A line longer than BLOCK is decoded alone, block by block. A view of one
+ * sequence is a copy of the Work with its arrays moved to the sequence's first character. */
 typedef struct {
-    Py_ssize_t n;
+    Py_ssize_t n;        /* a view: the sequence's characters */
     uint32_t *codes;     /* folded code points */
     uint8_t *classes;
     int8_t *start;       /* FREE / MUST / NEVER per character */
-    uint8_t *pointers;   /* n x pointer_bytes backpointers */
-    Record *recs;        /* per block: n_bases x (BLOCK + 2 radius) records */
-    int64_t *keys;       /* per block: one base's keys */
-    int32_t *lex_values; /* per block: n_lexicons x 3 x window */
-    int32_t *av_values;  /* per block: (max_length + 1) x 2 x window */
-    double *emissions;   /* per block: BLOCK x n_labels */
-    Py_ssize_t capacity;
+    int32_t *positions;  /* per character, where it stands in its line */
+    uint8_t *labels;
+    Py_ssize_t capacity; /* characters the arrays above hold */
+    uint8_t *pointers;   /* one sequence's backpointers: n x pointer_bytes */
+    Py_ssize_t pointers_capacity;
+    Record *recs;        /* n_bases x (BLOCK + 2 radius): keys, then records, of a block or a pack */
+    int32_t *lex_values; /* one sequence's: n_lexicons x 3 x window */
+    int32_t *av_values;  /* one sequence's: (max_length + 1) x 2 x window */
+    double *emissions;   /* BLOCK x n_labels */
 } Work;
 
+typedef struct {
+    Py_ssize_t at, n;    /* a sequence of a pack: its first character in the Work's arrays, its length */
+    Py_ssize_t line;
+} Seq;
+
 static void work_free(Work *w) {
-    free(w->codes); free(w->classes); free(w->start); free(w->pointers);
-    free(w->recs); free(w->keys); free(w->lex_values); free(w->av_values); free(w->emissions);
+    free(w->codes); free(w->classes); free(w->start); free(w->positions); free(w->labels); free(w->pointers);
+    free(w->recs); free(w->lex_values); free(w->av_values); free(w->emissions);
     memset(w, 0, sizeof(Work));
 }
 
+static int grow(void **array, Py_ssize_t items, size_t itemsize) { /* keeps what it holds */
+    void *bigger = realloc(*array, items * itemsize);
+    if (!bigger) return -1;
+    *array = bigger;
+    return 0;
+}
+
+/* room for n characters (what is held is kept) and the scratch of a block: 0, or -1 */
 static int work_reserve(Work *w, const Core *c, Py_ssize_t n) {
     if (!w->recs) {
         Py_ssize_t window = BLOCK + 2 * c->radius;
         int av_rows = c->has_variety ? (c->variety.max_length + 1) * 2 : 1;
         w->recs = malloc(sizeof(Record) * (c->n_bases ? c->n_bases : 1) * window);
-        w->keys = malloc(sizeof(int64_t) * window);
         w->lex_values = malloc(sizeof(int32_t) * 3 * (c->n_lexicons ? c->n_lexicons : 1) * window);
         w->av_values = malloc(sizeof(int32_t) * av_rows * window);
         w->emissions = malloc(sizeof(double) * BLOCK * c->n_labels);
-        if (!w->recs || !w->keys || !w->lex_values || !w->av_values || !w->emissions) return -1;
+        if (!w->recs || !w->lex_values || !w->av_values || !w->emissions) return -1;
     }
     if (n <= w->capacity) return 0;
-    Py_ssize_t cap = n < 256 ? 256 : n + n / 4;
-    free(w->codes); free(w->classes); free(w->start); free(w->pointers);
-    w->codes = malloc(sizeof(uint32_t) * cap);
-    w->classes = malloc(cap);
-    w->start = malloc(cap);
-    w->pointers = malloc((size_t)cap * c->pointer_bytes);
+    Py_ssize_t cap = n < BLOCK ? BLOCK : n + n / 4;
+    if (grow((void **)&w->codes, cap, sizeof(uint32_t)) < 0 || grow((void **)&w->classes, cap, 1) < 0 ||
+        grow((void **)&w->start, cap, 1) < 0 || grow((void **)&w->positions, cap, sizeof(int32_t)) < 0 ||
+        grow((void **)&w->labels, cap, 1) < 0) return -1;
     w->capacity = cap;
-    if (!w->codes || !w->classes || !w->start || !w->pointers) { w->capacity = 0; return -1; }
     return 0;
+}
+
+static int pointers_reserve(Work *w, const Core *c, Py_ssize_t n) {
+    if (n <= w->pointers_capacity) return 0;
+    Py_ssize_t cap = n < BLOCK ? BLOCK : n + n / 4;
+    free(w->pointers);
+    if (!(w->pointers = malloc((size_t)cap * c->pointer_bytes))) { w->pointers_capacity = 0; return -1; }
+    w->pointers_capacity = cap;
+    return 0;
+}
+
+static inline Work view_of(const Work *w, Py_ssize_t at, Py_ssize_t n) {
+    Work v = *w;
+    v.n = n;
+    v.codes += at; v.classes += at; v.start += at; v.positions += at; v.labels += at;
+    return v;
 }
 
 static inline uint32_t code_at(const Work *w, Py_ssize_t q) {
@@ -856,108 +888,176 @@ static inline __attribute__((always_inline)) void add_row(double *restrict state
     for (; k < L; k++) state[k] += row[k];
 }
 
-/* Viterbi over w->n characters; labels into out. L is c->n_labels, a constant where the caller
- * inlines it: the per-label loops then compile to straight vector code (most of the work). */
-static inline __attribute__((always_inline)) void decode_labels(const Core *c, Work *w, uint8_t *labels, const int L) {
-    const int R = c->radius;
-    const Py_ssize_t n = w->n, window = BLOCK + 2 * R;
-    double score[MAX_LABELS] = {0}, next[MAX_LABELS];
-    for (Py_ssize_t a = 0; a < n; a += BLOCK) {
-        Py_ssize_t b = a + BLOCK < n ? a + BLOCK : n;
-        Py_ssize_t lo = a - R, hi = b + R, width = hi - lo;
-        match_lexicons(c, w, lo, hi, w->lex_values, 3 * window);
-        if (c->has_variety) match_variety(&c->variety, w, lo, hi, w->av_values);
-        for (int bi = 0; bi < c->n_bases; bi++) {
-            const Base *base = &c->bases[bi];
-            Record *recs = w->recs + (Py_ssize_t)bi * window;
-            if (base->domain > 0) { /* where each position's rows start in the base's table */
-                base_keys(c, w, base, lo, hi, window, (int64_t *)recs, L);
-                continue;
-            }
-            int64_t *keys = w->keys;
-            base_keys(c, w, base, lo, hi, window, keys, L);
-            /* a large table: ask for the slots of the first keys, then for a later key's slot before
-             * probing this one's; and, once a key's record is read, for its rows, which the
-             * templates read next */
-            const RecordHash *h = &base->hash;
-            for (Py_ssize_t i = 0; i < PREFETCH_KEYS && i < width; i++)
-                __builtin_prefetch(&h->slots[((uint64_t)keys[i] * FIB) >> (64 - h->bits)]);
-            for (Py_ssize_t i = 0; i < width; i++) {
-                if (i + PREFETCH_KEYS < width)
-                    __builtin_prefetch(&h->slots[((uint64_t)keys[i + PREFETCH_KEYS] * FIB) >> (64 - h->bits)]);
-                Record rec = recs[i] = record_hash_get(h, keys[i], 0);
-                const double *rows = c->weights + (size_t)RECORD_ROW(rec) * L;
-                const int count = __builtin_popcount(RECORD_MASK(rec)) * L; /* its rows may span lines */
-                __builtin_prefetch(rows);
-                if (count > 8) __builtin_prefetch(rows + 8);
-                if (count > 1) __builtin_prefetch(rows + count - 1);
-            }
+/* The keys of a window of one sequence (the view v), positions lo..hi-1: each base's into its
+ * row of recs (stride apart); a small-domain base's as where the key's rows start in its table,
+ * a large one's as the key itself, which records() turns into its record */
+static inline __attribute__((always_inline)) void window_keys(const Core *c, const Work *v, Py_ssize_t lo, Py_ssize_t hi,
+                                                            Record *recs, Py_ssize_t stride, const int L) {
+    match_lexicons(c, v, lo, hi, v->lex_values, 3 * stride);
+    if (c->has_variety) match_variety(&c->variety, v, lo, hi, v->av_values);
+    for (int bi = 0; bi < c->n_bases; bi++)
+        base_keys(c, v, &c->bases[bi], lo, hi, stride, (int64_t *)(recs + (Py_ssize_t)bi * stride), L);
+}
+
+/* Each large base's keys at 0..width-1 replaced by their records. The tables are large: the slots
+ * of the first keys are asked for, then a later key's slot before this one is probed; and once a
+ * key's record is read, its rows, which the templates read next */
+static inline __attribute__((always_inline)) void records(const Core *c, Work *w, Py_ssize_t stride, Py_ssize_t width,
+                                                        const int L) {
+    for (int bi = 0; bi < c->n_bases; bi++) {
+        const Base *base = &c->bases[bi];
+        if (base->domain > 0) continue;
+        Record *recs = w->recs + (Py_ssize_t)bi * stride;
+        const RecordHash *h = &base->hash;
+        for (Py_ssize_t i = 0; i < PREFETCH_KEYS && i < width; i++)
+            __builtin_prefetch(&h->slots[((uint64_t)recs[i] * FIB) >> (64 - h->bits)]);
+        for (Py_ssize_t i = 0; i < width; i++) {
+            if (i + PREFETCH_KEYS < width)
+                __builtin_prefetch(&h->slots[((uint64_t)recs[i + PREFETCH_KEYS] * FIB) >> (64 - h->bits)]);
+            Record rec = recs[i] = record_hash_get(h, (int64_t)recs[i], 0);
+            const double *rows = c->weights + (size_t)RECORD_ROW(rec) * L;
+            const int count = __builtin_popcount(RECORD_MASK(rec)) * L; /* its rows may span lines */
+            __builtin_prefetch(rows);
+            if (count > 8) __builtin_prefetch(rows + 8);
+            if (count > 1) __builtin_prefetch(rows + count - 1);
         }
-        double *em = w->emissions;
-        memset(em, 0, sizeof(double) * (b - a) * L);
-        /* template by template over the block: each position still adds its templates' rows in
-         * template order, and the independent iterations keep many row loads in flight */
-        for (int j = 0; j < c->n_templates; j++) {
-            const Template *t = &c->templates[j];
-            const Base *base = &c->bases[t->base];
-            const Record *recs = w->recs + (Py_ssize_t)t->base * window + (a + t->offset - lo);
-            if (base->domain > 0) { /* a small table, in cache: one row per position, zero where none */
-                const double *table = base->table + t->slot * L;
-                for (Py_ssize_t p = 0; p < b - a; p++) add_row(em + p * L, table + recs[p], L);
-                continue;
-            }
-            const uint32_t bit = t->bit, below = t->below;
-            for (Py_ssize_t p = 0; p < b - a; p++) {
-                Record rec = recs[p];
-                uint32_t mask = RECORD_MASK(rec);
-                if (!(mask & bit)) continue;
-                add_row(em + p * L, c->weights + (size_t)(RECORD_ROW(rec) + __builtin_popcount(mask & below)) * L, L);
-            }
-        }
-        for (Py_ssize_t p = a; p < b; p++) {
-            double *state = em + (p - a) * L;
-            int s = w->start[p] * 3 + (p + 1 < n ? w->start[p + 1] : FREE);
-            const uint8_t *allowed = c->allowed + s * L;
-            for (int k = 0; k < L; k++) if (!allowed[k]) state[k] = -INFINITY;
-        }
-        for (Py_ssize_t p = a; p < b; p++) {
-            const double *state = em + (p - a) * L;
-            if (p == 0) {
-                for (int k = 0; k < L; k++) score[k] = state[k];
-                continue;
-            }
-            uint8_t *ptr = w->pointers + (size_t)p * c->pointer_bytes;
-            uint8_t packed = 0;
-            for (int j = 0; j < L; j++) {
-                double top = score[0] + c->transitions[j];
-                int arg = 0;
-                for (int i = 1; i < L; i++) {
-                    double cand = score[i] + c->transitions[i * L + j];
-                    if (cand > top) { top = cand; arg = i; } /* strict: ties keep the lower label, as crfsuite */
-                }
-                next[j] = top + state[j];
-                if (L <= 4) packed |= (uint8_t)(arg << (2 * j)); /* four labels: two bits each, one byte */
-                else ptr[j] = (uint8_t)arg;
-            }
-            if (L <= 4) ptr[0] = packed;
-            for (int k = 0; k < L; k++) score[k] = next[k];
-        }
-    }
-    int current = 0;
-    for (int k = 1; k < L; k++) if (score[k] > score[current]) current = k; /* the first maximum */
-    labels[n - 1] = current;
-    for (Py_ssize_t p = n - 1; p > 0; p--) {
-        const uint8_t *ptr = w->pointers + (size_t)p * c->pointer_bytes;
-        current = L <= 4 ? (ptr[0] >> (2 * current)) & 3 : ptr[current];
-        labels[p - 1] = current;
     }
 }
 
-static void decode_sequence(const Core *c, Work *w, uint8_t *labels) {
-    switch (c->n_labels) { /* the tag sets zhseg trains: BMES, and six tags */
-    case 4: decode_labels(c, w, labels, 4); break;
-    case 6: decode_labels(c, w, labels, 6); break;
-    default: decode_labels(c, w, labels, c->n_labels); break;
+/* The state scores of window positions from..to-1 (records made) into em, a row each: template
+ * by template, so each position adds its templates' rows in template order, and the independent
+ * iterations keep many row loads in flight */
+static inline __attribute__((always_inline)) void emissions(const Core *c, const Work *w, Py_ssize_t stride,
+                                                          Py_ssize_t from, Py_ssize_t to, double *em, const int L) {
+    const Py_ssize_t count = to - from;
+    memset(em, 0, sizeof(double) * count * L);
+    for (int j = 0; j < c->n_templates; j++) {
+        const Template *t = &c->templates[j];
+        const Base *base = &c->bases[t->base];
+        const Record *recs = w->recs + (Py_ssize_t)t->base * stride + from + t->offset;
+        if (base->domain > 0) { /* a small table, in cache: one row per position, zero where none */
+            const double *table = base->table + t->slot * L;
+            for (Py_ssize_t p = 0; p < count; p++) add_row(em + p * L, table + recs[p], L);
+            continue;
+        }
+        const uint32_t bit = t->bit, below = t->below;
+        for (Py_ssize_t p = 0; p < count; p++) {
+            Record rec = recs[p];
+            uint32_t mask = RECORD_MASK(rec);
+            if (!(mask & bit)) continue;
+            add_row(em + p * L, c->weights + (size_t)(RECORD_ROW(rec) + __builtin_popcount(mask & below)) * L, L);
+        }
+    }
+}
+
+/* Viterbi over positions a..b-1 of the sequence v, their state scores em (a row each, changed:
+ * the labels the constraints rule out score minus infinity), score carried from a block to the
+ * next; backpointers into v->pointers */
+static inline __attribute__((always_inline)) void viterbi(const Core *c, const Work *v, double *em, Py_ssize_t a,
+                                                        Py_ssize_t b, double *score, const int L) {
+    const Py_ssize_t n = v->n;
+    double next[MAX_LABELS];
+    for (Py_ssize_t p = a; p < b; p++) {
+        double *state = em + (p - a) * L;
+        int s = v->start[p] * 3 + (p + 1 < n ? v->start[p + 1] : FREE);
+        const uint8_t *allowed = c->allowed + s * L;
+        for (int k = 0; k < L; k++) if (!allowed[k]) state[k] = -INFINITY;
+    }
+    for (Py_ssize_t p = a; p < b; p++) {
+        const double *state = em + (p - a) * L;
+        if (p == 0) {
+            for (int k = 0; k < L; k++) score[k] = state[k];
+            continue;
+        }
+        uint8_t *ptr = v->pointers + (size_t)p * c->pointer_bytes;
+        uint8_t packed = 0;
+        for (int j = 0; j < L; j++) {
+            double top = score[0] + c->transitions[j];
+            int arg = 0;
+            for (int i = 1; i < L; i++) {
+                double cand = score[i] + c->transitions[i * L + j];
+                if (cand > top) { top = cand; arg = i; } /* strict: ties keep the lower label, as crfsuite */
+            }
+            next[j] = top + state[j];
+            if (L <= 4) packed |= (uint8_t)(arg << (2 * j)); /* four labels: two bits each, one byte */
+            else ptr[j] = (uint8_t)arg;
+        }
+        if (L <= 4) ptr[0] = packed;
+        for (int k = 0; k < L; k++) score[k] = next[k];
+    }
+}
+
+/* the best labels of the sequence v, from its final scores and backpointers, into v->labels */
+static inline __attribute__((always_inline)) void backtrack(const Core *c, const Work *v, const double *score, const int L) {
+    const Py_ssize_t n = v->n;
+    int current = 0;
+    for (int k = 1; k < L; k++) if (score[k] > score[current]) current = k; /* the first maximum */
+    v->labels[n - 1] = current;
+    for (Py_ssize_t p = n - 1; p > 0; p--) {
+        const uint8_t *ptr = v->pointers + (size_t)p * c->pointer_bytes;
+        current = L <= 4 ? (ptr[0] >> (2 * current)) & 3 : ptr[current];
+        v->labels[p - 1] = current;
+    }
+}
+
+/* One sequence (a view), block by block; labels into v->labels. L is c->n_labels, a constant
+ * where the caller inlines it: the per-label loops then compile to straight vector code. */
+static inline __attribute__((always_inline)) void decode_long(const Core *c, Work *v, const int L) {
+    const int R = c->radius;
+    const Py_ssize_t n = v->n, stride = BLOCK + 2 * R;
+    double score[MAX_LABELS] = {0};
+    for (Py_ssize_t a = 0; a < n; a += BLOCK) {
+        Py_ssize_t b = a + BLOCK < n ? a + BLOCK : n;
+        window_keys(c, v, a - R, b + R, v->recs, stride, L);
+        records(c, v, stride, b - a + 2 * R, L);
+        emissions(c, v, stride, R, R + b - a, v->emissions, L);
+        viterbi(c, v, v->emissions, a, b, score, L);
+    }
+    backtrack(c, v, score, L);
+}
+
+/* Sequences of at most BLOCK characters whose windows (each R beyond both ends) fit in one
+ * block, side by side; labels into each one's place in w->labels */
+static inline __attribute__((always_inline)) void decode_pack(const Core *c, Work *w, const Seq *seqs, Py_ssize_t n_seqs,
+                                                            const int L) {
+    const int R = c->radius;
+    const Py_ssize_t stride = BLOCK + 2 * R;
+    Py_ssize_t x = 0;
+    for (Py_ssize_t s = 0; s < n_seqs; s++) {
+        Work v = view_of(w, seqs[s].at, seqs[s].n);
+        window_keys(c, &v, -R, seqs[s].n + R, w->recs + x, stride, L);
+        x += seqs[s].n + 2 * R;
+    }
+    records(c, w, stride, x, L);
+    /* the rows of positions between two sequences are made and never read: fewer than the loads
+     * the pack saves */
+    emissions(c, w, stride, R, x - R, w->emissions, L);
+    x = 0;
+    for (Py_ssize_t s = 0; s < n_seqs; s++) {
+        Work v = view_of(w, seqs[s].at, seqs[s].n);
+        double score[MAX_LABELS] = {0};
+        viterbi(c, &v, w->emissions + x * L, 0, seqs[s].n, score, L);
+        backtrack(c, &v, score, L);
+        x += seqs[s].n + 2 * R;
+    }
+}
+
+/* a pack (n_seqs > 1 or one short sequence) or one long sequence: the tag sets zhseg trains,
+ * BMES and six tags, with their label count a constant */
+static void decode(const Core *c, Work *w, const Seq *seqs, Py_ssize_t n_seqs) {
+    if (n_seqs == 1 && seqs[0].n > BLOCK) {
+        Work v = view_of(w, seqs[0].at, seqs[0].n);
+        switch (c->n_labels) {
+        case 4: decode_long(c, &v, 4); break;
+        case 6: decode_long(c, &v, 6); break;
+        default: decode_long(c, &v, c->n_labels); break;
+        }
+        return;
+    }
+    switch (c->n_labels) {
+    case 4: decode_pack(c, w, seqs, n_seqs, 4); break;
+    case 6: decode_pack(c, w, seqs, n_seqs, 6); break;
+    default: decode_pack(c, w, seqs, n_seqs, c->n_labels); break;
     }
 }
 
@@ -1006,8 +1106,6 @@ static int bounds_push(Bounds *b, Py_ssize_t x, Py_ssize_t y) {
     return 0;
 }
 
-/* One line (a sequence): read its characters from `text` at [offset, offset + size), decode,
- * append each word's (start, end) in text offsets (relative to `base`) to `out`. */
 typedef struct {
     const int64_t *at;
     Py_ssize_t n, next;
@@ -1018,32 +1116,15 @@ static inline int is_cut(CutScan *s, int64_t t) { /* t must not decrease between
     return s->next < s->n && s->at[s->next] == t;
 }
 
-static int segment_line(const Core *c, Work *w, int kind, const void *data, Py_ssize_t from, Py_ssize_t to,
-                        int64_t base, SpanScan *units, SpanScan *words_in, EdgeScan *edges, CutScan *cuts, Bounds *out,
-                        int32_t **positions, Py_ssize_t *positions_cap, uint8_t **labels, Py_ssize_t *labels_cap) {
-    Py_ssize_t n = 0;
-    for (Py_ssize_t i = from; i < to; i++) if (!is_space(PyUnicode_READ(kind, data, i))) n++;
-    if (!n) return 0;
-    if (work_reserve(w, c, n) < 0) return -1;
-    /* where each character stands in the line: kept only for a line with whitespace (else the k-th
-     * character is at k), as 32-bit offsets: lines are shorter than 2^31 characters */
-    const int spaced = n != to - from;
-    if (n > *labels_cap) {
-        free(*labels);
-        *labels_cap = n + n / 4;
-        if (!(*labels = malloc(*labels_cap))) { *labels_cap = 0; return -1; }
-    }
-    if (spaced && n > *positions_cap) {
-        free(*positions);
-        *positions_cap = n + n / 4;
-        if (!(*positions = malloc(sizeof(int32_t) * *positions_cap))) { *positions_cap = 0; return -1; }
-    }
-    int32_t *pos = *positions;
-    uint8_t *lab = *labels;
-#define POS(q) (spaced ? (Py_ssize_t)pos[q] : (Py_ssize_t)(q))
-    Py_ssize_t k = 0;
+/* One line: its characters (but whitespace) read into w's arrays from `at` on (room reserved
+ * for all of them), folded and classed, with where each stands in the line and the constraints
+ * on a word starting there (the spans in the offsets of the lines joined, `base` this line's
+ * first). Returns how many it read. */
+static Py_ssize_t read_line(const Core *c, Work *w, Py_ssize_t at, int kind, const void *data, Py_ssize_t size,
+                            int64_t base, SpanScan *units, SpanScan *words_in, EdgeScan *edges, CutScan *cuts) {
+    Py_ssize_t k = at;
     int after_space = 0, prev_iso = 0;
-    for (Py_ssize_t i = from; i < to; i++) {
+    for (Py_ssize_t i = 0; i < size; i++) {
         Py_UCS4 cp = PyUnicode_READ(kind, data, i);
         if (is_space(cp)) { after_space = 1; continue; }
         int64_t t = base + i;
@@ -1053,7 +1134,7 @@ static int segment_line(const Core *c, Work *w, int kind, const void *data, Py_s
         int iso = c->isolate && is_isolating(c, cp);
         int cut = cuts ? is_cut(cuts, t) : 0;
         int8_t s = FREE;
-        if (k == 0) s = FREE;
+        if (k == at) s = FREE;
         else if (after_space) s = in_word ? NEVER : MUST; /* whitespace is a boundary, but inside a user word */
         else {
             if (in_unit || in_word) s = NEVER;
@@ -1064,26 +1145,52 @@ static int segment_line(const Core *c, Work *w, int kind, const void *data, Py_s
         w->codes[k] = folded;
         w->classes[k] = char_class(c, folded);
         w->start[k] = s;
-        if (spaced) pos[k] = (int32_t)(t - base);
+        w->positions[k] = (int32_t)i;
         prev_iso = iso;
         after_space = 0;
         k++;
     }
-    w->n = n;
-    decode_sequence(c, w, lab);
-    /* words: a word starts at the first character, at a start label, after an end label (never
-     * inside a user word that spans whitespace, whatever the labels say) */
+    return k - at;
+}
+
+/* The words of a decoded sequence (a view), each (start, end) in its line appended to out: a word
+ * starts at the first character, at a start label, after an end label (never inside a user word
+ * that spans whitespace, whatever the labels say). 0, or -1 (out of memory). */
+static int line_words(const Core *c, const Work *v, Bounds *out) {
+    const Py_ssize_t n = v->n;
+    const int32_t *pos = v->positions;
+    const uint8_t *lab = v->labels;
     Py_ssize_t word_start = 0;
     for (Py_ssize_t p = 1; p <= n; p++) {
         int starts = p == n;
         if (!starts) {
             starts = c->start_label[lab[p]] || c->end_label[lab[p - 1]];
-            if (w->start[p] == NEVER && p > 0 && POS(p) != POS(p - 1) + 1) starts = 0; /* glue */
+            if (v->start[p] == NEVER && pos[p] != pos[p - 1] + 1) starts = 0; /* glue */
         }
         if (starts) {
-            if (bounds_push(out, POS(word_start), POS(p - 1) + 1) < 0) return -1;
+            if (bounds_push(out, pos[word_start], pos[p - 1] + 1) < 0) return -1;
             word_start = p;
         }
+    }
+    return 0;
+}
+
+/* Decode the pack's sequences (w's arrays hold them from 0 on) and append the words of lines
+ * first..last-1, in order, their ends into line_end: 0, or -1 (out of memory) */
+static int flush_pack(const Core *c, Work *w, const Seq *seqs, Py_ssize_t n_seqs, Py_ssize_t first, Py_ssize_t last,
+                      Bounds *out, Py_ssize_t *line_end) {
+    Py_ssize_t longest = 0;
+    for (Py_ssize_t s = 0; s < n_seqs; s++) if (seqs[s].n > longest) longest = seqs[s].n;
+    if (n_seqs && pointers_reserve(w, c, longest) < 0) return -1;
+    if (n_seqs) decode(c, w, seqs, n_seqs);
+    Py_ssize_t s = 0;
+    for (Py_ssize_t li = first; li < last; li++) {
+        if (s < n_seqs && seqs[s].line == li) {
+            Work v = view_of(w, seqs[s].at, seqs[s].n);
+            if (line_words(c, &v, out) < 0) return -1;
+            s++;
+        }
+        line_end[li] = out->len;
     }
     return 0;
 }
@@ -1169,22 +1276,39 @@ static int decode_batch(Core *self, PyObject *lines, PyObject *units_obj, PyObje
     }
     if (!failed) {
         Work w = {0};
-        int32_t *positions = NULL;
-        uint8_t *labels = NULL;
-        Py_ssize_t positions_cap = 0, labels_cap = 0;
+        const Py_ssize_t window = BLOCK + 2 * self->radius;
+        Seq *seqs = malloc(sizeof(Seq) * (BLOCK + 1));
+        Py_ssize_t n_seqs = 0, chars = 0, width = 0, first = 0; /* the pack: lines first.. */
         int64_t base = 0;
-        int rc = 0;
+        int rc = seqs ? 0 : -1;
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t li = 0; li < n_lines && rc == 0; li++) {
-            rc = segment_line(self, &w, kinds[li], data[li], 0, sizes[li], base, has_units ? &units : NULL,
-                              has_words ? &words : NULL, has_words ? &edges : NULL, has_cuts ? &cuts : NULL,
-                              &batch->bounds, &positions, &positions_cap, &labels, &labels_cap);
-            batch->line_end[li] = batch->bounds.len;
+            /* a line that may not fit (its size bounds its characters) closes the pack first */
+            if (width + sizes[li] + 2 * self->radius > window) {
+                rc = flush_pack(self, &w, seqs, n_seqs, first, li, &batch->bounds, batch->line_end);
+                n_seqs = chars = width = 0;
+                first = li;
+            }
+            if (rc == 0 && work_reserve(&w, self, chars + sizes[li]) < 0) rc = -1;
+            if (rc == 0) {
+                Py_ssize_t n = read_line(self, &w, chars, kinds[li], data[li], sizes[li], base, has_units ? &units : NULL,
+                                         has_words ? &words : NULL, has_words ? &edges : NULL, has_cuts ? &cuts : NULL);
+                if (n) {
+                    seqs[n_seqs++] = (Seq){chars, n, li};
+                    chars += n;
+                    width += n + 2 * self->radius;
+                }
+                if (n > BLOCK) { /* a long line: decoded alone (the pack held nothing else) */
+                    rc = flush_pack(self, &w, seqs, n_seqs, first, li + 1, &batch->bounds, batch->line_end);
+                    n_seqs = chars = width = 0;
+                    first = li + 1;
+                }
+            }
             base += sizes[li] + 1;
         }
+        if (rc == 0) rc = flush_pack(self, &w, seqs, n_seqs, first, n_lines, &batch->bounds, batch->line_end);
         work_free(&w);
-        free(positions);
-        free(labels);
+        free(seqs);
         Py_END_ALLOW_THREADS
         if (rc < 0) { PyErr_NoMemory(); failed = 1; }
     }

@@ -65,6 +65,20 @@ def test_a_long_line_decodes_block_by_block_as_numpy_does(seed_model):
     assert core.lcut(text) == reference.lcut(text)
 
 
+def test_lines_of_every_length_around_a_pack_decode_as_numpy_does(seed_model):
+    """The core decodes short lines a pack of up to 2,048 characters at a time and a longer one
+    alone: lines that just fit, just do not, long ones between short ones, empty and blank ones."""
+    from zhseg.features.corpus import read_corpus
+    from tests.conftest import NEWS_SEED
+
+    text = "".join(s.text for s in read_corpus(NEWS_SEED)) * 4
+    lines = [text[:40], "", text[:2000], text[:2048], "  ", text[:2049], text[:7], text[:2044] + "  \t",
+             " " * 3000 + text[:30], text[:5000], text[:1], "\u3000", text[:3000].replace("，", " ")]
+    reference, core = both(seed_model)
+    assert list(core.cut_lines(lines, batch_chars=10**6)) == list(reference.cut_lines(lines, batch_chars=10**6))
+    assert "".join(core.segment_lines(lines, "/")) == "".join(reference.segment_lines(lines, "/"))
+
+
 def test_every_kind_of_whitespace_is_a_boundary_as_str_isspace_says(seed_model):
     # the core tests whitespace itself (Python's table only at or below U+3000): every code point
     # str.isspace accepts, and its neighbours, which it does not, between two words

@@ -1398,7 +1398,36 @@ static PyObject *words_utf8(Py_ssize_t n_lines, const Batch *batch, PyObject *se
 /* words(lines, units=None, words=None, sep=None, utf8=False): segment(), with each line's words as
  * str: a list of word lists, or with sep, one str: each line's words joined by sep, then "\n"
  * (with utf8, those as UTF-8 bytes). */
-#define SINGLES 4096 /* one-character words shared per batch: slots by code point */
+#define SHARED_BITS 14   /* words shared per batch: 2^14 slots by a hash of their characters */
+#define SHARED (1 << SHARED_BITS)
+#define SHARED_LENGTH 4  /* ... for words up to this many characters (most words, and the most repeated) */
+
+/* The str of line[start:end): for a short word, the one made last for its slot in shared, if it
+ * is this word (a str never changes, so one serves every occurrence: fewer allocations, and the
+ * word lists free faster); else a new one, kept in the slot. A new reference, or NULL. */
+static PyObject *shared_word(PyObject **shared, PyObject *line, Py_ssize_t start, Py_ssize_t end) {
+    Py_ssize_t len = end - start;
+    if (len > SHARED_LENGTH) return PyUnicode_Substring(line, start, end);
+    const int kind = PyUnicode_KIND(line);
+    const void *data = PyUnicode_DATA(line);
+    uint64_t hash = FNV_SEED;
+    for (Py_ssize_t i = start; i < end; i++) hash = (hash ^ PyUnicode_READ(kind, data, i)) * FNV_PRIME;
+    PyObject **slot = &shared[(hash * FIB) >> (64 - SHARED_BITS)];
+    PyObject *word = *slot;
+    int same = word && PyUnicode_GET_LENGTH(word) == len;
+    if (same) {
+        const int wkind = PyUnicode_KIND(word);
+        const void *wdata = PyUnicode_DATA(word);
+        for (Py_ssize_t i = 0; same && i < len; i++) same = PyUnicode_READ(wkind, wdata, i) == PyUnicode_READ(kind, data, start + i);
+    }
+    if (!same) {
+        if (!(word = PyUnicode_Substring(line, start, end))) return NULL;
+        Py_XSETREF(*slot, word);
+    }
+    Py_INCREF(word);
+    return word;
+}
+
 static PyObject *core_words(Core *self, PyObject *args) {
     PyObject *lines, *units_obj = Py_None, *words_obj = Py_None, *sep = Py_None;
     int utf8 = 0;
@@ -1414,36 +1443,23 @@ static PyObject *core_words(Core *self, PyObject *args) {
         return result;
     }
     if (sep == Py_None) {
-        /* a word of one character (a third of them or more) is one str per batch and character:
-         * the batch's last one made for its slot here, shared (a str never changes) */
-        PyObject **single = calloc(SINGLES, sizeof(PyObject *));
-        result = single ? PyList_New(n_lines) : PyErr_NoMemory();
+        PyObject **shared = calloc(SHARED, sizeof(PyObject *));
+        result = shared ? PyList_New(n_lines) : PyErr_NoMemory();
         for (Py_ssize_t li = 0; result && li < n_lines; li++) {
             PyObject *line = PyList_GET_ITEM(lines, li);
             LINE_WORDS(li)
             PyObject *list = PyList_New(n_words);
             if (!list) { Py_CLEAR(result); break; }
             for (Py_ssize_t k = 0; k < n_words; k++) {
-                PyObject *word;
-                if (v[2 * k + 1] - v[2 * k] == 1) {
-                    Py_UCS4 cp = PyUnicode_READ_CHAR(line, v[2 * k]);
-                    PyObject **slot = &single[cp & (SINGLES - 1)];
-                    if (!*slot || PyUnicode_READ_CHAR(*slot, 0) != cp) {
-                        Py_XSETREF(*slot, PyUnicode_Substring(line, v[2 * k], v[2 * k + 1]));
-                    }
-                    word = *slot;
-                    Py_XINCREF(word);
-                } else {
-                    word = PyUnicode_Substring(line, v[2 * k], v[2 * k + 1]);
-                }
+                PyObject *word = shared_word(shared, line, v[2 * k], v[2 * k + 1]);
                 if (!word) { Py_DECREF(list); list = NULL; break; }
                 PyList_SET_ITEM(list, k, word);
             }
             if (!list) { Py_CLEAR(result); break; }
             PyList_SET_ITEM(result, li, list);
         }
-        for (int i = 0; single && i < SINGLES; i++) Py_XDECREF(single[i]);
-        free(single);
+        for (int i = 0; shared && i < SHARED; i++) Py_XDECREF(shared[i]);
+        free(shared);
     } else {
         /* one pass for the size and widest character, one to write */
         Py_ssize_t sep_len = PyUnicode_GET_LENGTH(sep), total = 0;

@@ -54,13 +54,14 @@ def make_app(only: Sequence[str] | None = None) -> typer.Typer:
 def _plain_metavars(group) -> None:
     """Option values named as click names them (PATH, TEXT, INTEGER), not as typer 0.16+ prints
     Python annotations (``<list[Path]>``): help that reads like the rest of the command line."""
-    names = {"Path": "PATH", "str": "TEXT", "int": "INTEGER", "float": "FLOAT"}
+    names = {"path": "PATH", "str": "TEXT", "text": "TEXT", "int": "INTEGER", "integer": "INTEGER", "float": "FLOAT"}
     for command in group.commands.values():
         for param in command.params:
             if param.param_type_name == "option" and param.metavar is None and not param.is_flag:
-                bare = param.bare_type()
+                # typer 0.29 reads the annotation (bare_type); before it, the click type's name
+                bare = param.bare_type() if hasattr(param, "bare_type") else param.type.name
                 bare = bare[len("list["):-1] if bare.startswith("list[") else bare
-                param.metavar = names.get(bare, bare.upper())
+                param.metavar = names.get(bare.lower(), bare.upper())
             elif param.param_type_name == "argument":  # its name says what it is
                 param.display_type_rich = lambda ctx=None: None
 

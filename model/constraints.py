@@ -95,7 +95,8 @@ def unit_spans(text: str, rules: bool) -> list[tuple[int, int]]:
     with ``rules`` the rule matches of two or more characters."""
     spans = rule_spans(text) if rules else []
     probe, cluster = _grapheme_patterns()
-    found = probe.search(text)
+    # concurrent: the scans release the GIL, as the core does, so threads decoding other batches go on
+    found = probe.search(text, concurrent=True)
     while found:
         # scan the line holding the candidate, so its clusters are read whole; a line break
         # always ends a cluster
@@ -104,9 +105,9 @@ def unit_spans(text: str, rules: bool) -> list[tuple[int, int]]:
         end = len(text) if end < 0 else end
         # a cluster with whitespace in it (a space carrying a combining mark) cannot be kept
         # whole: whitespace is always a boundary
-        spans += [m.span() for m in cluster.finditer(text, start, end)
+        spans += [m.span() for m in cluster.finditer(text, start, end, concurrent=True)
                   if m.end() - m.start() > 1 and not any(c.isspace() for c in m.group())]
-        found = probe.search(text, end)
+        found = probe.search(text, end, concurrent=True)
     return spans
 
 

@@ -1630,17 +1630,32 @@ static Py_ssize_t match_rules(const Text *t, Py_ssize_t p) {
 static PyObject *core_rule_spans(PyObject *module, PyObject *arg) {
     if (!PyUnicode_Check(arg)) { PyErr_Format(PyExc_TypeError, "expected a str, got %s", Py_TYPE(arg)->tp_name); return NULL; }
     Text t = {PyUnicode_KIND(arg), PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg)};
-    PyObject *spans = PyList_New(0);
-    for (Py_ssize_t p = 0; spans && p < t.n;) {
+    /* the scan without the GIL (threads decoding other batches go on), the spans kept as pairs */
+    Py_ssize_t n = 0, cap = 0, *pairs = NULL;
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t p = 0; p < t.n && !failed;) {
         Py_ssize_t e = match_rules(&t, p);
         if (e < 0) { p++; continue; }
         if (e - p > 1) {
-            PyObject *span = Py_BuildValue("(nn)", p, e);
-            if (!span || PyList_Append(spans, span) < 0) Py_CLEAR(spans);
-            Py_XDECREF(span);
+            if (n + 2 > cap) {
+                Py_ssize_t *bigger = realloc(pairs, sizeof(Py_ssize_t) * (cap = cap ? 2 * cap : 256));
+                if (!bigger) { failed = 1; break; }
+                pairs = bigger;
+            }
+            pairs[n++] = p;
+            pairs[n++] = e;
         }
         p = e;
     }
+    Py_END_ALLOW_THREADS
+    PyObject *spans = failed ? PyErr_NoMemory() : PyList_New(n / 2);
+    for (Py_ssize_t i = 0; spans && i < n / 2; i++) {
+        PyObject *span = Py_BuildValue("(nn)", pairs[2 * i], pairs[2 * i + 1]);
+        if (!span) { Py_CLEAR(spans); break; }
+        PyList_SET_ITEM(spans, i, span);
+    }
+    free(pairs);
     return spans;
 }
 

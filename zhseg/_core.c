@@ -48,7 +48,6 @@
 #define PREFETCH 6          /* positions ahead: a lexicon's slots */
 #define PREFETCH_LENGTHS 3  /* ... for the lengths up to this */
 #define PREFETCH_KEYS 8     /* keys ahead: a base's hash slot */
-#define PREFETCH_ROWS 8     /* positions ahead: a template's weight row */
 #define FREE 0
 #define MUST 1
 #define NEVER 2
@@ -875,8 +874,8 @@ static inline __attribute__((always_inline)) void base_keys(const Core *c, const
 #undef PUT
 }
 
-/* state += row, label by label; two labels at a time where SSE2 is (every x86-64): the lanes are
- * independent, so the sums are the scalar ones */
+/* state += row, label by label; four labels at a time where the build has AVX, two where SSE2 is
+ * (every x86-64): the lanes are independent, so the sums are the scalar ones */
 static inline __attribute__((always_inline)) void add_row(double *restrict state, const double *restrict row, const int L) {
     int k = 0;
 #ifdef __AVX__
@@ -1096,9 +1095,7 @@ typedef struct {
 static int bounds_push(Bounds *b, Py_ssize_t x, Py_ssize_t y) {
     if (b->len + 2 > b->cap) {
         Py_ssize_t cap = b->cap ? 2 * b->cap : 256;
-        int32_t *v = realloc(b->v, sizeof(int32_t) * cap);
-        if (!v) return -1;
-        b->v = v;
+        if (grow((void **)&b->v, cap, sizeof(int32_t)) < 0) return -1;
         b->cap = cap;
     }
     b->v[b->len++] = (int32_t)x;
@@ -1175,16 +1172,24 @@ static int line_words(const Core *c, const Work *v, Bounds *out) {
     return 0;
 }
 
-/* Decode the pack's sequences (w's arrays hold them from 0 on) and append the words of lines
- * first..last-1, in order, their ends into line_end: 0, or -1 (out of memory) */
-static int flush_pack(const Core *c, Work *w, const Seq *seqs, Py_ssize_t n_seqs, Py_ssize_t first, Py_ssize_t last,
-                      Bounds *out, Py_ssize_t *line_end) {
+/* The lines read but not yet decoded: lines first.. (an all-whitespace one has no sequence), their
+ * characters in w's arrays from 0 on (chars of them), their windows width positions in all */
+typedef struct {
+    Seq *seqs;
+    Py_ssize_t n_seqs, chars, width, first;
+} Pack;
+
+/* Decode the pack's sequences, append the words of its lines up to last-1, in order, their ends
+ * into line_end, and empty the pack (lines from last on come next): 0, or -1 (out of memory) */
+static int flush_pack(const Core *c, Work *w, Pack *pack, Py_ssize_t last, Bounds *out, Py_ssize_t *line_end) {
+    const Seq *seqs = pack->seqs;
+    const Py_ssize_t n_seqs = pack->n_seqs;
     Py_ssize_t longest = 0;
     for (Py_ssize_t s = 0; s < n_seqs; s++) if (seqs[s].n > longest) longest = seqs[s].n;
     if (n_seqs && pointers_reserve(w, c, longest) < 0) return -1;
     if (n_seqs) decode(c, w, seqs, n_seqs);
     Py_ssize_t s = 0;
-    for (Py_ssize_t li = first; li < last; li++) {
+    for (Py_ssize_t li = pack->first; li < last; li++) {
         if (s < n_seqs && seqs[s].line == li) {
             Work v = view_of(w, seqs[s].at, seqs[s].n);
             if (line_words(c, &v, out) < 0) return -1;
@@ -1192,6 +1197,8 @@ static int flush_pack(const Core *c, Work *w, const Seq *seqs, Py_ssize_t n_seqs
         }
         line_end[li] = out->len;
     }
+    pack->n_seqs = pack->chars = pack->width = 0;
+    pack->first = last;
     return 0;
 }
 
@@ -1277,38 +1284,34 @@ static int decode_batch(Core *self, PyObject *lines, PyObject *units_obj, PyObje
     if (!failed) {
         Work w = {0};
         const Py_ssize_t window = BLOCK + 2 * self->radius;
-        Seq *seqs = malloc(sizeof(Seq) * (BLOCK + 1));
-        Py_ssize_t n_seqs = 0, chars = 0, width = 0, first = 0; /* the pack: lines first.. */
+        /* a sequence takes 1 + 2 radius or more of a pack's BLOCK + 2 radius window positions, so a
+         * pack holds at most BLOCK sequences (a long line is one alone) */
+        Pack pack = {malloc(sizeof(Seq) * (BLOCK + 1)), 0, 0, 0, 0};
         int64_t base = 0;
-        int rc = seqs ? 0 : -1;
+        int rc = pack.seqs ? 0 : -1;
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t li = 0; li < n_lines && rc == 0; li++) {
             /* a line that may not fit (its size bounds its characters) closes the pack first */
-            if (width + sizes[li] + 2 * self->radius > window) {
-                rc = flush_pack(self, &w, seqs, n_seqs, first, li, &batch->bounds, batch->line_end);
-                n_seqs = chars = width = 0;
-                first = li;
-            }
-            if (rc == 0 && work_reserve(&w, self, chars + sizes[li]) < 0) rc = -1;
+            if (pack.width + sizes[li] + 2 * self->radius > window)
+                rc = flush_pack(self, &w, &pack, li, &batch->bounds, batch->line_end);
+            if (rc == 0 && work_reserve(&w, self, pack.chars + sizes[li]) < 0) rc = -1;
             if (rc == 0) {
-                Py_ssize_t n = read_line(self, &w, chars, kinds[li], data[li], sizes[li], base, has_units ? &units : NULL,
-                                         has_words ? &words : NULL, has_words ? &edges : NULL, has_cuts ? &cuts : NULL);
+                Py_ssize_t n = read_line(self, &w, pack.chars, kinds[li], data[li], sizes[li], base,
+                                         has_units ? &units : NULL, has_words ? &words : NULL,
+                                         has_words ? &edges : NULL, has_cuts ? &cuts : NULL);
                 if (n) {
-                    seqs[n_seqs++] = (Seq){chars, n, li};
-                    chars += n;
-                    width += n + 2 * self->radius;
+                    pack.seqs[pack.n_seqs++] = (Seq){pack.chars, n, li};
+                    pack.chars += n;
+                    pack.width += n + 2 * self->radius;
                 }
-                if (n > BLOCK) { /* a long line: decoded alone (the pack held nothing else) */
-                    rc = flush_pack(self, &w, seqs, n_seqs, first, li + 1, &batch->bounds, batch->line_end);
-                    n_seqs = chars = width = 0;
-                    first = li + 1;
-                }
+                if (n > BLOCK) /* a long line: decoded alone (the pack held nothing else) */
+                    rc = flush_pack(self, &w, &pack, li + 1, &batch->bounds, batch->line_end);
             }
             base += sizes[li] + 1;
         }
-        if (rc == 0) rc = flush_pack(self, &w, seqs, n_seqs, first, n_lines, &batch->bounds, batch->line_end);
+        if (rc == 0) rc = flush_pack(self, &w, &pack, n_lines, &batch->bounds, batch->line_end);
         work_free(&w);
-        free(seqs);
+        free(pack.seqs);
         Py_END_ALLOW_THREADS
         if (rc < 0) { PyErr_NoMemory(); failed = 1; }
     }
@@ -1395,9 +1398,6 @@ static PyObject *words_utf8(Py_ssize_t n_lines, const Batch *batch, PyObject *se
     return result;
 }
 
-/* words(lines, units=None, words=None, sep=None, utf8=False): segment(), with each line's words as
- * str: a list of word lists, or with sep, one str: each line's words joined by sep, then "\n"
- * (with utf8, those as UTF-8 bytes). */
 #define SHARED_BITS 14   /* words shared per batch: 2^14 slots by a hash of their characters */
 #define SHARED (1 << SHARED_BITS)
 #define SHARED_LENGTH 4  /* ... for words up to this many characters (most words, and the most repeated) */
@@ -1428,6 +1428,9 @@ static PyObject *shared_word(PyObject **shared, PyObject *line, Py_ssize_t start
     return word;
 }
 
+/* words(lines, units=None, words=None, sep=None, utf8=False): segment(), with each line's words as
+ * str: a list of word lists, or with sep, one str: each line's words joined by sep, then "\n"
+ * (with utf8, those as UTF-8 bytes). */
 static PyObject *core_words(Core *self, PyObject *args) {
     PyObject *lines, *units_obj = Py_None, *words_obj = Py_None, *sep = Py_None;
     int utf8 = 0;
@@ -1638,10 +1641,9 @@ static PyObject *core_rule_spans(PyObject *module, PyObject *arg) {
         Py_ssize_t e = match_rules(&t, p);
         if (e < 0) { p++; continue; }
         if (e - p > 1) {
-            if (n + 2 > cap) {
-                Py_ssize_t *bigger = realloc(pairs, sizeof(Py_ssize_t) * (cap = cap ? 2 * cap : 256));
-                if (!bigger) { failed = 1; break; }
-                pairs = bigger;
+            if (n + 2 > cap && grow((void **)&pairs, cap = cap ? 2 * cap : 256, sizeof(Py_ssize_t)) < 0) {
+                failed = 1;
+                break;
             }
             pairs[n++] = p;
             pairs[n++] = e;

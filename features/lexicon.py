@@ -137,16 +137,45 @@ class Lexicon:
             scan_filters[length, pieces >> FILTER_SHIFT] = True
             self._tables[length] = (keys, flags)
         self._packed = (np.packbits(filters, axis=1), np.packbits(scan_filters, axis=1))
+        self._pairs: np.ndarray | None = self._pairs_of_pieces()
         self._scan: dict[int, tuple[np.ndarray, KeyIndex]] | None = None  # the numpy path's, built on first use
+
+    def _pairs_of_pieces(self) -> np.ndarray | None:
+        """The folded code points of each 2-character piece of :attr:`tables` (``pairs[i]`` is
+        the piece whose hash is ``keys2[i]``), packed as ``first * CODE_SPACE + second``: the key
+        the adjacent-pair bigrams have, under which the compiled core keeps these flags."""
+        if 2 not in self._tables:
+            return None
+        firsts = np.concatenate([folded[:, :2] for folded in self._folded.values()])
+        keys = self._tables[2][0]
+        pairs = np.empty(len(keys), dtype=np.int64)
+        pairs[np.searchsorted(keys, finish_hash(word_prefixes(firsts), 2))] = \
+            firsts[:, 0].astype(np.int64) * CODE_SPACE + firsts[:, 1]
+        return pairs
+
+    def pairs(self) -> np.ndarray | None:
+        """:meth:`_pairs_of_pieces`, as built or as a model directory stores it (read each time,
+        not kept: the compiled core checks them against the keys); None for a lexicon without
+        2-character pieces or stored by a zhseg that did not keep them."""
+        if self._pairs is not None or not hasattr(self, "_arrays") or "pairs2" not in self._arrays:
+            return self._pairs
+        pairs = np.asarray(self._arrays["pairs2"])
+        if pairs.dtype != np.int64 or pairs.ndim != 1:
+            raise self._on_error("lexicon pairs are not an int64 array")
+        return pairs
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The tables matching needs (not the words), for a model directory: per length the sorted
-        hashes of words and word-beginning pieces with their flags, and both filters as bits. The
-        words themselves are not kept, so a lexicon from arrays matches by hash only."""
+        hashes of words and word-beginning pieces with their flags, and both filters as bits; and
+        the 2-character pieces' code points (:meth:`pairs`). The words themselves are not kept, so
+        a lexicon from arrays matches by hash only."""
         filters, scan_filters = self._packed_filters
         arrays = {"max_length": np.array(self.max_length), "filters": filters, "scan_filters": scan_filters}
         for length, (keys, flags) in self.tables.items():
             arrays[f"keys{length}"], arrays[f"flags{length}"] = keys, flags
+        pairs = self.pairs()
+        if pairs is not None:
+            arrays["pairs2"] = pairs
         return arrays
 
     @classmethod
@@ -163,7 +192,7 @@ class Lexicon:
         lexicon._packed = None
         lexicon.python_loop = False
         lexicon._pieces, lexicon._folded, lexicon._scan = None, {}, None
-        lexicon._tables = None
+        lexicon._tables, lexicon._pairs = None, None
         return lexicon
 
     @property

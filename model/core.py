@@ -94,10 +94,13 @@ def _base_spec(name: str, lexicon_of: dict[str, int]) -> tuple[int, int, int]:
 
 def _lexicon_spec(lexicon: Lexicon) -> tuple:
     """Per length, the hashes of the lexicon's words and word-beginning pieces and their flags
-    (the scan tables of ``Lexicon._array_matches``; the core needs no prefix filter), read when the
-    core comes to this lexicon (the core asks twice: it counts, then fills)."""
+    (the scan tables of ``Lexicon._array_matches``; the core needs no prefix filter), and for
+    length 2 the pieces' code points where the lexicon has them (``Lexicon.pairs``), read when the
+    core comes to this lexicon."""
     def tables():
-        return [(length, np.ascontiguousarray(keys, dtype=np.int64), np.ascontiguousarray(flags, dtype=np.uint8))
+        pairs = lexicon.pairs()
+        return [(length, np.ascontiguousarray(keys, dtype=np.int64), np.ascontiguousarray(flags, dtype=np.uint8),
+                 *((pairs,) if length == 2 and pairs is not None else ()))
                 for length, (keys, flags) in sorted(lexicon.read_tables().items())]
 
     return lexicon.max_length, tables

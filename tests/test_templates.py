@@ -116,3 +116,27 @@ def test_lexicon_loop_and_array_matching_agree(text):
     assert all(np.array_equal(a[: len(padded)], b) for a, b in zip(arrays, loop))
 
 
+
+
+@settings(max_examples=60)
+@given(st.lists(st.text(alphabet="中国人民银行家臺灣ａＢ１x", min_size=1, max_size=5), min_size=1, max_size=12))
+def test_a_lexicons_pairs_are_the_two_character_pieces_its_keys_hash(words):
+    """Lexicon.pairs: the folded code points of each 2-character key, packed as the adjacent-pair
+    bigrams' keys; kept through a model directory's arrays."""
+    from zhseg.features.chars import CODE_SPACE
+    from zhseg.features.lexicon import Lexicon, finish_hash, word_prefixes
+
+    lexicon = Lexicon(words, max_length=5, fold="t2s")
+    pairs = lexicon.pairs()
+    folded = fold_table("t2s")
+    expected = {folded[ord(w[0])] * CODE_SPACE + folded[ord(w[1])] for w in words if len(w) >= 2}
+    if not expected:
+        assert pairs is None
+        return
+    assert set(pairs.tolist()) == expected
+    codes = np.stack([pairs // CODE_SPACE, pairs % CODE_SPACE], axis=1)
+    assert np.array_equal(finish_hash(word_prefixes(codes), 2), lexicon.tables[2][0])
+    stored = Lexicon.from_arrays(lexicon.to_arrays(), fold="t2s")
+    assert np.array_equal(stored.pairs(), pairs)
+    older = {k: v for k, v in lexicon.to_arrays().items() if k != "pairs2"}  # as zhseg 0.2 stored it
+    assert Lexicon.from_arrays(older, fold="t2s").pairs() is None

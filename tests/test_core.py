@@ -79,6 +79,60 @@ def test_lines_of_every_length_around_a_pack_decode_as_numpy_does(seed_model):
     assert "".join(core.segment_lines(lines, "/")) == "".join(reference.segment_lines(lines, "/"))
 
 
+def _spec(segmenter):
+    from zhseg.model import core
+
+    return core.build_spec(segmenter.crf, segmenter.config, segmenter.lexicon, segmenter.word_lists,
+                           segmenter.model.variety, segmenter._allowed_by_state, segmenter._start_label,
+                           segmenter._end_label, True)
+
+
+def _without_pairs(spec):
+    """The spec as a model whose lexicons do not store their 2-character pieces gives it."""
+    def tables(made):
+        return lambda: [entry[:3] for entry in (made() if callable(made) else made)]
+
+    return dict(spec, lexicons=[(length, tables(made)) for length, made in spec["lexicons"]])
+
+
+@pytest.mark.parametrize("model", ["accurate_seed_model", "multi_model"])
+def test_lexicon_pieces_held_by_the_pair_records_give_the_numpy_words(model, request):
+    """Where the lexicons hand in their 2-character pieces, the core keeps them in the adjacent-pair
+    base's records: words equal numpy's on short lines, and on a long line whose blocks look back
+    past their window; equal to a core built without them (the pieces' table alone)."""
+    from zhseg.features.corpus import read_corpus
+    from zhseg.model import core
+    from tests.conftest import NEWS_SEED
+
+    reference, compiled = both(request.getfixturevalue(model))
+    spec = _spec(compiled)
+    assert any(len(entry) == 4 for _, made in spec["lexicons"] for entry in made()), "no lexicon handed pairs in"
+    text = "".join(s.text for s in read_corpus(NEWS_SEED))
+    lines = [text[:n] for n in (1, 2, 3, 40, 300)] + [text * 6]
+    assert len(lines[-1]) > 2 * 2048
+    assert list(compiled.cut_lines(lines)) == list(reference.cut_lines(lines))
+    with_pairs, without = core.build(spec), core.build(_without_pairs(spec))
+    assert with_pairs.segment(lines) == without.segment(lines)
+    assert with_pairs.pairs_in_records and not without.pairs_in_records
+
+
+def test_pairs_that_do_not_hash_to_their_keys_are_refused(accurate_seed_model):
+    import numpy as np
+
+    from zhseg.model import core
+
+    _, compiled = both(accurate_seed_model)
+    spec = _spec(compiled)
+    length, made = spec["lexicons"][0]
+    entries = made()
+    two = next(k for k, entry in enumerate(entries) if entry[0] == 2)
+    n, keys, flags, pairs = entries[two]
+    for damaged in (pairs[::-1].copy(), pairs[:-1].copy(), np.full_like(pairs, -5)):
+        broken = entries[:two] + [(n, keys, flags, damaged)] + entries[two + 1:]
+        with pytest.raises(ValueError, match="2-character pieces do not match its keys|inconsistent"):
+            core.build(dict(spec, lexicons=[(length, broken)] + spec["lexicons"][1:]))
+
+
 def test_every_kind_of_whitespace_is_a_boundary_as_str_isspace_says(seed_model):
     # the core tests whitespace itself (Python's table only at or below U+3000): every code point
     # str.isspace accepts, and its neighbours, which it does not, between two words

@@ -151,17 +151,28 @@ typedef struct {
     RecordSlot *slots;
 } RecordHash;
 
-static int record_hash_build(RecordHash *h, const int64_t *keys, const Record *values, Py_ssize_t n) {
-    int bits = table_bits(n, 0.6);
+/* an empty table of 2^bits slots: 0, or -1 (out of memory) */
+static int record_hash_alloc(RecordHash *h, int bits) {
     h->bits = bits;
     h->mask = (1ULL << bits) - 1;
     if (!(h->slots = malloc(sizeof(RecordSlot) << bits))) return -1;
     for (uint64_t i = 0; i <= h->mask; i++) h->slots[i].key = -1;
+    return 0;
+}
+
+/* the slot of key: where it is, or the empty slot where it would go */
+static inline RecordSlot *record_slot(const RecordHash *h, int64_t key) {
+    uint64_t slot = ((uint64_t)key * FIB) >> (64 - h->bits);
+    while (h->slots[slot].key != key && h->slots[slot].key != -1) slot = (slot + 1) & h->mask;
+    return &h->slots[slot];
+}
+
+static int record_hash_build(RecordHash *h, const int64_t *keys, const Record *values, Py_ssize_t n) {
+    if (record_hash_alloc(h, table_bits(n, 0.6)) < 0) return -1;
     for (Py_ssize_t i = 0; i < n; i++) {
-        uint64_t slot = ((uint64_t)keys[i] * FIB) >> (64 - h->bits);
-        while (h->slots[slot].key != -1) slot = (slot + 1) & h->mask;
-        h->slots[slot].key = keys[i];
-        h->slots[slot].value = values[i];
+        RecordSlot *s = record_slot(h, keys[i]);
+        s->key = keys[i];
+        s->value = values[i];
     }
     return 0;
 }
@@ -176,6 +187,27 @@ static inline Record record_hash_get(const RecordHash *h, int64_t key, Record mi
     }
 }
 
+/* the slot of key in h, added (record 0) if it is not there: the table doubled first when it
+ * would be over 0.6 full; NULL: out of memory */
+static RecordSlot *record_hash_add(RecordHash *h, Py_ssize_t *n, int64_t key) {
+    for (;;) {
+        RecordSlot *s = record_slot(h, key);
+        if (s->key == key) return s;
+        if ((double)(*n + 1) <= 0.6 * (double)(h->mask + 1)) {
+            s->key = key;
+            s->value = 0;
+            ++*n;
+            return s;
+        }
+        RecordHash bigger;
+        if (record_hash_alloc(&bigger, h->bits + 1) < 0) return NULL;
+        for (uint64_t i = 0; i <= h->mask; i++)
+            if (h->slots[i].key != -1) *record_slot(&bigger, h->slots[i].key) = h->slots[i];
+        free(h->slots);
+        *h = bigger;
+    }
+}
+
 /* -- the model's tables ------------------------------------------------------------------------ */
 /* Every lexicon's pieces in one table: an n-gram's hash -> per lexicon l, its WORD and PREFIX
  * flags at bits 2l and 2l + 1. The lexicons hash n-grams alike, so one probe per position and
@@ -184,6 +216,23 @@ static inline Record record_hash_get(const RecordHash *h, int64_t key, Record mi
  * so no match is lost). The numpy path's prefix filters only ever skip n-grams that are in no
  * table, so they are not needed here. */
 #define PREFIX_BITS 0xAAAAAAAAu
+
+/* the pieces' table key of an n-gram of length len, from the FNV hash of its code points */
+static inline int64_t piece_key(uint64_t prefix, int len) { return (int64_t)(((prefix ^ (uint64_t)len) * FNV_PRIME) >> 1); }
+
+/* ... of the 2-character piece whose code points are packed as the adjacent-pair base's key */
+static inline int64_t pair_piece_key(int64_t pair) {
+    uint64_t first = (uint64_t)pair / CODE_SPACE, second = (uint64_t)pair % CODE_SPACE;
+    return piece_key(((FNV_SEED ^ first) * FNV_PRIME ^ second) * FNV_PRIME, 2);
+}
+
+/* a lexicon's 2-character pieces: their code points as the adjacent-pair base's keys, and flags */
+typedef struct {
+    int given;             /* 1: the lexicon handed them in (or has no such pieces) */
+    Py_ssize_t n;
+    int64_t *keys;
+    uint8_t *flags;
+} PairList;
 
 typedef struct {
     int max_length;
@@ -195,6 +244,8 @@ typedef struct {
     int kind, param, part; /* K_PAIR: distance; K_SAME: distance back; K_LEX: lexicon and part; K_AV: length, part */
     int64_t domain;        /* > 0: a direct-index table of that many keys; 0: a hash of records */
     int n_slots;           /* the base's template slots */
+    uint32_t row_bits;     /* the bits of its record masks that are slots with rows (the pair base's
+                            * records carry the pieces' flags above them) */
     double *table;         /* direct-index: (domain + 1) x n_slots rows, every slot of every key (a zero
                             * row where a slot has none; key `domain` stands for any key out of range).
                             * Small domains only: a template's row is then one load, no mask to read */
@@ -227,6 +278,10 @@ typedef struct {
     int lexicon_length[MAX_LEXICONS];
     int longest_word;
     Hash pieces;
+    int pair_base;         /* the adjacent-pair base whose records carry the 2-character pieces' flags, or -1 */
+    int pair_shift;        /* where in its record masks the flags start */
+    PairList *pairs;       /* per lexicon, while the tables are laid out: its 2-character pieces */
+    Py_ssize_t n_pieces;   /* keys in the pieces' table */
     int has_variety;
     Variety variety;
     Py_ssize_t memory;     /* bytes of tables */
@@ -270,6 +325,13 @@ static int build_hash_from(Hash *h, PyObject *keys_obj, PyObject *values_obj, co
     return ok < 0 ? -1 : 0;
 }
 
+static void pairs_free(Core *self) {
+    if (!self->pairs) return;
+    for (int l = 0; l < MAX_LEXICONS; l++) { free(self->pairs[l].keys); free(self->pairs[l].flags); }
+    free(self->pairs);
+    self->pairs = NULL;
+}
+
 static void core_dealloc(Core *self) {
     if (self->bases) {
         for (int b = 0; b < self->n_bases; b++) {
@@ -288,6 +350,7 @@ static void core_dealloc(Core *self) {
     free(self->class_hi_values);
     free(self->isolating);
     hash_free(&self->pieces);
+    pairs_free(self);
     for (int n = 0; n <= MAX_LENGTH; n++) hash_free(&self->variety.index[n]);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -299,6 +362,94 @@ static PyObject *call_or_take(PyObject *obj) {
     if (PyCallable_Check(obj)) return PyObject_CallNoArgs(obj);
     Py_INCREF(obj);
     return obj;
+}
+
+/* bits OR-ed into key's value in the pieces' table, key added if new (the table doubled first if
+ * it would be over 0.6 full): 0, or -1 (out of memory) */
+static int pieces_add(Core *self, int64_t key, uint32_t bits) {
+    Slot *s = hash_slot(&self->pieces, key);
+    if (s->key == -1) {
+        if ((double)(self->n_pieces + 1) > 0.6 * (double)(1LL << self->pieces.bits)) {
+            if (hash_grow(&self->pieces) < 0) return -1;
+            s = hash_slot(&self->pieces, key);
+        }
+        s->key = key;
+        s->value = 0;
+        self->n_pieces++;
+    }
+    s->value |= (int32_t)bits;
+    return 0;
+}
+
+/* The 2-character pieces the lexicons handed in (take_pairs), lexicon l's WORD and PREFIX flags at
+ * bits 2l and 2l + 1 above pair_shift, written into the records of the adjacent-pair base, whose
+ * key at a position is the piece starting there, a record added for each piece the base has none
+ * of: lexicon matching reads a position's flags from the record records() has already fetched
+ * instead of probing the pieces' table (one random cache line a character less), and a pair
+ * without a record is no piece. Only where every lexicon handed its pieces in, the model has
+ * that base and the flags fit above its slots in 32 bits; otherwise the pieces go to the pieces'
+ * table with the longer ones, and pair_base stays -1. 0, or -1: out of memory */
+static int pair_pieces(Core *self) {
+    self->pair_base = -1;
+    int given = self->n_lexicons > 0;
+    for (int l = 0; given && l < self->n_lexicons; l++) given = self->pairs[l].given;
+    Base *base = NULL;
+    int shift = 0;
+    for (int b = 0; given && b < self->n_bases && self->pair_base < 0; b++) {
+        if (self->bases[b].kind != K_PAIR || self->bases[b].param != 1 || self->bases[b].domain > 0) continue;
+        shift = self->bases[b].n_slots;
+        for (int j = 0; j < self->n_templates; j++)
+            if (self->templates[j].base == b && self->templates[j].slot >= shift) shift = self->templates[j].slot + 1;
+        if (shift + 2 * self->n_lexicons > 32) break;
+        base = &self->bases[b];
+        self->pair_base = b;
+        self->pair_shift = shift;
+        base->row_bits = (1u << shift) - 1;
+    }
+    Py_ssize_t n = 0;
+    if (base) {
+        for (uint64_t i = 0; i <= base->hash.mask; i++) n += base->hash.slots[i].key != -1;
+        self->memory -= sizeof(RecordSlot) << base->hash.bits;
+    }
+    int failed = 0;
+    for (int l = 0; l < self->n_lexicons && !failed; l++) {
+        const PairList *p = &self->pairs[l];
+        for (Py_ssize_t i = 0; i < p->n && !failed; i++) {
+            uint32_t flags = p->flags[i] & 3;
+            if (base) {
+                RecordSlot *slot = record_hash_add(&base->hash, &n, p->keys[i]);
+                if (slot) slot->value |= (Record)(flags << (shift + 2 * l));
+                failed = !slot;
+            } else {
+                failed = pieces_add(self, pair_piece_key(p->keys[i]), flags << (2 * l)) < 0;
+            }
+        }
+    }
+    if (base) self->memory += sizeof(RecordSlot) << base->hash.bits;
+    self->memory += sizeof(Slot) << self->pieces.bits;
+    pairs_free(self);
+    return failed ? -1 : 0;
+}
+
+/* A lexicon's 2-character pieces from its length-2 table entry (length, keys, flags, pairs):
+ * pairs[i], the piece's code points as the adjacent-pair base's key, must hash to keys[i].
+ * 1, or 0 (the error set; *oom where out of memory) */
+static int take_pairs(PairList *p, PyObject *entry, const int64_t *keys, const uint8_t *flags, Py_ssize_t n, int *oom) {
+    Py_buffer pv;
+    if (PyObject_GetBuffer(PyTuple_GET_ITEM(entry, 3), &pv, PyBUF_C_CONTIGUOUS) < 0) return 0;
+    int fine = pv.len == n * 8;
+    const int64_t *pairs = pv.buf;
+    if (fine && (!(p->keys = malloc(sizeof(int64_t) * (n ? n : 1))) || !(p->flags = malloc(n ? n : 1)))) fine = 0, *oom = 1;
+    for (Py_ssize_t i = 0; fine && i < n; i++) {
+        if (keys[i] < 0) continue; /* never a hash */
+        uint64_t first = (uint64_t)pairs[i] / CODE_SPACE, second = (uint64_t)pairs[i] % CODE_SPACE;
+        fine = pairs[i] >= 0 && first > 0 && first < BOS && second > 0 && second < BOS && pair_piece_key(pairs[i]) == keys[i];
+        p->keys[p->n] = pairs[i];
+        p->flags[p->n++] = flags[i];
+    }
+    PyBuffer_Release(&pv);
+    if (!fine && !*oom) PyErr_SetString(PyExc_ValueError, "a lexicon's 2-character pieces do not match its keys");
+    return fine;
 }
 
 /* Core(spec): spec is the dict model/core.py builds; see CoreTables there for each entry. */
@@ -361,8 +512,11 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     /* grown as pieces come (a piece shared by lexicons is one slot: about a quarter of them here),
      * so the table ends the smallest that holds them, and at most one and a half times that is
      * ever held; the lexicons' arrays are read once */
-    if (hash_alloc(&self->pieces, 1 << 12) < 0) { Py_DECREF(lex); PyErr_NoMemory(); return -1; }
-    Py_ssize_t n_pieces = 0;
+    if (hash_alloc(&self->pieces, 1 << 12) < 0 || !(self->pairs = calloc(MAX_LEXICONS, sizeof(PairList)))) {
+        Py_DECREF(lex);
+        PyErr_NoMemory();
+        return -1;
+    }
     for (int l = 0; l < self->n_lexicons; l++) {
         PyObject *item = PySequence_Fast(ITEM(lex, l), "a lexicon: a sequence");
         if (!item) { Py_DECREF(lex); return -1; }
@@ -379,6 +533,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         PyObject *lengths = made ? PySequence_Fast(made, "lexicon tables: a sequence") : NULL;
         Py_XDECREF(made);
         if (!lengths) { Py_DECREF(item); Py_DECREF(lex); return -1; }
+        self->pairs[l].given = 1; /* until a length-2 table comes without them */
         for (Py_ssize_t k = 0; k < PySequence_Fast_GET_SIZE(lengths); k++) {
             PyObject *entry = ITEM(lengths, k);
             long len = PyLong_AsLong(PyTuple_GetItem(entry, 0));
@@ -390,19 +545,12 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
             int fine = got_flags && kb.len % 8 == 0 && kb.len / 8 == fb.len;
             const int64_t *keys = fine ? kb.buf : NULL;
             const uint8_t *flags = fine ? fb.buf : NULL;
-            for (Py_ssize_t i = 0; fine && i < kb.len / 8; i++) {
-                if (keys[i] < 0) continue; /* never a hash */
-                Slot *s = hash_slot(&self->pieces, keys[i]);
-                if (s->key == -1) { /* a new piece: grow first if the table would be over 0.6 full */
-                    if ((double)(n_pieces + 1) > 0.6 * (double)(1LL << self->pieces.bits)) {
-                        if (hash_grow(&self->pieces) < 0) { oom = 1; break; }
-                        s = hash_slot(&self->pieces, keys[i]);
-                    }
-                    s->key = keys[i];
-                    s->value = 0;
-                    n_pieces++;
-                }
-                s->value |= (int32_t)(flags[i] & 3) << (2 * l);
+            if (fine && len == 2 && PyTuple_GET_SIZE(entry) >= 4) /* to the pair base's records (pair_pieces) */
+                fine = take_pairs(&self->pairs[l], entry, keys, flags, kb.len / 8, &oom);
+            else {
+                if (len == 2) self->pairs[l].given = 0;
+                for (Py_ssize_t i = 0; fine && !oom && i < kb.len / 8; i++)
+                    if (keys[i] >= 0) oom = pieces_add(self, keys[i], (uint32_t)(flags[i] & 3) << (2 * l)) < 0; /* <0: never a hash */
             }
             if (got_keys) PyBuffer_Release(&kb);
             if (got_flags) PyBuffer_Release(&fb);
@@ -417,7 +565,6 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         Py_DECREF(item);
     }
     Py_DECREF(lex);
-    self->memory += sizeof(Slot) << self->pieces.bits;
 
     /* variety: None or (max_length, [(length, keys, packed buckets), ...]) */
     if (variety != Py_None) {
@@ -590,6 +737,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         Py_DECREF(members);
         if (failed) { free(union_keys); free(union_recs); break; }
         base->n_slots = 1;
+        base->row_bits = 0xFFFFFFFFu;
         for (int m = 0; m < k; m++) if (slot_of[m] >= base->n_slots) base->n_slots = slot_of[m] + 1;
         if (base->domain > 0) { /* the rows just packed move to the base's own table, every slot filled */
             const Py_ssize_t stride = (Py_ssize_t)base->n_slots * L;
@@ -654,6 +802,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         }
     }
     Py_DECREF(ts);
+    if (pair_pieces(self) < 0) { PyErr_NoMemory(); return -1; }
     return 0;
 }
 
@@ -770,9 +919,22 @@ static inline uint8_t class_at(const Work *w, Py_ssize_t q) {
     return (q < 0 || q >= w->n) ? 0 : w->classes[q];
 }
 
+/* The flags of the 2-character piece at position i of w: where the pair base's records hold them
+ * (pair_pieces), from its record, which the window's pair records (pairs, positions lo..hi-1)
+ * have at hand; else from the pieces' table */
+static inline uint32_t pair_flags(const Core *c, const Work *w, const Record *pairs, Py_ssize_t lo, Py_ssize_t hi,
+                                  Py_ssize_t i, uint64_t prefix) {
+    if (c->pair_base < 0) return (uint32_t)hash_get(&c->pieces, piece_key(prefix, 2), 0);
+    if (i >= lo && i < hi) return RECORD_MASK(pairs[i - lo]) >> c->pair_shift;
+    int64_t key = (int64_t)w->codes[i] * CODE_SPACE + w->codes[i + 1];
+    return RECORD_MASK(record_hash_get(&c->bases[c->pair_base].hash, key, 0)) >> c->pair_shift;
+}
+
 /* begin / end / middle word lengths of every lexicon for positions lo..hi-1: lexicon l's in
- * out[3 l width ...]: begin, then end, then middle */
-static void match_lexicons(const Core *c, const Work *w, Py_ssize_t lo, Py_ssize_t hi, int32_t *out, Py_ssize_t stride) {
+ * out[3 l width ...]: begin, then end, then middle. pairs: the window's records of the pair base
+ * (c->pair_base), or NULL */
+static void match_lexicons(const Core *c, const Work *w, Py_ssize_t lo, Py_ssize_t hi, const Record *pairs,
+                           int32_t *out, Py_ssize_t stride) {
     Py_ssize_t width = hi - lo;
     for (int l = 0; l < c->n_lexicons; l++) memset(out + l * stride, 0, sizeof(int32_t) * 3 * width);
     if (!c->n_lexicons) return;
@@ -780,12 +942,17 @@ static void match_lexicons(const Core *c, const Work *w, Py_ssize_t lo, Py_ssize
     if (first < 0) first = 0;
     Py_ssize_t last = hi < w->n ? hi : w->n;
     for (Py_ssize_t i = first; i < last; i++) {
-        if (i + PREFETCH + PREFETCH_LENGTHS <= w->n) { /* the table is large: ask for a later position's first slots now */
-            uint64_t ahead = (FNV_SEED ^ (uint64_t)w->codes[i + PREFETCH]) * FNV_PRIME;
-            for (int len = 2; len <= PREFETCH_LENGTHS; len++) {
-                ahead = (ahead ^ (uint64_t)w->codes[i + PREFETCH + len - 1]) * FNV_PRIME;
-                uint64_t key = ((ahead ^ (uint64_t)len) * FNV_PRIME) >> 1;
-                const Slot *home = &c->pieces.slots[(key * FIB) >> (64 - c->pieces.bits)];
+        const Py_ssize_t a = i + PREFETCH;
+        if (a + PREFETCH_LENGTHS <= w->n) { /* the table is large: ask for a later position's first slots now */
+            uint64_t ahead = (FNV_SEED ^ (uint64_t)w->codes[a]) * FNV_PRIME;
+            int len = 2;
+            if (pairs && a >= lo && a < hi) { /* its pair's flags are at hand: the next slot only if a longer word may start there */
+                if (!(RECORD_MASK(pairs[a - lo]) >> c->pair_shift & PREFIX_BITS)) len = PREFETCH_LENGTHS + 1;
+                else { ahead = (ahead ^ (uint64_t)w->codes[a + 1]) * FNV_PRIME; len = 3; }
+            }
+            for (; len <= PREFETCH_LENGTHS; len++) {
+                ahead = (ahead ^ (uint64_t)w->codes[a + len - 1]) * FNV_PRIME;
+                const Slot *home = &c->pieces.slots[((uint64_t)piece_key(ahead, len) * FIB) >> (64 - c->pieces.bits)];
                 __builtin_prefetch(home);
                 __builtin_prefetch(home + 3); /* a probe reads on, often into the next line */
             }
@@ -793,8 +960,8 @@ static void match_lexicons(const Core *c, const Work *w, Py_ssize_t lo, Py_ssize
         uint64_t prefix = (FNV_SEED ^ (uint64_t)w->codes[i]) * FNV_PRIME;
         for (int len = 2; len <= c->longest_word && i + len <= w->n; len++) {
             prefix = (prefix ^ (uint64_t)w->codes[i + len - 1]) * FNV_PRIME;
-            int64_t key = (int64_t)(((prefix ^ (uint64_t)len) * FNV_PRIME) >> 1);
-            uint32_t flags = (uint32_t)hash_get(&c->pieces, key, 0);
+            uint32_t flags = len == 2 ? pair_flags(c, w, pairs, lo, hi, i, prefix)
+                                      : (uint32_t)hash_get(&c->pieces, piece_key(prefix, len), 0);
             for (uint32_t words = flags & ~PREFIX_BITS; words; words &= words - 1) {
                 int l = __builtin_ctz(words) / 2;
                 int32_t *begin = out + l * stride, *end = begin + width, *middle = end + width;
@@ -821,8 +988,7 @@ static void match_variety(const Variety *v, const Work *w, Py_ssize_t lo, Py_ssi
         for (int len = 2; len <= v->max_length && i + len <= w->n; len++) {
             prefix = (prefix ^ (uint64_t)w->codes[i + len - 1]) * FNV_PRIME;
             if (!v->has[len]) continue;
-            int64_t key = (int64_t)(((prefix ^ (uint64_t)len) * FNV_PRIME) >> 1);
-            int32_t packed = hash_get(&v->index[len], key, -1);
+            int32_t packed = hash_get(&v->index[len], piece_key(prefix, len), -1);
             if (packed < 0) continue;
             if (i >= lo && i < hi) out[(2 * len) * width + i - lo] = packed & 0xff;
             Py_ssize_t e = i + len - 1;
@@ -887,25 +1053,34 @@ static inline __attribute__((always_inline)) void add_row(double *restrict state
     for (; k < L; k++) state[k] += row[k];
 }
 
+/* the bases whose keys come from lexicon matching or accessor variety */
+static inline int is_lexical(const Base *base) { return base->kind == K_LEX || base->kind == K_AV; }
+
 /* The keys of a window of one sequence (the view v), positions lo..hi-1: each base's into its
  * row of recs (stride apart); a small-domain base's as where the key's rows start in its table,
- * a large one's as the key itself, which records() turns into its record */
+ * a large one's as the key itself, which records() turns into its record. In two rounds: first
+ * the bases of characters and classes; once records() has made theirs, the lexical bases, whose
+ * matching reads the pieces' flags the pair base's records carry */
 static inline __attribute__((always_inline)) void window_keys(const Core *c, const Work *v, Py_ssize_t lo, Py_ssize_t hi,
-                                                            Record *recs, Py_ssize_t stride, const int L) {
-    match_lexicons(c, v, lo, hi, v->lex_values, 3 * stride);
-    if (c->has_variety) match_variety(&c->variety, v, lo, hi, v->av_values);
+                                                            Record *recs, Py_ssize_t stride, int lexical, const int L) {
+    if (lexical) {
+        match_lexicons(c, v, lo, hi, c->pair_base >= 0 ? recs + (Py_ssize_t)c->pair_base * stride : NULL,
+                       v->lex_values, 3 * stride);
+        if (c->has_variety) match_variety(&c->variety, v, lo, hi, v->av_values);
+    }
     for (int bi = 0; bi < c->n_bases; bi++)
-        base_keys(c, v, &c->bases[bi], lo, hi, stride, (int64_t *)(recs + (Py_ssize_t)bi * stride), L);
+        if (is_lexical(&c->bases[bi]) == lexical)
+            base_keys(c, v, &c->bases[bi], lo, hi, stride, (int64_t *)(recs + (Py_ssize_t)bi * stride), L);
 }
 
 /* Each large base's keys at 0..width-1 replaced by their records. The tables are large: the slots
  * of the first keys are asked for, then a later key's slot before this one is probed; and once a
  * key's record is read, its rows, which the templates read next */
 static inline __attribute__((always_inline)) void records(const Core *c, Work *w, Py_ssize_t stride, Py_ssize_t width,
-                                                        const int L) {
+                                                        int lexical, const int L) {
     for (int bi = 0; bi < c->n_bases; bi++) {
         const Base *base = &c->bases[bi];
-        if (base->domain > 0) continue;
+        if (base->domain > 0 || is_lexical(base) != lexical) continue;
         Record *recs = w->recs + (Py_ssize_t)bi * stride;
         const RecordHash *h = &base->hash;
         for (Py_ssize_t i = 0; i < PREFETCH_KEYS && i < width; i++)
@@ -915,7 +1090,7 @@ static inline __attribute__((always_inline)) void records(const Core *c, Work *w
                 __builtin_prefetch(&h->slots[((uint64_t)recs[i + PREFETCH_KEYS] * FIB) >> (64 - h->bits)]);
             Record rec = recs[i] = record_hash_get(h, (int64_t)recs[i], 0);
             const double *rows = c->weights + (size_t)RECORD_ROW(rec) * L;
-            const int count = __builtin_popcount(RECORD_MASK(rec)) * L; /* its rows may span lines */
+            const int count = __builtin_popcount(RECORD_MASK(rec) & base->row_bits) * L; /* its rows may span lines */
             __builtin_prefetch(rows);
             if (count > 8) __builtin_prefetch(rows + 8);
             if (count > 1) __builtin_prefetch(rows + count - 1);
@@ -1007,8 +1182,10 @@ static inline __attribute__((always_inline)) void decode_long(const Core *c, Wor
     double score[MAX_LABELS] = {0};
     for (Py_ssize_t a = 0; a < n; a += BLOCK) {
         Py_ssize_t b = a + BLOCK < n ? a + BLOCK : n;
-        window_keys(c, v, a - R, b + R, v->recs, stride, L);
-        records(c, v, stride, b - a + 2 * R, L);
+        for (int lexical = 0; lexical <= 1; lexical++) {
+            window_keys(c, v, a - R, b + R, v->recs, stride, lexical, L);
+            records(c, v, stride, b - a + 2 * R, lexical, L);
+        }
         emissions(c, v, stride, R, R + b - a, v->emissions, L);
         viterbi(c, v, v->emissions, a, b, score, L);
     }
@@ -1022,12 +1199,15 @@ static inline __attribute__((always_inline)) void decode_pack(const Core *c, Wor
     const int R = c->radius;
     const Py_ssize_t stride = BLOCK + 2 * R;
     Py_ssize_t x = 0;
-    for (Py_ssize_t s = 0; s < n_seqs; s++) {
-        Work v = view_of(w, seqs[s].at, seqs[s].n);
-        window_keys(c, &v, -R, seqs[s].n + R, w->recs + x, stride, L);
-        x += seqs[s].n + 2 * R;
+    for (int lexical = 0; lexical <= 1; lexical++) {
+        x = 0;
+        for (Py_ssize_t s = 0; s < n_seqs; s++) {
+            Work v = view_of(w, seqs[s].at, seqs[s].n);
+            window_keys(c, &v, -R, seqs[s].n + R, w->recs + x, stride, lexical, L);
+            x += seqs[s].n + 2 * R;
+        }
+        records(c, w, stride, x, lexical, L);
     }
-    records(c, w, stride, x, L);
     /* the rows of positions between two sequences are made and never read: fewer than the loads
      * the pack saves */
     emissions(c, w, stride, R, x - R, w->emissions, L);
@@ -1503,6 +1683,8 @@ static PyObject *core_words(Core *self, PyObject *args) {
 
 static PyObject *core_memory(Core *self, void *closure) { return PyLong_FromSsize_t(self->memory); }
 
+static PyObject *core_pairs_in_records(Core *self, void *closure) { return PyBool_FromLong(self->pair_base >= 0); }
+
 static PyMethodDef core_methods[] = {
     {"segment", (PyCFunction)core_segment, METH_VARARGS,
      "segment(lines, units=None, words=None, cuts=None) -> per line, its words' (start, end) offsets as int32 bytes"},
@@ -1513,6 +1695,8 @@ static PyMethodDef core_methods[] = {
 
 static PyGetSetDef core_getset[] = {
     {"memory", (getter)core_memory, NULL, "bytes held by the tables", NULL},
+    {"pairs_in_records", (getter)core_pairs_in_records, NULL,
+     "whether the 2-character lexicon pieces are held in the adjacent-pair base's records", NULL},
     {NULL},
 };
 

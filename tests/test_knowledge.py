@@ -207,3 +207,40 @@ def test_the_common_standard_decodes_with_the_shared_weights_alone(multi_model, 
     assert "".join(words) == "他来到了网易杭研大厦"
     with pytest.raises(ValueError, match="unknown standard"):
         Segmenter.load(seed_model, standard="common")  # one corpus: nothing is shared apart
+
+
+def test_embedding_lays_a_models_lexicons_out_anew_from_their_words(multi_model, word_list, tmp_path):
+    """embed rebuilds the word lists' tables from the files meta.json records, so a model stored
+    without the 2-character pieces' code points gets them, with the same words; a list changed
+    since training is kept as stored, and said so."""
+    from zhseg import Segmenter
+    from zhseg.features.lexicon import Lexicon
+    from zhseg.model import store
+    from zhseg.model.embed import embed
+
+    model = store.load(multi_model)
+
+    def without_pairs(lexicon):  # as zhseg 0.2 stored it
+        return Lexicon.from_arrays({k: v for k, v in lexicon.to_arrays().items() if k != "pairs2"}, fold=model.config.fold)
+
+    model.word_lists = tuple(map(without_pairs, model.word_lists))
+    older = store.save(model, tmp_path / "older")
+    lists = sorted(p.name for p in older.glob("wordlist*.npz"))
+    assert len(lists) == 3 and not any("pairs2" in np.load(older / name).files for name in lists)
+    embedded, kept = embed(older, tmp_path / "embedded")
+    assert kept == []
+    assert all("pairs2" in np.load(embedded / name).files for name in lists)
+    lines = web_lines()[:20] + ["阿里云开发者大会在杭州", "新闻记者今天发展经济"]
+    words = list(Segmenter.load(older, backend="numpy").cut_lines(lines))
+    assert list(Segmenter.load(embedded, backend="compiled").cut_lines(lines)) == words
+    assert list(Segmenter.load(embedded, backend="numpy").cut_lines(lines)) == words
+
+    changed = tmp_path / "changed.txt"
+    changed.write_text(word_list.read_text(encoding="utf-8") + "新词\n", encoding="utf-8")
+    meta = json.loads((older / "meta.json").read_text(encoding="utf-8"))
+    meta["training"]["word_lists"][0]["path"] = str(changed)
+    (older / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    again, kept = embed(older, tmp_path / "again")
+    assert len(kept) == 1 and str(changed) in kept[0] and "changed since training" in kept[0]
+    assert not any("pairs2" in np.load(again / name).files for name in lists)
+    assert list(Segmenter.load(again, backend="compiled").cut_lines(lines)) == words

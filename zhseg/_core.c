@@ -770,9 +770,6 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         if (ww) self->weights = ww;
     }
     self->memory += n_rows * L * 8;
-#ifdef __GLIBC__
-    malloc_trim(0); /* the arrays read while laying out were freed: hand their pages back */
-#endif
 
     /* templates: a list of (base, offset, slot) */
     PyObject *ts = PySequence_Fast(templates, "templates: a sequence");
@@ -803,6 +800,9 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     }
     Py_DECREF(ts);
     if (pair_pieces(self) < 0) { PyErr_NoMemory(); return -1; }
+#ifdef __GLIBC__
+    malloc_trim(0); /* the arrays read while laying out, and the pieces handed in, were freed: hand their pages back */
+#endif
     return 0;
 }
 

@@ -33,17 +33,20 @@ PEAK = ("import resource, subprocess, sys\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
 
 
-def whole_process(command: list[str], output: Path, runs: int) -> tuple[float, float]:
-    """The best seconds of ``runs`` runs of ``command`` (stdout to ``output``) and the highest peak
-    resident MB (of the largest process) among them."""
-    seconds, peaks = [], []
+def whole_processes(commands: list[tuple[list[str], Path]], runs: int) -> list[tuple[float, float]]:
+    """Per ``(command, output)`` (stdout to ``output``), the best seconds of ``runs`` runs and the
+    highest peak resident MB (of the largest process) among them; each round runs every command in
+    turn, so a slow spell of the shared machine falls on all of them, as in ``best_times``."""
+    seconds: list[list[float]] = [[] for _ in commands]
+    peaks: list[list[float]] = [[] for _ in commands]
     for _ in range(runs):
-        started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-c", PEAK, str(output), *command], cwd=ROOT, check=True,
-                                capture_output=True, text=True)
-        seconds.append(time.perf_counter() - started)
-        peaks.append(float(result.stdout))
-    return min(seconds), max(peaks)
+        for k, (command, output) in enumerate(commands):
+            started = time.perf_counter()
+            result = subprocess.run([sys.executable, "-c", PEAK, str(output), *command], cwd=ROOT, check=True,
+                                    capture_output=True, text=True)
+            seconds[k].append(time.perf_counter() - started)
+            peaks[k].append(float(result.stdout))
+    return [(min(s), max(p)) for s, p in zip(seconds, peaks)]
 
 
 def main(
@@ -85,20 +88,25 @@ def main(
     rows.append(["per call: compiled core vs the numpy path (chars/s)", f"{per_call:,.0f}", f"{numpy_call:,.0f}",
                  f"{per_call / numpy_call:.2f}", "-"])
     ours: list = []
-    bulk = chars / best_time(lambda: ours.__setitem__(slice(None), compiled.cut_lines(sentences)), repeat)
+    try:
+        import rjieba
+    except ImportError:
+        rjieba = None
+    # zhseg's and rjieba's runs take turns, round by round, so a slow spell falls on both
+    bulk, bulk2, *rjieba_bulk = (chars / t for t in best_times(
+        [lambda: ours.__setitem__(slice(None), compiled.cut_lines(sentences)),
+         lambda: list(compiled.cut_lines(sentences, threads=2))]
+        + ([lambda: [rjieba.cut(x) for x in sentences]] if rjieba else []), repeat))
     reference = list(numpy_path.cut_lines(sentences))
     numpy_bulk = chars / best_time(lambda: list(numpy_path.cut_lines(sentences)), 1)
     identical = sum(a == b for a, b in zip(ours, reference))
-    bulk2 = chars / best_time(lambda: list(compiled.cut_lines(sentences, threads=2)), repeat)
-    try:
-        import rjieba
-
-        rjieba_bulk = chars / best_time(lambda: [rjieba.cut(x) for x in sentences], repeat)
+    if rjieba:
+        rjieba_bulk = rjieba_bulk[0]
         rows.append(["bulk, one process: `cut_lines` vs a rjieba loop (chars/s)", f"{bulk:,.0f}", f"{rjieba_bulk:,.0f}",
                      f"{bulk / rjieba_bulk:.2f}", ">= 1.0"])
         rows.append(["bulk, one process, two threads: `cut_lines(threads=2)` vs a rjieba loop (chars/s)",
                      f"{bulk2:,.0f}", f"{rjieba_bulk:,.0f}", f"{bulk2 / rjieba_bulk:.2f}", "-"])
-    except ImportError:
+    else:
         rows.append(["bulk vs rjieba", f"{bulk:,.0f}", "not installed (`pip install rjieba`)", "-", ">= 1.0"])
     rows.append(["bulk: compiled core vs the numpy path (chars/s)", f"{bulk:,.0f}", f"{numpy_bulk:,.0f}",
                  f"{bulk / numpy_bulk:.2f}", "-"])
@@ -108,10 +116,9 @@ def main(
     big.write_text(block * max(1, int(-(-megabytes * 1e6 // len(block.encode("utf-8"))))), encoding="utf-8")
     size = big.stat().st_size / 1e6
     segment = [sys.executable, "-m", "zhseg", "segment", str(big)] + ([] if default else ["--model", str(model)])
-    one, one_peak = whole_process(segment, out / "zhseg.txt", process_runs)
-    two, two_peak = whole_process(segment + ["--jobs", "2"], out / "zhseg2.txt", process_runs)
-    theirs, their_peak = whole_process([sys.executable, "-m", "jieba", "-d", " ", str(big)], out / "jieba.txt",
-                                       process_runs)
+    (one, one_peak), (two, two_peak), (theirs, their_peak) = whole_processes(
+        [(segment, out / "zhseg.txt"), (segment + ["--jobs", "2"], out / "zhseg2.txt"),
+         ([sys.executable, "-m", "jieba", "-d", " ", str(big)], out / "jieba.txt")], process_runs)
     same = (out / "zhseg2.txt").read_bytes() == (out / "zhseg.txt").read_bytes()
     rows.append([f"whole process: `zhseg segment` vs `python -m jieba -d ' '`, {size:.0f} MB (s)", f"{one:.1f}",
                  f"{theirs:.1f}", f"{theirs / one:.2f}", ">= 10"])

@@ -13,7 +13,8 @@ masks and Viterbi. This module only lays the model's arrays out for it, once per
   characters and character pairs hash tables;
 - per lexicon (the training vocabulary, each word-list group) the scan tables of
   ``features.lexicon.Lexicon``: the flags of its words and word-beginning pieces per length,
-  which the core merges into one table;
+  which the core merges into one table, and its 2-character pieces' code points, under which
+  the core files those pieces' flags in the character-pair records instead;
 - the folding, the character classes and the isolating code points in compact form.
 
 The numpy path (features/, model/compiled.py, model/viterbi.py) is the reference: the core's

@@ -435,6 +435,7 @@ static int pair_pieces(Core *self) {
  * pairs[i], the piece's code points as the adjacent-pair base's key, must hash to keys[i].
  * 1, or 0 (the error set; *oom where out of memory) */
 static int take_pairs(PairList *p, PyObject *entry, const int64_t *keys, const uint8_t *flags, Py_ssize_t n, int *oom) {
+    if (p->keys) { PyErr_SetString(PyExc_ValueError, "a lexicon has two tables of 2-character pieces"); return 0; }
     Py_buffer pv;
     if (PyObject_GetBuffer(PyTuple_GET_ITEM(entry, 3), &pv, PyBUF_C_CONTIGUOUS) < 0) return 0;
     int fine = pv.len == n * 8;
@@ -504,7 +505,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     if (n != (CODE_SPACE + 7) / 8) { PyErr_SetString(PyExc_ValueError, "isolating: wrong size"); return -1; }
     self->memory = 0x10000 * 5 + (CODE_SPACE + 7) / 8;
 
-    /* lexicons: a list of (max_length, [(length, keys, flags), ...]) */
+    /* lexicons: a list of (max_length, [(length, keys, flags[, pairs for length 2]), ...]) */
     PyObject *lex = PySequence_Fast(lexicons, "lexicons: a sequence");
     if (!lex) return -1;
     self->n_lexicons = (int)PySequence_Fast_GET_SIZE(lex);

@@ -116,6 +116,23 @@ def test_lexicon_pieces_held_by_the_pair_records_give_the_numpy_words(model, req
     assert with_pairs.pairs_in_records and not without.pairs_in_records
 
 
+def test_a_dictionary_in_the_first_word_lists_place_gives_the_numpy_words(tmp_path):
+    """jieba's set_dictionary: the default model with a list of the user's in place of its first
+    word list (a lexicon built from words, its pairs beside the stored lexicons' own)."""
+    from zhseg import Tokenizer
+    from zhseg.model.segmenter import Segmenter
+    from tests.conftest import WEB_SEED
+
+    words = tmp_path / "dict.txt"
+    words.write_text("杭研大厦 3 n\n网易杭研 2 nz\n开发者 5\n云计算大会\n", encoding="utf-8")
+    compiled = Tokenizer(str(words)).segmenter
+    assert compiled.backend == "compiled"
+    reference = Segmenter(compiled.model, backend="numpy", standard=compiled.standard)
+    lines = ["他来到了网易杭研大厦参加云计算大会"] + WEB_SEED.read_text(encoding="utf-8").replace("@@", "").split("\n")
+    assert list(compiled.cut_lines(lines)) == list(reference.cut_lines(lines))
+    assert compiled._compiled_core().pairs_in_records
+
+
 def test_pairs_that_do_not_hash_to_their_keys_are_refused(accurate_seed_model):
     import numpy as np
 

@@ -176,8 +176,7 @@ def test_a_damaged_spec_is_refused_not_crashed(seed_model):
     from zhseg.model import core
 
     reference, compiled = both(seed_model)
-    spec = core.build_spec(compiled.crf, compiled.config, compiled.lexicon, compiled.word_lists, None,
-                           compiled._allowed_by_state, compiled._start_label, compiled._end_label, True)
+    spec = _spec(compiled)
     kind, param, part, dense, members, slots = spec["bases"][0]
     members = members() if callable(members) else members  # the spec may make a base's arrays on demand
     keys, weights = members[0]

@@ -64,6 +64,7 @@ typedef struct __attribute__((packed)) {
 typedef struct {
     int bits;
     uint64_t mask;
+    Py_ssize_t n; /* keys held */
     Slot *slots;
 } Hash;
 
@@ -78,6 +79,7 @@ static int table_bits(Py_ssize_t n, double load) {
 static int hash_alloc_bits(Hash *h, int bits) {
     h->bits = bits;
     h->mask = (1ULL << bits) - 1;
+    h->n = 0;
     h->slots = malloc(sizeof(Slot) << bits);
     if (!h->slots) return -1;
     for (uint64_t i = 0; i <= h->mask; i++) h->slots[i].key = -1;
@@ -102,6 +104,7 @@ static int hash_build(Hash *h, const int64_t *keys, const int32_t *values, Py_ss
     if (hash_alloc(h, n) < 0) return -1;
     for (Py_ssize_t i = 0; i < n; i++) {
         Slot *s = hash_slot(h, keys[i]);
+        h->n += s->key == -1;
         s->key = keys[i];
         s->value = values[i];
     }
@@ -117,9 +120,25 @@ static int hash_grow(Hash *h) {
         Slot *s = hash_slot(&bigger, h->slots[i].key);
         *s = h->slots[i];
     }
+    bigger.n = h->n;
     free(h->slots);
     *h = bigger;
     return 0;
+}
+
+/* the slot of key, added (value 0) if it is not there, the table doubled first if it would be over
+ * 0.6 full: NULL, out of memory */
+static Slot *hash_add(Hash *h, int64_t key) {
+    Slot *s = hash_slot(h, key);
+    if (s->key == key) return s;
+    if ((double)(h->n + 1) > 0.6 * (double)(h->mask + 1)) {
+        if (hash_grow(h) < 0) return NULL;
+        s = hash_slot(h, key);
+    }
+    s->key = key;
+    s->value = 0;
+    h->n++;
+    return s;
 }
 
 static inline int32_t hash_get(const Hash *h, int64_t key, int32_t missing) {
@@ -148,6 +167,7 @@ typedef struct {
 typedef struct {
     int bits;
     uint64_t mask;
+    Py_ssize_t n; /* keys held */
     RecordSlot *slots;
 } RecordHash;
 
@@ -155,6 +175,7 @@ typedef struct {
 static int record_hash_alloc(RecordHash *h, int bits) {
     h->bits = bits;
     h->mask = (1ULL << bits) - 1;
+    h->n = 0;
     if (!(h->slots = malloc(sizeof(RecordSlot) << bits))) return -1;
     for (uint64_t i = 0; i <= h->mask; i++) h->slots[i].key = -1;
     return 0;
@@ -171,6 +192,7 @@ static int record_hash_build(RecordHash *h, const int64_t *keys, const Record *v
     if (record_hash_alloc(h, table_bits(n, 0.6)) < 0) return -1;
     for (Py_ssize_t i = 0; i < n; i++) {
         RecordSlot *s = record_slot(h, keys[i]);
+        h->n += s->key == -1;
         s->key = keys[i];
         s->value = values[i];
     }
@@ -189,23 +211,23 @@ static inline Record record_hash_get(const RecordHash *h, int64_t key, Record mi
 
 /* the slot of key in h, added (record 0) if it is not there: the table doubled first when it
  * would be over 0.6 full; NULL: out of memory */
-static RecordSlot *record_hash_add(RecordHash *h, Py_ssize_t *n, int64_t key) {
-    for (;;) {
-        RecordSlot *s = record_slot(h, key);
-        if (s->key == key) return s;
-        if ((double)(*n + 1) <= 0.6 * (double)(h->mask + 1)) {
-            s->key = key;
-            s->value = 0;
-            ++*n;
-            return s;
-        }
+static RecordSlot *record_hash_add(RecordHash *h, int64_t key) {
+    RecordSlot *s = record_slot(h, key);
+    if (s->key == key) return s;
+    if ((double)(h->n + 1) > 0.6 * (double)(h->mask + 1)) { /* hash_grow's, for records */
         RecordHash bigger;
         if (record_hash_alloc(&bigger, h->bits + 1) < 0) return NULL;
         for (uint64_t i = 0; i <= h->mask; i++)
             if (h->slots[i].key != -1) *record_slot(&bigger, h->slots[i].key) = h->slots[i];
+        bigger.n = h->n;
         free(h->slots);
         *h = bigger;
+        s = record_slot(h, key);
     }
+    s->key = key;
+    s->value = 0;
+    h->n++;
+    return s;
 }
 
 /* -- the model's tables ------------------------------------------------------------------------ */
@@ -281,7 +303,6 @@ typedef struct {
     int pair_base;         /* the adjacent-pair base whose records carry the 2-character pieces' flags, or -1 */
     int pair_shift;        /* where in its record masks the flags start */
     PairList *pairs;       /* per lexicon, while the tables are laid out: its 2-character pieces */
-    Py_ssize_t n_pieces;   /* keys in the pieces' table */
     int has_variety;
     Variety variety;
     Py_ssize_t memory;     /* bytes of tables */
@@ -364,19 +385,10 @@ static PyObject *call_or_take(PyObject *obj) {
     return obj;
 }
 
-/* bits OR-ed into key's value in the pieces' table, key added if new (the table doubled first if
- * it would be over 0.6 full): 0, or -1 (out of memory) */
+/* bits OR-ed into key's value in the pieces' table, key added if new: 0, or -1 (out of memory) */
 static int pieces_add(Core *self, int64_t key, uint32_t bits) {
-    Slot *s = hash_slot(&self->pieces, key);
-    if (s->key == -1) {
-        if ((double)(self->n_pieces + 1) > 0.6 * (double)(1LL << self->pieces.bits)) {
-            if (hash_grow(&self->pieces) < 0) return -1;
-            s = hash_slot(&self->pieces, key);
-        }
-        s->key = key;
-        s->value = 0;
-        self->n_pieces++;
-    }
+    Slot *s = hash_add(&self->pieces, key);
+    if (!s) return -1;
     s->value |= (int32_t)bits;
     return 0;
 }
@@ -406,18 +418,14 @@ static int pair_pieces(Core *self) {
         self->pair_shift = shift;
         base->row_bits = (1u << shift) - 1;
     }
-    Py_ssize_t n = 0;
-    if (base) {
-        for (uint64_t i = 0; i <= base->hash.mask; i++) n += base->hash.slots[i].key != -1;
-        self->memory -= sizeof(RecordSlot) << base->hash.bits;
-    }
+    if (base) self->memory -= sizeof(RecordSlot) << base->hash.bits;
     int failed = 0;
     for (int l = 0; l < self->n_lexicons && !failed; l++) {
         const PairList *p = &self->pairs[l];
         for (Py_ssize_t i = 0; i < p->n && !failed; i++) {
             uint32_t flags = p->flags[i] & 3;
             if (base) {
-                RecordSlot *slot = record_hash_add(&base->hash, &n, p->keys[i]);
+                RecordSlot *slot = record_hash_add(&base->hash, p->keys[i]);
                 if (slot) slot->value |= (Record)(flags << (shift + 2 * l));
                 failed = !slot;
             } else {

@@ -193,6 +193,23 @@ def test_segment_and_train_show_progress_in_a_log(seed_model, tmp_path):
     assert "sentences given to crfsuite" in trained.stderr
 
 
+def test_segment_jobs_progress_counts_input_bytes_to_the_end(seed_model, tmp_path, monkeypatch):
+    # the output is larger than the input (a space between words): progress measured on it would
+    # read done before the last blocks are
+    from zhseg.cli import segment as command
+
+    monkeypatch.setattr(command, "PROGRESS_MIN_BYTES", 0)
+    monkeypatch.setattr(command, "PARALLEL_BLOCK_BYTES", 1 << 12)
+    source = tmp_path / "in.txt"
+    source.write_text("阿里云总裁今天天气很好。\n" * 2_000, encoding="utf-8")
+    events = []
+    command.segment_files([source], seed_model, tmp_path / "out.txt", jobs=2,
+                          progress=lambda event, info: events.append((info["done"], info["total"])))
+    dones = [done for done, _ in events]
+    assert len(events) > 10 and dones == sorted(set(dones))
+    assert {total for _, total in events} == {source.stat().st_size} and dones[-1] == source.stat().st_size
+
+
 def test_help_reads_cleanly():
     for command in ("", "train", "segment", "evaluate", "benchmark", "standards"):
         result = subprocess.run([sys.executable, "-m", "zhseg", *([command] if command else []), "--help"],

@@ -8,6 +8,7 @@ One output line per input line; whitespace in the input is a word boundary and i
 
 from __future__ import annotations
 
+import collections
 import os
 import sys
 from contextlib import closing, nullcontext
@@ -68,19 +69,28 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
         else:
             from zhseg.model.pool import segment_parallel, segment_threads
 
-            blocks = (b for path in sources for b in read_blocks(path, encoding, PARALLEL_BLOCK_BYTES))
+            # the input bytes of the blocks handed out, in order: outputs come back in that order,
+            # so each output's block is the oldest still counted here (output bytes, spaces added,
+            # would read 100% well before the end)
+            sizes: collections.deque[int] = collections.deque()
+
+            def blocks():
+                for path in sources:
+                    for block in read_blocks(path, encoding, PARALLEL_BLOCK_BYTES):
+                        sizes.append(len(block.data))
+                        yield block
+
             done = 0
             # threads where the compiled core decodes (it releases the GIL), else worker processes;
             # closed on the way out of an error or a signal: the workers stop now, not at shutdown
-            outputs = (segment_threads(segmenter, blocks, jobs, sep) if segmenter.backend == "compiled" else
-                       segment_parallel(model, blocks, jobs, sep, backend, rules=rules, user_dicts=user_dicts,
+            outputs = (segment_threads(segmenter, blocks(), jobs, sep) if segmenter.backend == "compiled" else
+                       segment_parallel(model, blocks(), jobs, sep, backend, rules=rules, user_dicts=user_dicts,
                                         standard=standard, local=segmenter))
             with closing(outputs):
                 for data in outputs:
                     write_bytes(data)
-                    done += len(data)  # output bytes: a fair measure of the input's progress
-                    report("count", {"what": "segmented (output)", "done": min(done, total), "total": total,
-                                     "unit": "bytes"})
+                    done += sizes.popleft()
+                    report("count", {"what": "segmented", "done": done, "total": max(total, done), "unit": "bytes"})
 
 
 def _segment_on_dask(files, model, output, sep, encoding, backend, rules, user_dicts, standard, address) -> None:

@@ -221,12 +221,10 @@ def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback
     import sklearn_crfsuite
 
     report = progress or (lambda event, info: None)
-    config = replace(options.features, word_list=WORD_LIST_LENGTH if data.word_lists else 0,
-                     word_list_groups=max(1, len(data.word_lists)))
     sentences = data.sentences
     started, cpu_started = time.perf_counter(), time.process_time()
     report("phase", {"phase": "extracting features"})
-    word_lists = _word_list_lexicons(data, config)
+    config, word_lists = training_features(data, options)
     xs, ys = crf_inputs(data, config, options.tag_set, options.folds, progress, word_lists)
     iterations: list[dict] = []
 
@@ -303,11 +301,16 @@ def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback
     return store.Model(meta, compiled, vocabulary, variety, crfsuite_bytes, word_lists, lexicon)
 
 
-def _word_list_lexicons(data: TrainingData, config: FeatureConfig) -> tuple[Lexicon, ...]:
-    """One lexicon per group of external words (hundreds of thousands of words: no Python loop)."""
+def training_features(data: TrainingData, options: TrainingOptions) -> tuple[FeatureConfig, tuple[Lexicon, ...]]:
+    """What :func:`fit` featurizes ``data`` with: ``options``' features, with word-list features
+    where ``data`` has word lists, and one lexicon per group of those words (hundreds of
+    thousands of words: no Python loop)."""
+    config = replace(options.features, word_list=WORD_LIST_LENGTH if data.word_lists else 0,
+                     word_list_groups=max(1, len(data.word_lists)))
     if not config.word_list:
-        return ()
-    return tuple(Lexicon(words, config.word_list, fold=config.fold, python_loop=False) for words in data.word_lists)
+        return config, ()
+    return config, tuple(Lexicon(words, config.word_list, fold=config.fold, python_loop=False)
+                         for words in data.word_lists)
 
 
 def train_model(data: TrainingData | Sequence[Sentence], model_dir: str | Path, options: TrainingOptions,

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEMO := build/demo
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean bench-core bench-speed bench-compare bench-pkuseg bench-ablation bench-userwords bench-knowledge default-model
+.PHONY: demo test install clean bench-core bench-speed bench-featurization bench-compare bench-pkuseg bench-ablation bench-userwords bench-knowledge default-model
 
 install: $(STAMP)
 
@@ -44,6 +44,11 @@ bench-core: $(STAMP)
 bench-speed: $(STAMP)
 	$(PY) -m pip install --quiet rjieba
 	$(PY) benchmarks/speed.py
+
+# Where the default model's training spends its time before crfsuite iterates (about 10 minutes,
+# 4 GB; needs ../shared/corpora)
+bench-featurization: $(STAMP)
+	$(PY) benchmarks/featurization.py
 
 bench-compare: $(STAMP)
 	$(PY) -m pip install --quiet rjieba matplotlib thulac spacy-pkuseg

@@ -1133,6 +1133,12 @@ static inline __attribute__((always_inline)) void emissions(const Core *c, const
     }
 }
 
+#ifdef __AVX__
+/* bit j of a 4-bit mask at bit 2j: the 2-bit fields of four backpointers packed in a byte */
+static const uint8_t SPREAD[16] = {0x00, 0x01, 0x04, 0x05, 0x10, 0x11, 0x14, 0x15,
+                                   0x40, 0x41, 0x44, 0x45, 0x50, 0x51, 0x54, 0x55};
+#endif
+
 /* Viterbi over positions a..b-1 of the sequence v, their state scores em (a row each, changed:
  * the labels the constraints rule out score minus infinity), score carried from a block to the
  * next; backpointers into v->pointers */
@@ -1153,6 +1159,23 @@ static inline __attribute__((always_inline)) void viterbi(const Core *c, const W
             continue;
         }
         uint8_t *ptr = v->pointers + (size_t)p * c->pointer_bytes;
+#ifdef __AVX__
+        if (L == 4) { /* the four labels' steps side by side, no branch on a comparison (they
+                       * mispredict): the same sums and strict comparisons, the same pointers */
+            __m256d top = _mm256_add_pd(_mm256_set1_pd(score[0]), _mm256_loadu_pd(c->transitions));
+            unsigned packed = 0;
+            for (int i = 1; i < 4; i++) {
+                __m256d cand = _mm256_add_pd(_mm256_set1_pd(score[i]), _mm256_loadu_pd(c->transitions + 4 * i));
+                __m256d better = _mm256_cmp_pd(cand, top, _CMP_GT_OQ);
+                top = _mm256_blendv_pd(top, cand, better);
+                unsigned spread = SPREAD[_mm256_movemask_pd(better)];
+                packed = (packed & ~(spread * 3u)) | spread * (unsigned)i;
+            }
+            _mm256_storeu_pd(score, _mm256_add_pd(top, _mm256_loadu_pd(state)));
+            ptr[0] = (uint8_t)packed;
+            continue;
+        }
+#endif
         uint8_t packed = 0;
         for (int j = 0; j < L; j++) {
             double top = score[0] + c->transitions[j];

@@ -99,7 +99,7 @@ def main(sentences: int = typer.Option(None, help="Use the first this many sente
     share = (lambda s: f"{100 * s / total:.1f}%") if total else (lambda s: "-")
     per_char = lambda s: f"{s / chars * 1e6:,.0f}" if s / chars * 1e6 >= 100 else f"{s / chars * 1e6:.3g}"
     rows = [["word-list lexicons (numpy)", f"{lexicons:.1f}", "-", share(lexicons)],
-            [f"feature keys, {options.folds}-fold lexicons (numpy: `training_keys`)", f"{keys:.1f}", per_char(keys), share(keys)],
+            [f"feature keys, {options.folds}-fold lexicons (numpy: `training_keys`), and the tags", f"{keys:.1f}", per_char(keys), share(keys)],
             [f"attribute strings for python-crfsuite ({attributes / chars:.0f} a character)", f"{strings:.1f}",
              per_char(strings), share(strings)],
             ["python-crfsuite reads them (`Trainer.append`)", f"{reading:.1f}", per_char(reading), share(reading)],
@@ -112,7 +112,10 @@ def main(sentences: int = typer.Option(None, help="Use the first this many sente
     scope = "all of them" if sentences is None else f"the first {sentences:,} of each corpus"
     body = (f"## Training featurization: the default model's inputs\n\n"
             f"The corpora, word lists, standards and options of the embedded default model (its meta.json): "
-            f"{len(data.sentences):,} sentences ({scope}), {chars:,} characters.\n\n{table}\n")
+            f"{len(data.sentences):,} sentences ({scope}), {chars:,} characters.\n\n{table}\n\n"
+            "The phases' seconds are this run's; the training time is the one the model recorded when it was "
+            "built, on another day under another load (these machines are shared: the same training can take "
+            "three times as long on a busy day), so the shares are indicative.\n")
     print(body)
     if write:
         write_section("featurization", body)

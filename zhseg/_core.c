@@ -200,13 +200,20 @@ static int record_hash_build(RecordHash *h, const int64_t *keys, const Record *v
 }
 
 static inline Record record_hash_get(const RecordHash *h, int64_t key, Record missing) {
-    uint64_t slot = ((uint64_t)key * FIB) >> (64 - h->bits);
-    for (;;) {
-        const RecordSlot *s = &h->slots[slot];
-        if (s->key == key) return s->value;
-        if (s->key == -1) return missing;
-        slot = (slot + 1) & h->mask;
-    }
+    const RecordSlot *s = record_slot(h, key);
+    return s->key == key ? s->value : missing;
+}
+
+/* hash_grow's, for records: twice the slots, every key moved. 0, or -1 (out of memory) */
+static int record_hash_grow(RecordHash *h) {
+    RecordHash bigger;
+    if (record_hash_alloc(&bigger, h->bits + 1) < 0) return -1;
+    for (uint64_t i = 0; i <= h->mask; i++)
+        if (h->slots[i].key != -1) *record_slot(&bigger, h->slots[i].key) = h->slots[i];
+    bigger.n = h->n;
+    free(h->slots);
+    *h = bigger;
+    return 0;
 }
 
 /* the slot of key in h, added (record 0) if it is not there: the table doubled first when it
@@ -214,14 +221,8 @@ static inline Record record_hash_get(const RecordHash *h, int64_t key, Record mi
 static RecordSlot *record_hash_add(RecordHash *h, int64_t key) {
     RecordSlot *s = record_slot(h, key);
     if (s->key == key) return s;
-    if ((double)(h->n + 1) > 0.6 * (double)(h->mask + 1)) { /* hash_grow's, for records */
-        RecordHash bigger;
-        if (record_hash_alloc(&bigger, h->bits + 1) < 0) return NULL;
-        for (uint64_t i = 0; i <= h->mask; i++)
-            if (h->slots[i].key != -1) *record_slot(&bigger, h->slots[i].key) = h->slots[i];
-        bigger.n = h->n;
-        free(h->slots);
-        *h = bigger;
+    if ((double)(h->n + 1) > 0.6 * (double)(h->mask + 1)) {
+        if (record_hash_grow(h) < 0) return NULL;
         s = record_slot(h, key);
     }
     s->key = key;
@@ -241,6 +242,9 @@ static RecordSlot *record_hash_add(RecordHash *h, int64_t key) {
 
 /* the pieces' table key of an n-gram of length len, from the FNV hash of its code points */
 static inline int64_t piece_key(uint64_t prefix, int len) { return (int64_t)(((prefix ^ (uint64_t)len) * FNV_PRIME) >> 1); }
+
+/* a character pair's key in the pair bases: its two code points packed */
+static inline int64_t pair_code(uint32_t first, uint32_t second) { return (int64_t)first * CODE_SPACE + second; }
 
 /* ... of the 2-character piece whose code points are packed as the adjacent-pair base's key */
 static inline int64_t pair_piece_key(int64_t pair) {
@@ -935,8 +939,8 @@ static inline uint32_t pair_flags(const Core *c, const Work *w, const Record *pa
                                   Py_ssize_t i, uint64_t prefix) {
     if (c->pair_base < 0) return (uint32_t)hash_get(&c->pieces, piece_key(prefix, 2), 0);
     if (i >= lo && i < hi) return RECORD_MASK(pairs[i - lo]) >> c->pair_shift;
-    int64_t key = (int64_t)w->codes[i] * CODE_SPACE + w->codes[i + 1];
-    return RECORD_MASK(record_hash_get(&c->bases[c->pair_base].hash, key, 0)) >> c->pair_shift;
+    return RECORD_MASK(record_hash_get(&c->bases[c->pair_base].hash, pair_code(w->codes[i], w->codes[i + 1]), 0))
+           >> c->pair_shift;
 }
 
 /* begin / end / middle word lengths of every lexicon for positions lo..hi-1: lexicon l's in
@@ -1022,7 +1026,7 @@ static inline __attribute__((always_inline)) void base_keys(const Core *c, const
         for (Py_ssize_t q = lo; q < hi; q++) PUT(q - lo, code_at(w, q));
         break;
     case K_PAIR:
-        for (Py_ssize_t q = lo; q < hi; q++) PUT(q - lo, (int64_t)code_at(w, q) * CODE_SPACE + code_at(w, q + base->param));
+        for (Py_ssize_t q = lo; q < hi; q++) PUT(q - lo, pair_code(code_at(w, q), code_at(w, q + base->param)));
         break;
     case K_CLASS:
         for (Py_ssize_t q = lo; q < hi; q++) PUT(q - lo, class_at(w, q));

@@ -303,14 +303,16 @@ def fit(data: TrainingData, options: TrainingOptions, progress: ProgressCallback
 
 def training_features(data: TrainingData, options: TrainingOptions) -> tuple[FeatureConfig, tuple[Lexicon, ...]]:
     """What :func:`fit` featurizes ``data`` with: ``options``' features, with word-list features
-    where ``data`` has word lists, and one lexicon per group of those words (hundreds of
-    thousands of words: no Python loop)."""
+    where ``data`` has word lists, and their lexicons (:func:`word_list_lexicons`)."""
     config = replace(options.features, word_list=WORD_LIST_LENGTH if data.word_lists else 0,
                      word_list_groups=max(1, len(data.word_lists)))
-    if not config.word_list:
-        return config, ()
-    return config, tuple(Lexicon(words, config.word_list, fold=config.fold, python_loop=False)
-                         for words in data.word_lists)
+    return config, word_list_lexicons(data.word_lists, config) if config.word_list else ()
+
+
+def word_list_lexicons(groups: Sequence[Sequence[str]], config: FeatureConfig) -> tuple[Lexicon, ...]:
+    """One lexicon per group of word-list words, as ``config``'s word-list features match them
+    (hundreds of thousands of words: no Python loop)."""
+    return tuple(Lexicon(words, config.word_list, fold=config.fold, python_loop=False) for words in groups)
 
 
 def train_model(data: TrainingData | Sequence[Sentence], model_dir: str | Path, options: TrainingOptions,

@@ -21,6 +21,7 @@ from zhseg.errors import UserError
 from zhseg.features.corpus import file_sha256, read_dictionary
 from zhseg.features.lexicon import Lexicon
 from zhseg.model import store
+from zhseg.model.crf import word_list_lexicons
 
 
 def same_tables(a: Lexicon, b: Lexicon) -> bool:
@@ -54,7 +55,7 @@ def relay_lexicons(model: store.Model) -> list[str]:
             left.append(f"the word lists ({path}: {error})")
             return left
     if config.word_list and len(groups) == len(model.word_lists):
-        fresh_lists = tuple(Lexicon(words, config.word_list, fold=config.fold, python_loop=False) for words in groups)
+        fresh_lists = word_list_lexicons(groups, config)
         if all(same_tables(a, b) for a, b in zip(fresh_lists, model.word_lists)):
             model.word_lists = fresh_lists
         else:

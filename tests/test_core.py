@@ -172,6 +172,23 @@ def test_tokenize_offsets_index_the_input(seed_model):
     assert ("OpenGL ES", text.index("OpenGL"), text.index("OpenGL") + 9) in tokens
 
 
+def test_making_the_words_leaves_the_garbage_collector_as_it_found_it(seed_model):
+    import gc
+
+    _, core = both(seed_model)
+    lines = ["中国人民银行今天", "阿里云总裁"] * 400  # lists enough for a collection on the way
+    was = gc.isenabled()
+    try:
+        gc.disable()
+        words = list(core.cut_lines(lines))
+        assert not gc.isenabled()  # a caller's choice stays
+        gc.enable()
+        assert list(core.cut_lines(lines)) == words
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
 def test_a_damaged_spec_is_refused_not_crashed(seed_model):
     from zhseg.model import core
 

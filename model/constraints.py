@@ -53,6 +53,9 @@ RULES = re.compile(f"(?=[0-9０-９A-Za-zＡ-Ｚａ-ｚ\u00C0-\u024F])"
                    f"(?:(?P<url>{_URL})|(?P<email>{_EMAIL})|(?P<number>{_NUMBER})|(?P<latin>{_LATIN}))")
 
 
+PROBE_WINDOW = 64  # characters the exact probe reads after a fast scan's candidate
+
+
 @functools.cache
 def _grapheme_patterns():
     import regex
@@ -95,8 +98,21 @@ def unit_spans(text: str, rules: bool) -> list[tuple[int, int]]:
     with ``rules`` the rule matches of two or more characters."""
     spans = rule_spans(text) if rules else []
     probe, cluster = _grapheme_patterns()
-    # concurrent: the scans release the GIL, as the core does, so threads decoding other batches go on
-    found = probe.search(text, concurrent=True)
+
+    def candidate(at: int):
+        # concurrent: the scans release the GIL, as the core does, so threads decoding other
+        # batches go on
+        if not core.available():
+            return probe.search(text, at, concurrent=True)
+        # the core skips what surely holds no cluster; the expression reads a window from there
+        # (not the rest of the text: most candidates are symbols, not clusters)
+        while (at := core.grapheme_candidate(text, at)) >= 0:
+            if found := probe.search(text, at, at + PROBE_WINDOW, concurrent=True):
+                return found
+            at += PROBE_WINDOW
+        return None
+
+    found = candidate(0)
     while found:
         # scan the line holding the candidate, so its clusters are read whole; a line break
         # always ends a cluster
@@ -107,7 +123,7 @@ def unit_spans(text: str, rules: bool) -> list[tuple[int, int]]:
         # whole: whitespace is always a boundary
         spans += [m.span() for m in cluster.finditer(text, start, end, concurrent=True)
                   if m.end() - m.start() > 1 and not any(c.isspace() for c in m.group())]
-        found = probe.search(text, end, concurrent=True)
+        found = candidate(end)
     return spans
 
 

@@ -171,6 +171,13 @@ def rule_spans(text: str) -> list[tuple[int, int]]:
     return _core.rule_spans(text)
 
 
+def grapheme_candidate(text: str, start: int) -> int:
+    """The first position of ``text`` at or after ``start`` whose character may belong to a
+    grapheme cluster of two or more code points, or -1: a fast scan over what is surely not (most
+    of Chinese text), before the exact one (model/constraints.py)."""
+    return _core.grapheme_candidate(text, start)
+
+
 def build(spec: dict):
     """A ``zhseg._core.Core`` from :func:`build_spec`'s dict."""
     if _core is None:

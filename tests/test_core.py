@@ -189,6 +189,38 @@ def test_making_the_words_leaves_the_garbage_collector_as_it_found_it(seed_model
         (gc.enable if was else gc.disable)()
 
 
+def test_what_the_fast_scan_skips_holds_no_grapheme_cluster_break_but_other():
+    import regex
+    from zhseg import _core
+
+    every = "".join(map(chr, range(0x110000)))
+    skipped, at = [], 0
+    while at < len(every):  # the positions the scan passes over, run by run
+        found = _core.grapheme_candidate(every, at)
+        end = len(every) if found < 0 else found
+        skipped.append((at, end))
+        at = end + 1
+    probe = regex.compile(r"[^\p{Grapheme_Cluster_Break=Other}\s]")
+    for start, end in skipped:
+        assert probe.search(every, start, end) is None, hex(probe.search(every, start, end).start())
+    assert sum(end - start for start, end in skipped) > 90_000  # Han, kana, Latin, punctuation, emoji ...
+    assert _core.grapheme_candidate("中国人", 0) == -1 and _core.grapheme_candidate("中e\u0301", 0) == 2
+    assert _core.grapheme_candidate("\u0301中\u0301", 1) == 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["中国人民", "↓", "①", "e\u0301", "👍🏽", "🇨🇳", "\n", " ", "ab1", "中" * 70,
+                                 "\u200d", "각", "\ufe0f"]), max_size=30))
+def test_unit_spans_are_the_expressions_with_or_without_the_fast_scan(pieces):
+    from unittest import mock
+    from zhseg.model import constraints
+
+    text = "".join(pieces)
+    with mock.patch.object(constraints.core, "available", lambda: False):
+        reference = constraints.unit_spans(text, True)
+    assert constraints.unit_spans(text, True) == reference
+
+
 def test_a_damaged_spec_is_refused_not_crashed(seed_model):
     from zhseg.model import core
 

@@ -1887,9 +1887,56 @@ static PyObject *core_rule_spans(PyObject *module, PyObject *arg) {
     return spans;
 }
 
+/* Code points of Grapheme_Cluster_Break Other, or whitespace (tests/test_core.py checks them
+ * against the regex module's probe): Chinese text is almost all of them, and no cluster of two
+ * or more code points is made of these alone */
+static const Py_UCS4 PLAIN_RUNS[][2] = { /* sorted */
+    {0x9, 0xD}, {0x20, 0x7E}, {0xA0, 0xAC}, {0xAE, 0x2FF}, {0x370, 0x482}, {0x2010, 0x2027}, {0x2030, 0x205E},
+    {0x2100, 0x2BFF}, {0x2E80, 0x2FDF}, {0x3000, 0x3029}, {0x3030, 0x303F}, {0x3041, 0x3096}, {0x30A0, 0x30FF},
+    {0x3100, 0x4DBF}, {0x4E00, 0x9FFF}, {0xE000, 0xFAFF}, {0xFE30, 0xFE4F}, {0xFF01, 0xFF9D}, {0xFFE0, 0xFFEE},
+    {0x1F300, 0x1F3FA}, {0x1F400, 0x1FAFF}, {0x20000, 0x3FFFF},
+};
+
+static uint8_t plain_bmp[0x10000 / 8]; /* PLAIN_RUNS in the BMP, a bit each: made at import */
+
+static void make_plain_bmp(void) {
+    for (size_t r = 0; r < sizeof PLAIN_RUNS / sizeof PLAIN_RUNS[0]; r++)
+        for (Py_UCS4 cp = PLAIN_RUNS[r][0]; cp <= PLAIN_RUNS[r][1] && cp < 0x10000; cp++) plain_bmp[cp >> 3] |= 1 << (cp & 7);
+}
+
+static inline int is_plain(Py_UCS4 cp) {
+    if (cp < 0x10000) return plain_bmp[cp >> 3] >> (cp & 7) & 1;
+    for (size_t r = 0; r < sizeof PLAIN_RUNS / sizeof PLAIN_RUNS[0]; r++)
+        if (PLAIN_RUNS[r][0] <= cp && cp <= PLAIN_RUNS[r][1]) return 1;
+    return 0;
+}
+
+/* grapheme_candidate(text, start) -> the first position at or after start whose character is not
+ * in PLAIN_RUNS (it may belong to a cluster of two or more), or -1 */
+static PyObject *core_grapheme_candidate(PyObject *module, PyObject *args) {
+    PyObject *text;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "Un", &text, &start)) return NULL;
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    Py_ssize_t i = start < 0 ? 0 : start;
+    Py_BEGIN_ALLOW_THREADS
+    switch (kind) { /* the width outside the loop */
+    case PyUnicode_1BYTE_KIND: while (i < n && is_plain(((const Py_UCS1 *)data)[i])) i++; break;
+    case PyUnicode_2BYTE_KIND: while (i < n && is_plain(((const Py_UCS2 *)data)[i])) i++; break;
+    default: while (i < n && is_plain(((const Py_UCS4 *)data)[i])) i++; break;
+    }
+    Py_END_ALLOW_THREADS
+    return PyLong_FromSsize_t(i < n ? i : -1);
+}
+
 static PyMethodDef module_methods[] = {
     {"rule_spans", core_rule_spans, METH_O,
      "rule_spans(text) -> the (start, end) spans of model/constraints.py's RULES matches of two or more characters"},
+    {"grapheme_candidate", core_grapheme_candidate, METH_VARARGS,
+     "grapheme_candidate(text, start) -> the first position at or after start that may be in a grapheme cluster of "
+     "two or more code points (not whitespace, not a code point known to be of break class Other), or -1"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1899,6 +1946,7 @@ static struct PyModuleDef core_module = {
 
 PyMODINIT_FUNC PyInit__core(void) {
     if (PyType_Ready(&CoreType) < 0) return NULL;
+    make_plain_bmp();
     PyObject *m = PyModule_Create(&core_module);
     if (!m) return NULL;
     Py_INCREF(&CoreType);

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import collections
 import itertools
-import multiprocessing
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
@@ -64,6 +63,8 @@ def segment_parallel(directory: str | Path, blocks: Iterable[TextBlock], jobs: i
             yield _segment_block(block, sep, local)
         return
     blocks = itertools.chain(head, blocks)
+    import multiprocessing  # here: `segment` on threads or in one thread does not pay its 8 ms import
+
     context = multiprocessing.get_context("spawn")
     pool = None
     try:

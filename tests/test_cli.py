@@ -175,7 +175,9 @@ def test_jobs_are_capped_at_the_cpus_and_the_blocks(seed_model, tmp_path, monkey
     assert result.returncode == 0 and f"capped at {os.cpu_count()}" in result.stderr
     assert result.stdout.replace(" ", "") == "阿里云总裁\n"
     started = []
-    monkeypatch.setattr(pool.multiprocessing, "get_context", lambda method: started.append(method))
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method: started.append(method))
     got = b"".join(pool.segment_parallel(seed_model, read_blocks(source, "utf-8"), 2))
     assert started == [] and got.decode("utf-8").replace(" ", "") == "阿里云总裁\n"  # one block: no pool
 
@@ -193,21 +195,22 @@ def test_segment_and_train_show_progress_in_a_log(seed_model, tmp_path):
     assert "sentences given to crfsuite" in trained.stderr
 
 
-def test_segment_jobs_progress_counts_input_bytes_to_the_end(seed_model, tmp_path, monkeypatch):
+def test_segment_progress_counts_input_bytes_to_the_end(seed_model, tmp_path, monkeypatch):
     # the output is larger than the input (a space between words): progress measured on it would
     # read done before the last blocks are
     from zhseg.cli import segment as command
 
     monkeypatch.setattr(command, "PROGRESS_MIN_BYTES", 0)
-    monkeypatch.setattr(command, "PARALLEL_BLOCK_BYTES", 1 << 12)
+    monkeypatch.setattr(command, "BLOCK_BYTES", 1 << 12)
     source = tmp_path / "in.txt"
     source.write_text("阿里云总裁今天天气很好。\n" * 2_000, encoding="utf-8")
-    events = []
-    command.segment_files([source], seed_model, tmp_path / "out.txt", jobs=2,
-                          progress=lambda event, info: events.append((info["done"], info["total"])))
-    dones = [done for done, _ in events]
-    assert len(events) > 10 and dones == sorted(set(dones))
-    assert {total for _, total in events} == {source.stat().st_size} and dones[-1] == source.stat().st_size
+    for jobs in (1, 2):
+        events = []
+        command.segment_files([source], seed_model, tmp_path / "out.txt", jobs=jobs,
+                              progress=lambda event, info: events.append((info["done"], info["total"])))
+        dones = [done for done, _ in events]
+        assert len(events) > 10 and dones == sorted(set(dones))
+        assert {total for _, total in events} == {source.stat().st_size} and dones[-1] == source.stat().st_size
 
 
 def test_help_reads_cleanly():

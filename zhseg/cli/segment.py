@@ -23,7 +23,7 @@ from zhseg.model.segmenter import BACKENDS, DEFAULT_BACKEND, Segmenter, resolve_
 from zhseg.model.store import model_or_default
 from zhseg.textio import StdoutWriter, atomic_output, read_blocks
 
-PARALLEL_BLOCK_BYTES = 1 << 18  # small enough to keep every worker busy to the end
+BLOCK_BYTES = 1 << 18  # read and segmented at a time: bounded memory, and every thread or worker busy to the end
 PROGRESS_MIN_BYTES = 8 << 20  # smaller inputs take a few seconds: no progress shown
 
 
@@ -58,39 +58,31 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
     report = progress if progress is not None and total >= PROGRESS_MIN_BYTES else (lambda event, info: None)
     with atomic_output(output, inputs=sources) if output else nullcontext(StdoutWriter()) as out:
         write_bytes = out.write_bytes if isinstance(out, StdoutWriter) else out.buffer.write
-        if jobs == 1:
-            done = 0
+        from zhseg.model.pool import segment_parallel, segment_threads
+
+        # the input bytes of the blocks handed out, in order: outputs come back in that order, so
+        # each output's block is the oldest still counted here (output bytes, spaces added, would
+        # read 100% well before the end)
+        sizes: collections.deque[int] = collections.deque()
+
+        def blocks():
             for path in sources:
-                for block in read_blocks(path, encoding):
-                    for data in segmenter.segment_lines(block.lines(), sep, utf8=True):
-                        write_bytes(data)
-                    done += len(block.data)
-                    report("count", {"what": "segmented", "done": done, "total": max(total, done), "unit": "bytes"})
-        else:
-            from zhseg.model.pool import segment_parallel, segment_threads
+                for block in read_blocks(path, encoding, BLOCK_BYTES):
+                    sizes.append(len(block.data))
+                    yield block
 
-            # the input bytes of the blocks handed out, in order: outputs come back in that order,
-            # so each output's block is the oldest still counted here (output bytes, spaces added,
-            # would read 100% well before the end)
-            sizes: collections.deque[int] = collections.deque()
-
-            def blocks():
-                for path in sources:
-                    for block in read_blocks(path, encoding, PARALLEL_BLOCK_BYTES):
-                        sizes.append(len(block.data))
-                        yield block
-
-            done = 0
-            # threads where the compiled core decodes (it releases the GIL), else worker processes;
-            # closed on the way out of an error or a signal: the workers stop now, not at shutdown
-            outputs = (segment_threads(segmenter, blocks(), jobs, sep) if segmenter.backend == "compiled" else
-                       segment_parallel(model, blocks(), jobs, sep, backend, rules=rules, user_dicts=user_dicts,
-                                        standard=standard, local=segmenter))
-            with closing(outputs):
-                for data in outputs:
-                    write_bytes(data)
-                    done += sizes.popleft()
-                    report("count", {"what": "segmented", "done": done, "total": max(total, done), "unit": "bytes"})
+        done = 0
+        # one job: this thread; more: threads where the compiled core decodes (it releases the
+        # GIL), else worker processes; closed on the way out of an error or a signal: the workers
+        # stop now, not at shutdown
+        outputs = (segment_threads(segmenter, blocks(), jobs, sep) if jobs == 1 or segmenter.backend == "compiled" else
+                   segment_parallel(model, blocks(), jobs, sep, backend, rules=rules, user_dicts=user_dicts,
+                                    standard=standard, local=segmenter))
+        with closing(outputs):
+            for data in outputs:
+                write_bytes(data)
+                done += sizes.popleft()
+                report("count", {"what": "segmented", "done": done, "total": max(total, done), "unit": "bytes"})
 
 
 def _segment_on_dask(files, model, output, sep, encoding, backend, rules, user_dicts, standard, address) -> None:

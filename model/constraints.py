@@ -97,17 +97,17 @@ def unit_spans(text: str, rules: bool) -> list[tuple[int, int]]:
     """Spans of ``text`` that must not be cut: grapheme clusters of two or more code points, and
     with ``rules`` the rule matches of two or more characters."""
     spans = rule_spans(text) if rules else []
-    probe, cluster = _grapheme_patterns()
 
     def candidate(at: int):
         # concurrent: the scans release the GIL, as the core does, so threads decoding other
         # batches go on
         if not core.available():
-            return probe.search(text, at, concurrent=True)
+            return _grapheme_patterns()[0].search(text, at, concurrent=True)
         # the core skips what surely holds no cluster; the expression reads a window from there
-        # (not the rest of the text: most candidates are symbols, not clusters)
+        # (not the rest of the text: most candidates are symbols, not clusters), so text without
+        # one never imports the regex module (13 ms of a fresh process)
         while (at := core.grapheme_candidate(text, at)) >= 0:
-            if found := probe.search(text, at, at + PROBE_WINDOW, concurrent=True):
+            if found := _grapheme_patterns()[0].search(text, at, at + PROBE_WINDOW, concurrent=True):
                 return found
             at += PROBE_WINDOW
         return None
@@ -121,7 +121,7 @@ def unit_spans(text: str, rules: bool) -> list[tuple[int, int]]:
         end = len(text) if end < 0 else end
         # a cluster with whitespace in it (a space carrying a combining mark) cannot be kept
         # whole: whitespace is always a boundary
-        spans += [m.span() for m in cluster.finditer(text, start, end, concurrent=True)
+        spans += [m.span() for m in _grapheme_patterns()[1].finditer(text, start, end, concurrent=True)
                   if m.end() - m.start() > 1 and not any(c.isspace() for c in m.group())]
         found = candidate(end)
     return spans

@@ -44,6 +44,15 @@ def test_import_zhseg_loads_no_numpy_and_no_model():
     assert result.stdout.split() == [zhseg.__version__, "False", "False"]
 
 
+def test_the_regex_module_loads_only_for_text_that_may_hold_a_grapheme_cluster():
+    pytest.importorskip("zhseg._core", reason="the compiled core's scan decides (no C compiler)")
+    probe = ("import sys, zhseg; zhseg.lcut('中国人民银行，今天↓①3.5%'); print('regex' in sys.modules); "
+             "zhseg.lcut('cafe\\u0301'); print('regex' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT.parent)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]
+
+
 def test_a_users_own_model_module_does_not_shadow_zhseg(tmp_path):
     (tmp_path / "model.py").write_text("raise ImportError('the user model.py')\n")
     (tmp_path / "features.py").write_text("raise ImportError('the user features.py')\n")

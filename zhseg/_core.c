@@ -11,8 +11,8 @@
  * Floats: a template's row for a key is 0.0 plus its members' rows in member order (one member,
  * or a shared template and its standard's copy: model/compiled.py, CompiledCRF.summed, does the
  * same); each position's state scores start from 0.0 and add the templates' rows in template
- * order (a template without a row adds nothing, as adding the numpy path's zero row leaves the
- * sum's value unchanged); Viterbi does crfsuite's operations in crfsuite's order with its tie
+ * order (a template without a row adds zeros, as the numpy path adds its zero row: the sum's value
+ * unchanged); Viterbi does crfsuite's operations in crfsuite's order with its tie
  * rule. So the labels are the numpy path's, which the tests check line by line.
  *
  * Features and scores are computed block by block; only the backpointers of a sequence are kept
@@ -1015,41 +1015,54 @@ static void match_variety(const Variety *v, const Work *w, Py_ssize_t lo, Py_ssi
  * range), written as the key is made */
 static inline __attribute__((always_inline)) void base_keys(const Core *c, const Work *w, const Base *base,
                                                           Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t window,
-                                                          int64_t *keys, const int L) {
+                                                          int64_t *restrict keys, const int L) {
     const Py_ssize_t n = w->n, width = hi - lo;
+    const uint32_t *restrict codes = w->codes;
+    const uint8_t *restrict classes = w->classes;
     const uint64_t domain = (uint64_t)base->domain;
     const int64_t stride = (int64_t)base->n_slots * L;
+    const int param = base->param;
 #define PUT(i, key) do { int64_t key_ = (key); \
         keys[i] = domain ? (int64_t)((uint64_t)key_ < domain ? (uint64_t)key_ : domain) * stride : key_; } while (0)
+    /* positions a..b-1 read no padding: there the key is `inner`, straight code the compiler
+     * vectorizes; `outer` (with the sequence's ends) elsewhere */
+#define KEYS(a, b, outer, inner) do { \
+        Py_ssize_t a_ = (a) < lo ? lo : ((a) > hi ? hi : (a)), b_ = (b) > hi ? hi : (b); \
+        if (b_ < a_) b_ = a_; \
+        Py_ssize_t q = lo; \
+        for (; q < a_; q++) PUT(q - lo, outer); \
+        for (; q < b_; q++) PUT(q - lo, inner); \
+        for (; q < hi; q++) PUT(q - lo, outer); } while (0)
     switch (base->kind) { /* the kind outside the loops: each loop is straight code */
     case K_CHAR:
-        for (Py_ssize_t q = lo; q < hi; q++) PUT(q - lo, code_at(w, q));
+        KEYS(0, n, code_at(w, q), codes[q]);
         break;
     case K_PAIR:
-        for (Py_ssize_t q = lo; q < hi; q++) PUT(q - lo, pair_code(code_at(w, q), code_at(w, q + base->param)));
+        KEYS(0, n - param, pair_code(code_at(w, q), code_at(w, q + param)), pair_code(codes[q], codes[q + param]));
         break;
     case K_CLASS:
-        for (Py_ssize_t q = lo; q < hi; q++) PUT(q - lo, class_at(w, q));
+        KEYS(0, n, class_at(w, q), classes[q]);
         break;
     case K_CLASS3:
-        for (Py_ssize_t q = lo; q < hi; q++)
-            PUT(q - lo, (class_at(w, q - 1) * N_CLASSES + class_at(w, q)) * N_CLASSES + class_at(w, q + 1));
+        KEYS(1, n - 1, (class_at(w, q - 1) * N_CLASSES + class_at(w, q)) * N_CLASSES + class_at(w, q + 1),
+             (classes[q - 1] * N_CLASSES + classes[q]) * N_CLASSES + classes[q + 1]);
         break;
     case K_SAME:
-        for (Py_ssize_t q = lo; q < hi; q++)
-            PUT(q - lo, (q >= 0 && q < n && q - base->param >= 0) ? w->codes[q] == w->codes[q - base->param] : 0);
+        KEYS(param, n, (q >= 0 && q < n && q - param >= 0) ? codes[q] == codes[q - param] : 0,
+             codes[q] == codes[q - param]);
         break;
     case K_LEX: {
-        const int32_t *lengths = w->lex_values + (Py_ssize_t)base->param * 3 * window + base->part * width;
+        const int32_t *restrict lengths = w->lex_values + (Py_ssize_t)param * 3 * window + base->part * width;
         for (Py_ssize_t i = 0; i < width; i++) PUT(i, lengths[i]);
         break;
     }
     default: {
-        const int32_t *buckets = w->av_values + (2 * base->param + base->part) * width;
+        const int32_t *restrict buckets = w->av_values + (2 * param + base->part) * width;
         for (Py_ssize_t i = 0; i < width; i++) PUT(i, buckets[i]);
         break;
     }
     }
+#undef KEYS
 #undef PUT
 }
 
@@ -1111,29 +1124,84 @@ static inline __attribute__((always_inline)) void records(const Core *c, Work *w
     }
 }
 
-/* The state scores of window positions from..to-1 (records made) into em, a row each: template
- * by template, so each position adds its templates' rows in template order, and the independent
- * iterations keep many row loads in flight */
+/* A template's rows as emissions() reads them: its keys or records at the window's positions, and
+ * its table (a small base's, at its slot) or the packed weights */
+typedef struct {
+    const Record *recs;
+    const double *rows;
+    uint32_t bit, below;
+} Reader;
+
+static const double NO_ROW[MAX_LABELS]; /* zeros: what a template without a row adds */
+
+/* template r's row at window position p. A large base's key without one reads zeros instead of
+ * branching on the mask (the branch mispredicts): x + 0.0 is x, but that -0.0 becomes +0.0, which
+ * no comparison tells apart */
+static inline __attribute__((always_inline)) const double *row_at(const Reader *r, Py_ssize_t p, const int dense,
+                                                                 const int L) {
+    if (dense) return r->rows + (int64_t)r->recs[p];
+    const Record rec = r->recs[p];
+    const uint32_t mask = RECORD_MASK(rec);
+    const double *row = r->rows + (size_t)(RECORD_ROW(rec) + __builtin_popcount(mask & r->below)) * L;
+    return (mask & r->bit) ? row : NO_ROW;
+}
+
+/* em[p] += the rows of G consecutive templates, in their order, for every position: the state held
+ * in registers across them, not loaded and stored per template. first: em is not yet written (its
+ * state starts at 0.0) */
+static inline __attribute__((always_inline)) void add_rows(double *em, Py_ssize_t count, const Reader *r,
+                                                          const int G, const int dense, const int first, const int L) {
+    const Reader r0 = r[0], r1 = r[G > 1], r2 = r[G > 2 ? 2 : 0], r3 = r[G > 3 ? 3 : 0];
+    for (Py_ssize_t p = 0; p < count; p++) {
+        double *state = em + p * L;
+#ifdef __AVX__
+        if (L == 4) {
+            __m256d s = first ? _mm256_setzero_pd() : _mm256_loadu_pd(state);
+            s = _mm256_add_pd(s, _mm256_loadu_pd(row_at(&r0, p, dense, L)));
+            if (G > 1) s = _mm256_add_pd(s, _mm256_loadu_pd(row_at(&r1, p, dense, L)));
+            if (G > 2) s = _mm256_add_pd(s, _mm256_loadu_pd(row_at(&r2, p, dense, L)));
+            if (G > 3) s = _mm256_add_pd(s, _mm256_loadu_pd(row_at(&r3, p, dense, L)));
+            _mm256_storeu_pd(state, s);
+            continue;
+        }
+#endif
+        if (first) for (int k = 0; k < L; k++) state[k] = 0.0;
+        add_row(state, row_at(&r0, p, dense, L), L);
+        if (G > 1) add_row(state, row_at(&r1, p, dense, L), L);
+        if (G > 2) add_row(state, row_at(&r2, p, dense, L), L);
+        if (G > 3) add_row(state, row_at(&r3, p, dense, L), L);
+    }
+}
+
+#define GROUP 4 /* templates a pass over the positions adds */
+
+/* The state scores of window positions from..to-1 (records made) into em, a row each: each position
+ * adds its templates' rows in template order, a few templates (of one kind of base) a pass, and
+ * the independent positions keep many row loads in flight */
 static inline __attribute__((always_inline)) void emissions(const Core *c, const Work *w, Py_ssize_t stride,
                                                           Py_ssize_t from, Py_ssize_t to, double *em, const int L) {
     const Py_ssize_t count = to - from;
-    memset(em, 0, sizeof(double) * count * L);
-    for (int j = 0; j < c->n_templates; j++) {
-        const Template *t = &c->templates[j];
-        const Base *base = &c->bases[t->base];
-        const Record *recs = w->recs + (Py_ssize_t)t->base * stride + from + t->offset;
-        if (base->domain > 0) { /* a small table, in cache: one row per position, zero where none */
-            const double *table = base->table + t->slot * L;
-            for (Py_ssize_t p = 0; p < count; p++) add_row(em + p * L, table + recs[p], L);
-            continue;
+    if (!c->n_templates) { memset(em, 0, sizeof(double) * count * L); return; }
+    Reader group[GROUP];
+    for (int j = 0; j < c->n_templates;) {
+        const int dense = c->bases[c->templates[j].base].domain > 0;
+        int g = 0;
+        for (; g < GROUP && j < c->n_templates && (c->bases[c->templates[j].base].domain > 0) == dense; g++, j++) {
+            const Template *t = &c->templates[j];
+            const Base *base = &c->bases[t->base];
+            group[g] = (Reader){w->recs + (Py_ssize_t)t->base * stride + from + t->offset,
+                                dense ? base->table + t->slot * L : c->weights, t->bit, t->below};
         }
-        const uint32_t bit = t->bit, below = t->below;
-        for (Py_ssize_t p = 0; p < count; p++) {
-            Record rec = recs[p];
-            uint32_t mask = RECORD_MASK(rec);
-            if (!(mask & bit)) continue;
-            add_row(em + p * L, c->weights + (size_t)(RECORD_ROW(rec) + __builtin_popcount(mask & below)) * L, L);
+        const int first = j == g;
+#define ADD(G) (dense ? (first ? add_rows(em, count, group, G, 1, 1, L) : add_rows(em, count, group, G, 1, 0, L)) \
+                      : (first ? add_rows(em, count, group, G, 0, 1, L) : add_rows(em, count, group, G, 0, 0, L)))
+        switch (g) {
+        case 1: ADD(1); break;
+        case 2: ADD(2); break;
+        case 3: ADD(3); break;
+        default: ADD(4); break;
         }
+#undef ADD
     }
 }
 

@@ -47,7 +47,7 @@
 #define BLOCK 2048
 #define PREFETCH 6          /* positions ahead: a lexicon's slots */
 #define PREFETCH_LENGTHS 3  /* ... for the lengths up to this */
-#define PREFETCH_KEYS 8     /* keys ahead: a base's hash slot */
+#define PREFETCH_KEYS 20     /* keys ahead: a base's hash slot */
 #define FREE 0
 #define MUST 1
 #define NEVER 2

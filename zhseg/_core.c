@@ -243,6 +243,60 @@ static RecordSlot *record_hash_add(RecordHash *h, int64_t key) {
 /* the pieces' table key of an n-gram of length len, from the FNV hash of its code points */
 static inline int64_t piece_key(uint64_t prefix, int len) { return (int64_t)(((prefix ^ (uint64_t)len) * FNV_PRIME) >> 1); }
 
+/* The pieces' table as decoding reads it: 8 bytes a slot, eight to a cache line, a piece's flags in
+ * its low flag_bits (two per lexicon) and above them a fingerprint of its key, the low bits of
+ * key * FIB (the home slot is the top bits); 0: empty (every piece has a flag). Two keys are
+ * taken for one only when their fingerprints agree within one probe run: about once in
+ * 2^(64 - flag_bits) lookups, 2^56 with four lexicons, far rarer than the key's own 63-bit hash
+ * colliding, which the numpy path shares. A third the size of a table of keys and values: more
+ * of it stays in cache. */
+typedef struct {
+    int bits, flag_bits;
+    uint64_t mask, flags_mask;
+    Py_ssize_t n;
+    uint64_t *slots;
+} PieceTable;
+
+#define PIECE_LOAD 0.8 /* 8-slot lines: a probe run still ends within a line or two */
+
+static inline uint64_t piece_home(const PieceTable *t, int64_t key) { return ((uint64_t)key * FIB) >> (64 - t->bits); }
+
+static inline uint64_t piece_print(const PieceTable *t, int64_t key) {
+    return ((uint64_t)key * FIB) & (~0ULL >> t->flag_bits);
+}
+
+/* the flags of the piece whose key is key, or 0 */
+static inline uint32_t piece_flags(const PieceTable *t, int64_t key) {
+    const uint64_t print = piece_print(t, key);
+    for (uint64_t slot = piece_home(t, key);; slot = (slot + 1) & t->mask) {
+        const uint64_t s = t->slots[slot];
+        if (!s) return 0;
+        if (s >> t->flag_bits == print) return (uint32_t)(s & t->flags_mask);
+    }
+}
+
+/* the table of the n pieces of h (flag_bits of flags each, the keys no piece has left out):
+ * 0, or -1 (out of memory) */
+static int piece_table_build(PieceTable *t, const Hash *h, int flag_bits) {
+    t->flag_bits = flag_bits;
+    t->flags_mask = (1ULL << flag_bits) - 1;
+    t->bits = table_bits(h->n, PIECE_LOAD);
+    t->mask = (1ULL << t->bits) - 1;
+    t->n = 0;
+    if (!(t->slots = calloc((size_t)1 << t->bits, sizeof(uint64_t)))) return -1;
+    for (uint64_t i = 0; i <= h->mask; i++) {
+        const Slot *from = &h->slots[i];
+        const uint64_t flags = (uint32_t)from->value & t->flags_mask;
+        if (from->key == -1 || !flags) continue;
+        const uint64_t print = piece_print(t, from->key);
+        uint64_t slot = piece_home(t, from->key);
+        while (t->slots[slot] && t->slots[slot] >> flag_bits != print) slot = (slot + 1) & t->mask;
+        t->n += !t->slots[slot];
+        t->slots[slot] |= print << flag_bits | flags;
+    }
+    return 0;
+}
+
 /* a character pair's key in the pair bases: its two code points packed */
 static inline int64_t pair_code(uint32_t first, uint32_t second) { return (int64_t)first * CODE_SPACE + second; }
 
@@ -303,7 +357,8 @@ typedef struct {
     uint8_t *isolating;    /* bitmap over all code points: punctuation, symbols, pictographs */
     int lexicon_length[MAX_LEXICONS];
     int longest_word;
-    Hash pieces;
+    Hash piece_build;      /* the pieces while the tables are laid out */
+    PieceTable pieces;
     int pair_base;         /* the adjacent-pair base whose records carry the 2-character pieces' flags, or -1 */
     int pair_shift;        /* where in its record masks the flags start */
     PairList *pairs;       /* per lexicon, while the tables are laid out: its 2-character pieces */
@@ -374,7 +429,8 @@ static void core_dealloc(Core *self) {
     free(self->class_hi_starts);
     free(self->class_hi_values);
     free(self->isolating);
-    hash_free(&self->pieces);
+    hash_free(&self->piece_build);
+    free(self->pieces.slots);
     pairs_free(self);
     for (int n = 0; n <= MAX_LENGTH; n++) hash_free(&self->variety.index[n]);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -391,7 +447,7 @@ static PyObject *call_or_take(PyObject *obj) {
 
 /* bits OR-ed into key's value in the pieces' table, key added if new: 0, or -1 (out of memory) */
 static int pieces_add(Core *self, int64_t key, uint32_t bits) {
-    Slot *s = hash_add(&self->pieces, key);
+    Slot *s = hash_add(&self->piece_build, key);
     if (!s) return -1;
     s->value |= (int32_t)bits;
     return 0;
@@ -438,8 +494,10 @@ static int pair_pieces(Core *self) {
         }
     }
     if (base) self->memory += sizeof(RecordSlot) << base->hash.bits;
-    self->memory += sizeof(Slot) << self->pieces.bits;
     pairs_free(self);
+    failed = failed || piece_table_build(&self->pieces, &self->piece_build, 2 * (self->n_lexicons ? self->n_lexicons : 1)) < 0;
+    hash_free(&self->piece_build);
+    self->memory += sizeof(uint64_t) << self->pieces.bits;
     return failed ? -1 : 0;
 }
 
@@ -525,7 +583,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     /* grown as pieces come (a piece shared by lexicons is one slot: about a quarter of them here),
      * so the table ends the smallest that holds them, and at most one and a half times that is
      * ever held; the lexicons' arrays are read once */
-    if (hash_alloc(&self->pieces, 1 << 12) < 0 || !(self->pairs = calloc(MAX_LEXICONS, sizeof(PairList)))) {
+    if (hash_alloc(&self->piece_build, 1 << 12) < 0 || !(self->pairs = calloc(MAX_LEXICONS, sizeof(PairList)))) {
         Py_DECREF(lex);
         PyErr_NoMemory();
         return -1;
@@ -937,7 +995,7 @@ static inline uint8_t class_at(const Work *w, Py_ssize_t q) {
  * have at hand; else from the pieces' table */
 static inline uint32_t pair_flags(const Core *c, const Work *w, const Record *pairs, Py_ssize_t lo, Py_ssize_t hi,
                                   Py_ssize_t i, uint64_t prefix) {
-    if (c->pair_base < 0) return (uint32_t)hash_get(&c->pieces, piece_key(prefix, 2), 0);
+    if (c->pair_base < 0) return piece_flags(&c->pieces, piece_key(prefix, 2));
     if (i >= lo && i < hi) return RECORD_MASK(pairs[i - lo]) >> c->pair_shift;
     return RECORD_MASK(record_hash_get(&c->bases[c->pair_base].hash, pair_code(w->codes[i], w->codes[i + 1]), 0))
            >> c->pair_shift;
@@ -965,16 +1023,16 @@ static void match_lexicons(const Core *c, const Work *w, Py_ssize_t lo, Py_ssize
             }
             for (; len <= PREFETCH_LENGTHS; len++) {
                 ahead = (ahead ^ (uint64_t)w->codes[a + len - 1]) * FNV_PRIME;
-                const Slot *home = &c->pieces.slots[((uint64_t)piece_key(ahead, len) * FIB) >> (64 - c->pieces.bits)];
+                const uint64_t *home = &c->pieces.slots[piece_home(&c->pieces, piece_key(ahead, len))];
                 __builtin_prefetch(home);
-                __builtin_prefetch(home + 3); /* a probe reads on, often into the next line */
+                __builtin_prefetch(home + 7); /* a probe reads on, often into the next line */
             }
         }
         uint64_t prefix = (FNV_SEED ^ (uint64_t)w->codes[i]) * FNV_PRIME;
         for (int len = 2; len <= c->longest_word && i + len <= w->n; len++) {
             prefix = (prefix ^ (uint64_t)w->codes[i + len - 1]) * FNV_PRIME;
             uint32_t flags = len == 2 ? pair_flags(c, w, pairs, lo, hi, i, prefix)
-                                      : (uint32_t)hash_get(&c->pieces, piece_key(prefix, len), 0);
+                                      : piece_flags(&c->pieces, piece_key(prefix, len));
             for (uint32_t words = flags & ~PREFIX_BITS; words; words &= words - 1) {
                 int l = __builtin_ctz(words) / 2;
                 int32_t *begin = out + l * stride, *end = begin + width, *middle = end + width;
@@ -1142,8 +1200,9 @@ static inline __attribute__((always_inline)) const double *row_at(const Reader *
     if (dense) return r->rows + (int64_t)r->recs[p];
     const Record rec = r->recs[p];
     const uint32_t mask = RECORD_MASK(rec);
-    const double *row = r->rows + (size_t)(RECORD_ROW(rec) + __builtin_popcount(mask & r->below)) * L;
-    return (mask & r->bit) ? row : NO_ROW;
+    const uintptr_t row = (uintptr_t)(r->rows + (size_t)(RECORD_ROW(rec) + __builtin_popcount(mask & r->below)) * L);
+    const uintptr_t has = (uintptr_t)0 - ((mask & r->bit) != 0); /* a select by masks: gcc makes a `?:` a branch */
+    return (const double *)((row & has) | ((uintptr_t)NO_ROW & ~has));
 }
 
 /* em[p] += the rows of G consecutive templates, in their order, for every position: the state held

@@ -276,7 +276,6 @@ static inline int64_t piece_key(uint64_t prefix, int len) { return (int64_t)(((p
 typedef struct {
     int bits, flag_bits;
     uint64_t mask, flags_mask;
-    Py_ssize_t n;
     uint64_t *slots;
     int filter_bits;
     uint64_t *filter;  /* a bit per hash of the keys: clear where no piece is (most probes), read
@@ -304,15 +303,17 @@ static inline uint64_t piece_print(const PieceTable *t, int64_t key) {
     return ((uint64_t)key * FIB) & (~0ULL >> t->flag_bits);
 }
 
+/* the slot of key: its piece's, or the empty slot where it would go */
+static inline uint64_t *piece_slot(const PieceTable *t, int64_t key) {
+    const uint64_t print = piece_print(t, key);
+    uint64_t slot = piece_home(t, key);
+    while (t->slots[slot] && t->slots[slot] >> t->flag_bits != print) slot = (slot + 1) & t->mask;
+    return &t->slots[slot];
+}
+
 /* the flags of the piece whose key is key, or 0 */
 static inline uint32_t piece_flags(const PieceTable *t, int64_t key) {
-    if (!piece_maybe(t, key)) return 0;
-    const uint64_t print = piece_print(t, key);
-    for (uint64_t slot = piece_home(t, key);; slot = (slot + 1) & t->mask) {
-        const uint64_t s = t->slots[slot];
-        if (!s) return 0;
-        if (s >> t->flag_bits == print) return (uint32_t)(s & t->flags_mask);
-    }
+    return piece_maybe(t, key) ? (uint32_t)(*piece_slot(t, key) & t->flags_mask) : 0;
 }
 
 /* the table of the n pieces of h (flag_bits of flags each, the keys no piece has left out):
@@ -322,7 +323,6 @@ static int piece_table_build(PieceTable *t, const Hash *h, int flag_bits) {
     t->flags_mask = (1ULL << flag_bits) - 1;
     t->bits = table_bits(h->n, PIECE_LOAD);
     t->mask = (1ULL << t->bits) - 1;
-    t->n = 0;
     t->filter_bits = table_bits(h->n * FILTER_PER_PIECE, 1.0);
     if (t->filter_bits < 6) t->filter_bits = 6;
     if (!(t->slots = table_alloc(sizeof(uint64_t) << t->bits))) return -1;
@@ -332,11 +332,7 @@ static int piece_table_build(PieceTable *t, const Hash *h, int flag_bits) {
         const Slot *from = &h->slots[i];
         const uint64_t flags = (uint32_t)from->value & t->flags_mask;
         if (from->key == -1 || !flags) continue;
-        const uint64_t print = piece_print(t, from->key);
-        uint64_t slot = piece_home(t, from->key);
-        while (t->slots[slot] && t->slots[slot] >> flag_bits != print) slot = (slot + 1) & t->mask;
-        t->n += !t->slots[slot];
-        t->slots[slot] |= print << flag_bits | flags;
+        *piece_slot(t, from->key) |= piece_print(t, from->key) << flag_bits | flags;
         const uint64_t bit = piece_filter_bit(t, from->key);
         t->filter[bit >> 6] |= 1ULL << (bit & 63);
     }
@@ -1298,7 +1294,7 @@ static inline __attribute__((always_inline)) void emissions(const Core *c, const
     if (!c->n_templates) { memset(em, 0, sizeof(double) * count * L); return; }
     Reader group[GROUP];
     for (int j = 0; j < c->n_templates;) {
-        const int dense = c->bases[c->templates[j].base].domain > 0;
+        const int dense = c->bases[c->templates[j].base].domain > 0, first = j == 0;
         int g = 0;
         for (; g < GROUP && j < c->n_templates && (c->bases[c->templates[j].base].domain > 0) == dense; g++, j++) {
             const Template *t = &c->templates[j];
@@ -1306,7 +1302,6 @@ static inline __attribute__((always_inline)) void emissions(const Core *c, const
             group[g] = (Reader){w->recs + (Py_ssize_t)t->base * stride + from + t->offset,
                                 dense ? base->table + t->slot * L : c->weights, t->bit, t->below};
         }
-        const int first = j == g;
 #define ADD(G) (dense ? (first ? add_rows(em, count, group, G, 1, 1, L) : add_rows(em, count, group, G, 1, 0, L)) \
                       : (first ? add_rows(em, count, group, G, 0, 1, L) : add_rows(em, count, group, G, 0, 0, L)))
         switch (g) {

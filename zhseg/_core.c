@@ -50,6 +50,7 @@
 #define BLOCK 2048
 #define PREFETCH 6          /* positions ahead: a lexicon's slots */
 #define PREFETCH_LENGTHS 3  /* ... for the lengths up to this */
+#define FILTER_AHEAD 12     /* positions ahead: the pieces' filter, for the lengths up to one more */
 #define PREFETCH_KEYS 20     /* keys ahead: a base's hash slot */
 #define FREE 0
 #define MUST 1
@@ -1050,6 +1051,33 @@ static inline uint32_t pair_flags(const Core *c, const Work *w, const Record *pa
            >> c->pair_shift;
 }
 
+/* The pieces' table and its filter are large: what a later position a's lookups of lengths up to
+ * max_len will read is asked for now, in two steps: the filter's words (slots 0), then, once they
+ * are in cache, the table's lines where the filter passes (slots 1). Nothing where a's pair has
+ * no longer piece (pairs, as for pair_flags) */
+static inline void ask_ahead(const Core *c, const Work *w, const Record *pairs, Py_ssize_t lo, Py_ssize_t hi,
+                             Py_ssize_t a, int max_len, int slots) {
+    if (a + max_len > w->n) return;
+    uint64_t ahead = (FNV_SEED ^ (uint64_t)w->codes[a]) * FNV_PRIME;
+    int len = 2;
+    if (pairs && a >= lo && a < hi) { /* its pair's flags are at hand */
+        if (!(RECORD_MASK(pairs[a - lo]) >> c->pair_shift & PREFIX_BITS)) return;
+        ahead = (ahead ^ (uint64_t)w->codes[a + 1]) * FNV_PRIME;
+        len = 3;
+    }
+    for (; len <= max_len; len++) {
+        ahead = (ahead ^ (uint64_t)w->codes[a + len - 1]) * FNV_PRIME;
+        const int64_t key = piece_key(ahead, len);
+        if (!slots) {
+            __builtin_prefetch(&c->pieces.filter[piece_filter_bit(&c->pieces, key) >> 6]);
+        } else if (piece_maybe(&c->pieces, key)) {
+            const uint64_t *home = &c->pieces.slots[piece_home(&c->pieces, key)];
+            __builtin_prefetch(home);
+            __builtin_prefetch(home + 7); /* a probe reads on, often into the next line */
+        }
+    }
+}
+
 /* begin / end / middle word lengths of every lexicon for positions lo..hi-1: lexicon l's in
  * out[3 l width ...]: begin, then end, then middle. pairs: the window's records of the pair base
  * (c->pair_base), or NULL */
@@ -1062,23 +1090,8 @@ static void match_lexicons(const Core *c, const Work *w, Py_ssize_t lo, Py_ssize
     if (first < 0) first = 0;
     Py_ssize_t last = hi < w->n ? hi : w->n;
     for (Py_ssize_t i = first; i < last; i++) {
-        const Py_ssize_t a = i + PREFETCH;
-        if (a + PREFETCH_LENGTHS <= w->n) { /* the table is large: ask for a later position's first slots now */
-            uint64_t ahead = (FNV_SEED ^ (uint64_t)w->codes[a]) * FNV_PRIME;
-            int len = 2;
-            if (pairs && a >= lo && a < hi) { /* its pair's flags are at hand: the next slot only if a longer word may start there */
-                if (!(RECORD_MASK(pairs[a - lo]) >> c->pair_shift & PREFIX_BITS)) len = PREFETCH_LENGTHS + 1;
-                else { ahead = (ahead ^ (uint64_t)w->codes[a + 1]) * FNV_PRIME; len = 3; }
-            }
-            for (; len <= PREFETCH_LENGTHS; len++) {
-                ahead = (ahead ^ (uint64_t)w->codes[a + len - 1]) * FNV_PRIME;
-                const int64_t key = piece_key(ahead, len);
-                if (!piece_maybe(&c->pieces, key)) continue;
-                const uint64_t *home = &c->pieces.slots[piece_home(&c->pieces, key)];
-                __builtin_prefetch(home);
-                __builtin_prefetch(home + 7); /* a probe reads on, often into the next line */
-            }
-        }
+        ask_ahead(c, w, pairs, lo, hi, i + FILTER_AHEAD, PREFETCH_LENGTHS + 1, 0);
+        ask_ahead(c, w, pairs, lo, hi, i + PREFETCH, PREFETCH_LENGTHS, 1);
         uint64_t prefix = (FNV_SEED ^ (uint64_t)w->codes[i]) * FNV_PRIME;
         for (int len = 2; len <= c->longest_word && i + len <= w->n; len++) {
             prefix = (prefix ^ (uint64_t)w->codes[i + len - 1]) * FNV_PRIME;

@@ -196,8 +196,8 @@ class Segmenter:
         ``threads``: batches decoded on this many threads at once (the compiled core decodes
         without the GIL; on the other backends threads only take turns).
         """
-        for words in self._in_batches(lines, batch_chars, threads, None):
-            yield from words
+        # chained in C, not by a generator: a Python frame resumed per line costs 2% of bulk work
+        return itertools.chain.from_iterable(self._in_batches(lines, batch_chars, threads, None))
 
     def segment_lines(self, lines: Iterable[str], sep: str = " ", batch_chars: int = BATCH_CHARS,
                       threads: int = 1, utf8: bool = False) -> Iterator[str] | Iterator[bytes]:

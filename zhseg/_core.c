@@ -377,7 +377,6 @@ typedef struct {
 
 typedef struct {
     int base, offset, slot;
-    uint32_t bit, below;   /* this template's bit in its base's record masks, and the bits below it */
 } Template;
 
 typedef struct {
@@ -724,7 +723,8 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     Py_ssize_t cap_rows = 1024;
     self->weights = malloc(sizeof(double) * L * cap_rows);
     if (!self->weights) { Py_DECREF(bs); PyErr_NoMemory(); return -1; }
-    Py_ssize_t n_rows = 0;
+    memset(self->weights, 0, sizeof(double) * L); /* row 0: zeros, what a template reads where its key has no row */
+    Py_ssize_t n_rows = 1;
     int failed = 0;
     for (int b = 0; b < self->n_bases && !failed; b++) {
         Base *base = &self->bases[b];
@@ -911,8 +911,6 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
             return -1;
         }
         tp->slot = (int)slot;
-        tp->bit = 1u << slot;
-        tp->below = tp->bit - 1;
         if (self->bases[tp->base].domain > 0 && slot >= self->bases[tp->base].n_slots) {
             Py_DECREF(ts);
             PyErr_SetString(PyExc_ValueError, "core spec: a template's slot is not its base's");
@@ -1251,22 +1249,22 @@ static inline __attribute__((always_inline)) void records(const Core *c, Work *w
 typedef struct {
     const Record *recs;
     const double *rows;
-    uint32_t bit, below;
+    int shift; /* a large base's: 31 - the template's slot, which brings its bit to the top of a mask */
 } Reader;
 
-static const double NO_ROW[MAX_LABELS]; /* zeros: what a template without a row adds */
-
-/* template r's row at window position p. A large base's key without one reads zeros instead of
- * branching on the mask (the branch mispredicts): x + 0.0 is x, but that -0.0 becomes +0.0, which
- * no comparison tells apart */
-static inline __attribute__((always_inline)) const double *row_at(const Reader *r, Py_ssize_t p, const int dense,
-                                                                 const int L) {
+/* template r's row at window position p. A large base's: the record's mask shifted so the
+ * template's bit is its top bit, the slots below it beneath (the bits above, other slots and the
+ * pieces' flags, are shifted out); the count of those bits is the row's place among the key's rows,
+ * plus one where the key has a row for the template. Where it has none, the top bit clears the
+ * index to row 0, all zeros, instead of branching on it (the branch mispredicts): x + 0.0 is x,
+ * but that -0.0 becomes +0.0, which no comparison tells apart */
+static inline __attribute__((always_inline)) const double *row_at(const Reader *r, const double *weights, Py_ssize_t p,
+                                                                 const int dense, const int L) {
     if (dense) return r->rows + (int64_t)r->recs[p];
     const Record rec = r->recs[p];
-    const uint32_t mask = RECORD_MASK(rec);
-    const uintptr_t row = (uintptr_t)(r->rows + (size_t)(RECORD_ROW(rec) + __builtin_popcount(mask & r->below)) * L);
-    const uintptr_t has = (uintptr_t)0 - ((mask & r->bit) != 0); /* a select by masks: gcc makes a `?:` a branch */
-    return (const double *)((row & has) | ((uintptr_t)NO_ROW & ~has));
+    const uint32_t top = RECORD_MASK(rec) << r->shift;
+    const uint32_t row = (RECORD_ROW(rec) + __builtin_popcount(top) - 1) & (0u - (top >> 31));
+    return weights + (size_t)row * L;
 }
 
 /* em[p] += the rows of G consecutive templates, in their order, for every position: the state held
@@ -1275,24 +1273,25 @@ static inline __attribute__((always_inline)) const double *row_at(const Reader *
 static inline __attribute__((always_inline)) void add_rows(double *em, Py_ssize_t count, const Reader *r,
                                                           const int G, const int dense, const int first, const int L) {
     const Reader r0 = r[0], r1 = r[G > 1], r2 = r[G > 2 ? 2 : 0], r3 = r[G > 3 ? 3 : 0];
+    const double *weights = r0.rows; /* a large base's: the packed weights, the same for every template */
     for (Py_ssize_t p = 0; p < count; p++) {
         double *state = em + p * L;
 #ifdef __AVX__
         if (L == 4) {
             __m256d s = first ? _mm256_setzero_pd() : _mm256_loadu_pd(state);
-            s = _mm256_add_pd(s, _mm256_loadu_pd(row_at(&r0, p, dense, L)));
-            if (G > 1) s = _mm256_add_pd(s, _mm256_loadu_pd(row_at(&r1, p, dense, L)));
-            if (G > 2) s = _mm256_add_pd(s, _mm256_loadu_pd(row_at(&r2, p, dense, L)));
-            if (G > 3) s = _mm256_add_pd(s, _mm256_loadu_pd(row_at(&r3, p, dense, L)));
+            s = _mm256_add_pd(s, _mm256_loadu_pd(row_at(&r0, weights, p, dense, L)));
+            if (G > 1) s = _mm256_add_pd(s, _mm256_loadu_pd(row_at(&r1, weights, p, dense, L)));
+            if (G > 2) s = _mm256_add_pd(s, _mm256_loadu_pd(row_at(&r2, weights, p, dense, L)));
+            if (G > 3) s = _mm256_add_pd(s, _mm256_loadu_pd(row_at(&r3, weights, p, dense, L)));
             _mm256_storeu_pd(state, s);
             continue;
         }
 #endif
         if (first) for (int k = 0; k < L; k++) state[k] = 0.0;
-        add_row(state, row_at(&r0, p, dense, L), L);
-        if (G > 1) add_row(state, row_at(&r1, p, dense, L), L);
-        if (G > 2) add_row(state, row_at(&r2, p, dense, L), L);
-        if (G > 3) add_row(state, row_at(&r3, p, dense, L), L);
+        add_row(state, row_at(&r0, weights, p, dense, L), L);
+        if (G > 1) add_row(state, row_at(&r1, weights, p, dense, L), L);
+        if (G > 2) add_row(state, row_at(&r2, weights, p, dense, L), L);
+        if (G > 3) add_row(state, row_at(&r3, weights, p, dense, L), L);
     }
 }
 
@@ -1313,7 +1312,7 @@ static inline __attribute__((always_inline)) void emissions(const Core *c, const
             const Template *t = &c->templates[j];
             const Base *base = &c->bases[t->base];
             group[g] = (Reader){w->recs + (Py_ssize_t)t->base * stride + from + t->offset,
-                                dense ? base->table + t->slot * L : c->weights, t->bit, t->below};
+                                dense ? base->table + t->slot * L : c->weights, 31 - t->slot};
         }
 #define ADD(G) (dense ? (first ? add_rows(em, count, group, G, 1, 1, L) : add_rows(em, count, group, G, 1, 0, L)) \
                       : (first ? add_rows(em, count, group, G, 0, 1, L) : add_rows(em, count, group, G, 0, 0, L)))
@@ -2045,6 +2044,20 @@ static Py_ssize_t match_rules(const Text *t, Py_ssize_t p) {
     return e > p ? e : -1;
 }
 
+/* the first position from p where a match may start: the kind read outside the loop, and most
+ * characters (Chinese text's) told apart in one comparison */
+#define SKIP_TO_RULE(type) do { const type *d = t->data; \
+        while (p < t->n && (in_range(d[p], 0x250, 0xFF0F) || !rule_may_start(d[p]))) p++; } while (0)
+static Py_ssize_t next_rule_start(const Text *t, Py_ssize_t p) {
+    switch (t->kind) {
+    case PyUnicode_1BYTE_KIND: SKIP_TO_RULE(Py_UCS1); break;
+    case PyUnicode_2BYTE_KIND: SKIP_TO_RULE(Py_UCS2); break;
+    default: SKIP_TO_RULE(Py_UCS4); break;
+    }
+    return p;
+}
+#undef SKIP_TO_RULE
+
 /* rule_spans(text) -> [(start, end), ...]: the rules' matches of two or more characters, in order */
 static PyObject *core_rule_spans(PyObject *module, PyObject *arg) {
     if (!PyUnicode_Check(arg)) { PyErr_Format(PyExc_TypeError, "expected a str, got %s", Py_TYPE(arg)->tp_name); return NULL; }
@@ -2053,7 +2066,7 @@ static PyObject *core_rule_spans(PyObject *module, PyObject *arg) {
     Py_ssize_t n = 0, cap = 0, *pairs = NULL;
     int failed = 0;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t p = 0; p < t.n && !failed;) {
+    for (Py_ssize_t p = next_rule_start(&t, 0); p < t.n && !failed; p = next_rule_start(&t, p)) {
         Py_ssize_t e = match_rules(&t, p);
         if (e < 0) { p++; continue; }
         if (e - p > 1) {
@@ -2069,8 +2082,10 @@ static PyObject *core_rule_spans(PyObject *module, PyObject *arg) {
     Py_END_ALLOW_THREADS
     PyObject *spans = failed ? PyErr_NoMemory() : PyList_New(n / 2);
     for (Py_ssize_t i = 0; spans && i < n / 2; i++) {
-        PyObject *span = Py_BuildValue("(nn)", pairs[2 * i], pairs[2 * i + 1]);
-        if (!span) { Py_CLEAR(spans); break; }
+        PyObject *span = PyTuple_New(2), *start = PyLong_FromSsize_t(pairs[2 * i]), *end = PyLong_FromSsize_t(pairs[2 * i + 1]);
+        if (!span || !start || !end) { Py_XDECREF(span); Py_XDECREF(start); Py_XDECREF(end); Py_CLEAR(spans); break; }
+        PyTuple_SET_ITEM(span, 0, start); /* not Py_BuildValue: its format parsed per span took a third of the call */
+        PyTuple_SET_ITEM(span, 1, end);
         PyList_SET_ITEM(spans, i, span);
     }
     free(pairs);

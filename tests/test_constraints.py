@@ -87,7 +87,8 @@ def test_rules_change_nothing_on_a_line_without_a_rule_span(segmenter, text):
 
 
 # what the rules' alternatives open with and are made of, both widths, and the characters around them
-RULE_PIECES = (list("0123456789０１２３４５６７８９,，.．%％@:/-_~?#[]!$&'()*+;= \nhtpsfwaeoxzAZÀÖ×ØÞ÷øɏŁＡｚ中文")
+# (ɐ and ／ just past the ranges that may open a match, which the core's scan skips in one comparison)
+RULE_PIECES = (list("0123456789０１２３４５６７８９,，.．%％@:/-_~?#[]!$&'()*+;= \nhtpsfwaeoxzAZÀÖ×ØÞ÷øɏɐŁ／Ａｚ中文")
                + ["https://", "http://", "ftp://", "www.", "ab.cd", "@ex.com", "1,234", "12，345.6", "x@y.zz", "\ud800", "𠀀"])
 
 

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DEMO := build/demo
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean bench-core bench-speed bench-featurization bench-compare bench-pkuseg bench-ablation bench-userwords bench-knowledge default-model
+.PHONY: demo test install clean bench-core bench-speed bench-featurization bench-compare bench-pkuseg bench-ablation bench-userwords bench-knowledge default-model core-tables
 
 install: $(STAMP)
 
@@ -86,6 +86,11 @@ default-model: $(STAMP)
 	  $(CORPORA)/udc-ud1.4-hankcs/train.txt $(CORPORA)/pku-pfr1998/train.txt --standards ctb6,weibo,sxu,ud,pku \
 	  $(WORD_LISTS) --dev $(CORPORA)/ctb6/dev.txt -o build/default-model
 	$(PY) -m zhseg.model.embed build/default-model model/default --compress --default $(DEFAULT_STANDARD)
+
+# The embedded model's core.tables, written anew from its arrays (after a change to the compiled
+# core's layout; tests/test_core_tables.py fails until they are current). Seconds, no retraining.
+core-tables: $(STAMP)
+	$(PY) -c "from zhseg.model.store import add_core_tables; print(add_core_tables('model/default'))"
 
 bench-ablation: $(STAMP)
 	$(PY) benchmarks/ablation.py --corpus ctb6

@@ -24,6 +24,7 @@ words equal it line for line, which tests/test_core.py checks.
 from __future__ import annotations
 
 import functools
+import mmap
 import os
 from typing import Sequence
 
@@ -183,3 +184,30 @@ def build(spec: dict):
     if _core is None:
         raise RuntimeError("zhseg's compiled core was not built (no C compiler at install time)")
     return _core.Core(spec)
+
+
+def save_tables(built, path: os.PathLike, tag: bytes) -> None:
+    """Write a built Core's tables to ``path`` (``Core.tables``: as the core holds them, ``tag``
+    in their header), through a temporary name."""
+    data = built.tables(tag)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(temporary, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def load_tables(path: os.PathLike, tag: bytes):
+    """A Core from the tables :func:`save_tables` wrote (one copy from the page cache, nothing
+    built); None where they are of another layout of the core, or not tagged ``tag`` (another
+    model, standard or setting). ValueError where they are damaged."""
+    if _core is None:
+        return None
+    with open(path, "rb") as file:
+        if os.fstat(file.fileno()).st_size == 0:
+            raise ValueError("empty")
+        with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return _core.load_tables(data, tag)

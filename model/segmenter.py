@@ -257,13 +257,16 @@ class Segmenter:
                              "use the compiled or numpy backend")
 
     def _compiled_core(self):
-        """The compiled core's tables: built once per model, standard and isolation setting, and
-        shared by every Segmenter of that model (the core keeps no state of its own)."""
+        """The compiled core's tables: once per model, standard and isolation setting, read from the
+        model's ``core.tables`` where they are of them, else built; shared by every Segmenter of
+        that model (the core keeps no state of its own)."""
         if self._core is None:
             cores = self.model.cores
             key = (self.standard, self.isolate)
             with self.model.cores_lock:
                 if key not in cores:
+                    cores[key] = self._stored_core()
+                if cores[key] is None:
                     try:
                         cores[key] = core.build(core.build_spec(
                             self.crf, self.config, self.lexicon, self.word_lists, self.model.variety,
@@ -274,6 +277,17 @@ class Segmenter:
                                                "restore its files") from None
                 self._core = cores[key]
         return self._core
+
+    def _stored_core(self):
+        """The core of the model directory's ``core.tables``, where they are of this standard and
+        setting and of this core's layout (one copy, nothing built), else None."""
+        if self.model.tables is None:
+            return None
+        try:
+            return core.load_tables(self.model.tables, store.tables_tag(self.model.meta, self.standard, self.isolate))
+        except (ValueError, OSError) as error:
+            raise store.ModelError(f"{self.model.tables}: damaged compiled-core tables ({error}); delete the file "
+                                   "(zhseg then builds the tables at load) or restore it") from None
 
     def line_bounds(self, lines: Sequence[str], cuts: Sequence[Sequence[int]] | None = None
                     ) -> list[list[tuple[int, int]]]:

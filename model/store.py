@@ -11,6 +11,9 @@ Layout::
       wordlist.npz     the external word lists (train --dict) as matching tables, for word-list features
                        (wordlist1.npz, wordlist2.npz, ... for the further groups of words)
       variety.npz      accessor variety tables, for models with variety features
+      core.tables      the compiled core's tables for the default standard, as it holds them
+                       (zhseg/_core.c): read in one copy instead of built at load; derived from
+                       the files above, rewritten when they change, optional
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ VOCAB_FILE = "vocab.txt"
 VARIETY_FILE = "variety.npz"
 WORD_LIST_FILE = "wordlist.npz"
 LEXICON_FILE = "lexicon.npz"
+TABLES_FILE = "core.tables"
 
 
 class ModelError(UserError):
@@ -73,6 +77,9 @@ class Model:
     crfsuite: bytes | Path | None = None
     word_lists: tuple[Lexicon, ...] = ()
     lexicon: Lexicon | None = None  # the vocabulary's tables for the dictionary features
+    # the directory's core.tables, where meta.json records one; None in a copy whose lexicons or
+    # weights differ from its files'
+    tables: Path | None = None
     cores: dict = field(default_factory=dict)  # compiled cores of its Segmenters, shared (model/segmenter.py)
     cores_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -102,17 +109,18 @@ class Model:
         return self.standards[0] if self.standards else None
 
 
-def save(model: Model, target: str | Path, compress: bool = False) -> Path:
+def save(model: Model, target: str | Path, compress: bool = False, tables: bool = True) -> Path:
     """Write ``model`` as a model directory at ``target``, atomically (see :func:`building_model_dir`);
-    ``compress`` deflates the arrays (smaller on disk, slower to load: the embedded model's choice).
+    ``compress`` deflates the arrays (smaller on disk, slower to load: the embedded model's choice);
+    ``tables``: with the compiled core's tables for the default standard (:func:`write_core_tables`).
     What the system refuses (a full disk) is a one-line error naming ``target``."""
     try:
-        return _save(model, target, compress)
+        return _save(model, target, compress, tables)
     except OSError as error:
         raise os_failure(error, str(target)) from None
 
 
-def _save(model: Model, target: str | Path, compress: bool = False) -> Path:
+def _save(model: Model, target: str | Path, compress: bool = False, tables: bool = True) -> Path:
     with building_model_dir(target) as building:
         write_arrays(building, model.crf.to_arrays(), compress=compress)
         write_vocab(building, model.vocabulary)
@@ -130,10 +138,63 @@ def _save(model: Model, target: str | Path, compress: bool = False) -> Path:
             shutil.copyfile(model.crfsuite, building / CRFSUITE_FILE)
         # sizes and digests of the data files, checked before any is trusted (a truncated crfsuite
         # file would crash crfsuite's C code)
-        model.meta["files"] = {f.name: {"bytes": f.stat().st_size, "sha256": file_sha256(f)}
-                               for f in sorted(building.iterdir())}
+        model.meta["files"] = {f.name: file_record(f) for f in sorted(building.iterdir())}
+        if tables:
+            write_core_tables(model, building)
         write_meta(building, model.meta)
     return Path(target)
+
+
+def file_record(path: Path) -> dict:
+    """What ``meta.json``'s ``files`` records of a data file: its size and sha256."""
+    return {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+
+
+def tables_tag(meta: dict, standard: str | None, isolate: bool) -> bytes:
+    """What a model's core tables are of, written into them and compared when they are read: the
+    model's data files (their digests), features and labels, and the standard and isolation
+    setting decoded. Tables of anything else are not read (the core builds its own)."""
+    import hashlib
+
+    files = {name: record for name, record in (meta.get("files") or {}).items() if name != TABLES_FILE}
+    what = {"files": files, "features": meta.get("features"), "labels": meta.get("labels"),
+            "standard": standard, "isolate": bool(isolate)}
+    return hashlib.sha256(json.dumps(what, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest().encode()
+
+
+def write_core_tables(model: Model, directory: Path) -> Path | None:
+    """The compiled core's tables of the model's default standard (what ``zhseg.load`` decodes),
+    written to ``directory/core.tables`` and recorded in ``model.meta["files"]`` (which must
+    record the other files already: the tables are tagged with them). None where the compiled
+    core was not built; the tables are then built at load, as for models without them."""
+    from zhseg.model import core
+    from zhseg.model.segmenter import Segmenter
+
+    if not core.available():
+        return None
+    segmenter = Segmenter(model, backend="compiled")
+    path = directory / TABLES_FILE
+    core.save_tables(segmenter._compiled_core(), path, tables_tag(model.meta, segmenter.standard, segmenter.isolate))
+    model.meta["files"][TABLES_FILE] = file_record(path)
+    return path
+
+
+def add_core_tables(directory: str | Path) -> Path | None:
+    """:func:`write_core_tables` for a model directory as it is (``make core-tables`` for the
+    embedded model: after the core's layout changed, without retraining). The tables are
+    renamed into place before ``meta.json`` records them, so an interrupted run leaves a model
+    that ignores them."""
+    directory = Path(directory)
+    model = load(directory)
+    model.tables = None  # build them anew, not read the ones there
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".tables-") as scratch:
+        written = write_core_tables(model, Path(scratch))
+        if written is None:
+            return None
+        os.replace(written, directory / TABLES_FILE)
+        write_meta(Path(scratch), model.meta)
+        os.replace(Path(scratch) / META_FILE, directory / META_FILE)
+    return directory / TABLES_FILE
 
 
 def check_file(directory: Path, meta: dict, name: str, digest: bool = False) -> Path:
@@ -208,8 +269,10 @@ def load(directory: str | Path) -> Model:
     crfsuite = directory / CRFSUITE_FILE
     if not (directory / VOCAB_FILE).is_file():
         raise ModelError(f"{directory / VOCAB_FILE}: missing")
+    recorded = meta.get("files") if isinstance(meta.get("files"), dict) else {}
+    tables = directory / TABLES_FILE if TABLES_FILE in recorded else None
     return Model(meta, crf, directory / VOCAB_FILE, variety, crfsuite if crfsuite.is_file() else None,
-                 tuple(word_lists), lexicon)
+                 tuple(word_lists), lexicon, tables=tables)
 
 
 def check_labels(meta: dict) -> None:

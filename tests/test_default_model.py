@@ -26,7 +26,7 @@ def test_it_is_data_only_and_offers_its_standards(default_dir):
     names = sorted(p.name for p in default_dir.iterdir())
     assert names == sorted([*meta["files"], "meta.json"])  # every file recorded with its size and digest
     assert {"compiled.npz", "lexicon.npz", "vocab.txt", "wordlist.npz"} <= set(names)
-    assert all(name.endswith((".npz", ".json", ".txt")) for name in names)  # data only: no crfsuite file
+    assert all(name.endswith((".npz", ".json", ".txt", ".tables")) for name in names)  # data only: no crfsuite file
     assert {"ctb6", "weibo", "sxu", "ud", "pku"} <= set(meta["standards"]) and meta["features"]["fold"] == "t2s"
     assert all(len(c["sha256"]) == 64 for c in meta["training"]["corpora"])
     assert zhseg.load(default_dir).standard == meta.get("default_standard", meta["standards"][0])

@@ -32,7 +32,7 @@ def test_the_wheel_installs_only_zhseg(wheel):
     shipped = sorted(n for n in names if n.startswith("zhseg/model/default/"))
     embedded = sorted(p.name for p in (ROOT / "model" / "default").iterdir())
     assert shipped == [f"zhseg/model/default/{name}" for name in embedded]  # the whole model, and data only:
-    assert all(name.endswith((".npz", ".json", ".txt")) for name in embedded)  # arrays, JSON, words
+    assert all(name.endswith((".npz", ".json", ".txt", ".tables")) for name in embedded)  # arrays, JSON, words, core tables
 
 
 def test_import_zhseg_loads_no_numpy_and_no_model():

@@ -20,8 +20,11 @@ def copy_model(seed_model, tmp_path):
 
 def test_model_directory_is_data_only(seed_model):
     names = sorted(p.name for p in seed_model.iterdir())
+    from zhseg.model import core
+
     assert names == sorted([store.META_FILE, store.CRFSUITE_FILE, store.COMPILED_FILE, store.VOCAB_FILE,
-                            store.LEXICON_FILE])  # the accurate preset's dictionary tables
+                            store.LEXICON_FILE]  # the accurate preset's dictionary tables
+                           + ([store.TABLES_FILE] if core.available() else []))  # the core's, where it was built
     meta = json.loads((seed_model / store.META_FILE).read_text(encoding="utf-8"))
     assert meta["format_version"] == store.FORMAT_VERSION
     assert meta["labels"] and meta["features"] and meta["training"]["corpora"] == []

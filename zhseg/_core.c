@@ -106,7 +106,7 @@ static int hash_alloc_bits(Hash *h, int bits) {
     h->n = 0;
     h->slots = malloc(sizeof(Slot) << bits);
     if (!h->slots) return -1;
-    for (uint64_t i = 0; i <= h->mask; i++) h->slots[i].key = -1;
+    for (uint64_t i = 0; i <= h->mask; i++) h->slots[i] = (Slot){-1, 0}; /* every byte set: Core.tables writes them */
     return 0;
 }
 
@@ -201,7 +201,7 @@ static int record_hash_alloc(RecordHash *h, int bits) {
     h->mask = (1ULL << bits) - 1;
     h->n = 0;
     if (!(h->slots = table_alloc(sizeof(RecordSlot) << bits))) return -1;
-    for (uint64_t i = 0; i <= h->mask; i++) h->slots[i].key = -1;
+    for (uint64_t i = 0; i <= h->mask; i++) h->slots[i] = (RecordSlot){-1, 0}; /* every byte set: Core.tables writes them */
     return 0;
 }
 
@@ -386,6 +386,7 @@ typedef struct {
     Base *bases;
     Template *templates;
     double *weights;       /* packed rows, n_labels each */
+    Py_ssize_t n_rows;
     double transitions[MAX_LABELS * MAX_LABELS];
     uint8_t allowed[9 * MAX_LABELS];
     uint8_t start_label[MAX_LABELS], end_label[MAX_LABELS];
@@ -890,6 +891,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
             self->weights = ww;
         }
     }
+    self->n_rows = n_rows;
     self->memory += n_rows * L * 8;
 
     /* templates: a list of (base, offset, slot) */
@@ -1912,6 +1914,250 @@ static PyObject *core_words(Core *self, PyObject *args) {
 }
 #undef LINE_WORDS
 
+/* -- the built tables as bytes, and back -------------------------------------------------------------
+ * What core_init lays out, written as it is held, so that a process takes it in with one copy
+ * instead of building it again (a fifth of a second for the default model: model/core.py keeps
+ * the bytes beside the model). They hold this file's hashing and layout, so TABLES_LAYOUT changes
+ * whenever those do, and tables of another layout are not read (the caller builds anew). A header
+ * (magic, byte order, layout, the caller's tag, the payload's length and checksum), then the
+ * payload: the fields in the order walk_core() visits them, each padded to 8 bytes. walk_core() is
+ * the one description of the layout, for writing and for reading; read back, every index the
+ * decoder follows is checked (tables_valid), so damaged tables are an error, never a read out of
+ * bounds. */
+#define TABLES_MAGIC "zhsegCT\n"
+#define TABLES_LAYOUT 1
+#define BYTE_ORDER_MARK 0x0102030405060708ULL
+#define TABLES_HEADER 48 /* magic, byte order, layout and tag length, payload length, checksum, reserved */
+
+typedef struct {
+    int reading;      /* 0: from the Core into out (out NULL: only counting) */
+    char *out;
+    const char *in;   /* reading: the payload */
+    size_t n, at;     /* the payload's bytes; where the walk is */
+    int bad, oom;     /* reading: a field out of range, or past the payload's end; out of memory */
+} Walk;
+
+static inline size_t padded8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+/* n bytes at p: written, or read into p */
+static void walk_bytes(Walk *w, void *p, size_t n) {
+    if (w->bad || w->oom) return;
+    if (!w->reading) {
+        if (w->out) {
+            memcpy(w->out + w->at, p, n);
+            memset(w->out + w->at + n, 0, padded8(n) - n);
+        }
+    } else if (n > w->n - w->at || padded8(n) > w->n - w->at) {
+        w->bad = 1;
+        return;
+    } else {
+        memcpy(p, w->in + w->at, n);
+    }
+    w->at += padded8(n);
+}
+
+/* an array of n bytes at *p: written, or read into a new allocation (big: table_alloc's, for the
+ * tables read at random) */
+static void walk_array(Walk *w, void **p, size_t n, int big) {
+    if (w->reading && !w->bad && !w->oom) {
+        if (n > w->n - w->at) { w->bad = 1; return; } /* before allocating what the bytes cannot hold */
+        if (!(*p = big ? table_alloc(n ? n : 1) : malloc(n ? n : 1))) { w->oom = 1; return; }
+    }
+    walk_bytes(w, *p, n);
+}
+
+static int64_t walk_i64(Walk *w, int64_t v) {
+    walk_bytes(w, &v, 8);
+    return v;
+}
+
+/* a scalar field of any integer type, through 8 bytes; lo..hi: its range when read */
+#define SCALAR(w, x, lo, hi) do { \
+        int64_t v_ = walk_i64(w, (int64_t)(x)); \
+        if ((w)->reading && (v_ < (int64_t)(lo) || v_ > (int64_t)(hi))) (w)->bad = 1; \
+        if ((w)->reading && !(w)->bad) (x) = (__typeof__(x))v_; } while (0)
+#define ARRAY(w, field, n, big) walk_array(w, (void **)&(field), (size_t)(n), big)
+#define GOOD(w) (!(w)->bad && !(w)->oom)
+
+/* an open-addressing table (Hash or RecordHash: bits, mask, n, slots) of slot_bytes a slot */
+#define HASH(w, h, slot_bytes, big) do { \
+        SCALAR(w, (h)->bits, 4, 40); \
+        SCALAR(w, (h)->n, 0, INT64_MAX); \
+        if (GOOD(w)) { (h)->mask = (1ULL << (h)->bits) - 1; ARRAY(w, (h)->slots, (size_t)(slot_bytes) << (h)->bits, big); } \
+    } while (0)
+
+/* Every field of a built Core, in one order: written (w->reading 0) or read into a Core fresh from
+ * tp_alloc (zeroed; what was allocated is freed by core_dealloc, also when the walk fails) */
+static void walk_core(Core *c, Walk *w) {
+    SCALAR(w, c->n_labels, 1, MAX_LABELS);
+    SCALAR(w, c->radius, 0, 64);
+    SCALAR(w, c->isolate, 0, 1);
+    SCALAR(w, c->n_lexicons, 0, MAX_LEXICONS);
+    if (!GOOD(w)) return;
+    const int L = c->n_labels;
+    c->pointer_bytes = L <= 4 ? 1 : L;
+    walk_bytes(w, c->transitions, sizeof(double) * L * L);
+    walk_bytes(w, c->allowed, 9 * L);
+    walk_bytes(w, c->start_label, L);
+    walk_bytes(w, c->end_label, L);
+    walk_bytes(w, c->lexicon_length, sizeof(int) * c->n_lexicons);
+    SCALAR(w, c->longest_word, 0, MAX_LENGTH);
+    SCALAR(w, c->pair_base, -1, INT32_MAX);
+    SCALAR(w, c->pair_shift, 0, 31);
+    SCALAR(w, c->has_variety, 0, 1);
+    SCALAR(w, c->n_fold_hi, 0, CODE_SPACE);
+    SCALAR(w, c->n_class_hi, 1, CODE_SPACE);
+    SCALAR(w, c->n_bases, 0, 4096);
+    SCALAR(w, c->n_templates, 0, 4096);
+    SCALAR(w, c->n_rows, 1, UINT32_MAX - 1);
+    if (!GOOD(w)) return;
+    ARRAY(w, c->fold_bmp, 4 * 0x10000, 0);
+    ARRAY(w, c->fold_hi_keys, 8 * c->n_fold_hi, 0);
+    ARRAY(w, c->fold_hi_values, 8 * c->n_fold_hi, 0);
+    ARRAY(w, c->class_bmp, 0x10000, 0);
+    ARRAY(w, c->class_hi_starts, 8 * c->n_class_hi, 0);
+    ARRAY(w, c->class_hi_values, c->n_class_hi, 0);
+    ARRAY(w, c->isolating, (CODE_SPACE + 7) / 8, 0);
+    ARRAY(w, c->templates, sizeof(Template) * c->n_templates, 0);
+    if (w->reading && GOOD(w) && !(c->bases = calloc(c->n_bases ? c->n_bases : 1, sizeof(Base)))) w->oom = 1;
+    for (int b = 0; b < c->n_bases && GOOD(w); b++) {
+        Base *base = &c->bases[b];
+        SCALAR(w, base->kind, K_CHAR, K_AV);
+        SCALAR(w, base->param, -64, 64);
+        SCALAR(w, base->part, 0, 2);
+        SCALAR(w, base->domain, 0, 1 << 24);
+        SCALAR(w, base->n_slots, 1, 32);
+        SCALAR(w, base->row_bits, 0, UINT32_MAX);
+        if (!GOOD(w)) return;
+        if (base->domain > 0) ARRAY(w, base->table, sizeof(double) * (base->domain + 1) * base->n_slots * L, 0);
+        else HASH(w, &base->hash, sizeof(RecordSlot), 1);
+    }
+    ARRAY(w, c->weights, sizeof(double) * L * c->n_rows, 1);
+    PieceTable *t = &c->pieces;
+    SCALAR(w, t->bits, 4, 40);
+    SCALAR(w, t->flag_bits, 2, 2 * MAX_LEXICONS);
+    SCALAR(w, t->filter_bits, 6, 46);
+    if (!GOOD(w)) return;
+    t->mask = (1ULL << t->bits) - 1;
+    t->flags_mask = (1ULL << t->flag_bits) - 1;
+    ARRAY(w, t->slots, sizeof(uint64_t) << t->bits, 1);
+    ARRAY(w, t->filter, ((size_t)1 << t->filter_bits) / 8, 0);
+    if (!c->has_variety) return;
+    SCALAR(w, c->variety.max_length, 2, MAX_LENGTH);
+    for (int len = 0; len <= MAX_LENGTH && GOOD(w); len++) {
+        SCALAR(w, c->variety.has[len], 0, len >= 2 && len <= c->variety.max_length);
+        if (c->variety.has[len]) HASH(w, &c->variety.index[len], sizeof(Slot), 0);
+    }
+}
+
+/* the checksum of n bytes (n a multiple of 8): FNV-style over 64-bit words, four lanes at once */
+static uint64_t tables_checksum(const char *p, size_t n) {
+    uint64_t h[4] = {FNV_SEED, FNV_SEED ^ 1, FNV_SEED ^ 2, FNV_SEED ^ 3}, x;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int k = 0; k < 4; k++) { memcpy(&x, p + i + 8 * k, 8); h[k] = (h[k] ^ x) * FNV_PRIME; }
+    for (; i + 8 <= n; i += 8) { memcpy(&x, p + i, 8); h[0] = (h[0] ^ x) * FNV_PRIME; }
+    return ((h[0] * FIB ^ h[1]) * FIB ^ h[2]) * FIB ^ h[3];
+}
+
+/* the bytes of the tables core_init built, tag (the caller's: which model, standard and options
+ * they are of) in their header */
+static PyObject *core_tables(Core *self, PyObject *args) {
+    Py_buffer tag;
+    if (!PyArg_ParseTuple(args, "y*", &tag)) return NULL;
+    Walk count = {0};
+    walk_core(self, &count);
+    const size_t head = TABLES_HEADER + padded8(tag.len);
+    PyObject *bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(head + count.at));
+    if (!bytes) { PyBuffer_Release(&tag); return NULL; }
+    char *out = PyBytes_AS_STRING(bytes);
+    memset(out, 0, head);
+    Walk w = {.out = out + head};
+    walk_core(self, &w);
+    const uint64_t order = BYTE_ORDER_MARK, layout = (uint64_t)TABLES_LAYOUT | (uint64_t)tag.len << 32,
+                   length = w.at, sum = tables_checksum(out + head, w.at);
+    memcpy(out, TABLES_MAGIC, 8);
+    memcpy(out + 8, &order, 8);
+    memcpy(out + 16, &layout, 8);
+    memcpy(out + 24, &length, 8);
+    memcpy(out + 32, &sum, 8);
+    memcpy(out + TABLES_HEADER, tag.buf, tag.len);
+    PyBuffer_Release(&tag);
+    return bytes;
+}
+
+/* Whether a Core read by walk_core holds only what the decoder can follow: every row index within
+ * the weights, every slot, base, lexicon and code point in range, every probe run ending (an empty
+ * slot in each table). Sets the error where not (0) */
+static int tables_valid(Core *c) {
+    const char *problem = NULL;
+#define CHECK(cond, what) do { if (!problem && !(cond)) problem = (what); } while (0)
+    int longest = 0;
+    for (int l = 0; l < c->n_lexicons; l++) {
+        CHECK(c->lexicon_length[l] >= 2 && c->lexicon_length[l] <= MAX_LENGTH, "a lexicon's length");
+        if (c->lexicon_length[l] > longest) longest = c->lexicon_length[l];
+    }
+    CHECK(c->longest_word == longest, "the longest word");
+    CHECK(c->pieces.flag_bits == 2 * (c->n_lexicons ? c->n_lexicons : 1), "the pieces' flags");
+    for (Py_ssize_t i = 0; i < 0x10000; i++) CHECK(c->fold_bmp[i] < BOS, "a folded code point");
+    for (Py_ssize_t i = 0; i < c->n_fold_hi; i++) CHECK(c->fold_hi_values[i] >= 0 && c->fold_hi_values[i] < BOS, "a folded code point");
+    CHECK(c->pair_base < c->n_bases, "the pair base");
+    if (!problem && c->pair_base >= 0) {
+        const Base *p = &c->bases[c->pair_base];
+        CHECK(p->kind == K_PAIR && p->param == 1 && p->domain == 0 && c->pair_shift >= p->n_slots &&
+              c->pair_shift + 2 * c->n_lexicons <= 32 && p->row_bits == (1u << c->pair_shift) - 1, "the pair base");
+    }
+    for (int b = 0; b < c->n_bases && !problem; b++) {
+        const Base *base = &c->bases[b];
+        CHECK((base->kind != K_LEX || (base->param >= 0 && base->param < c->n_lexicons)) &&
+              (base->kind != K_AV || (c->has_variety && base->param >= 2 && base->param <= c->variety.max_length)) &&
+              ((base->kind != K_PAIR && base->kind != K_SAME) || base->param >= 1), "a base");
+        CHECK(b == c->pair_base || base->row_bits == 0xFFFFFFFFu, "a base's row bits");
+        if (base->domain > 0) continue;
+        /* the flags above a pair base's slots stop at its lexicons' */
+        const uint32_t beyond = b == c->pair_base && c->pair_shift + 2 * c->n_lexicons < 32
+                                ? ~0u << (c->pair_shift + 2 * c->n_lexicons) : 0;
+        Py_ssize_t empty = 0;
+        for (uint64_t i = 0; i <= base->hash.mask; i++) {
+            const RecordSlot *s = &base->hash.slots[i];
+            if (s->key == -1) { empty++; continue; }
+            const uint32_t mask = RECORD_MASK(s->value);
+            CHECK((uint64_t)RECORD_ROW(s->value) + __builtin_popcount(mask & base->row_bits) <= (uint64_t)c->n_rows &&
+                  !(mask & beyond), "a record");
+        }
+        CHECK(empty > 0, "a full table");
+    }
+    for (int j = 0; j < c->n_templates; j++) {
+        const Template *t = &c->templates[j];
+        CHECK(t->base >= 0 && t->base < c->n_bases && abs(t->offset) <= c->radius && t->slot >= 0 && t->slot < 32, "a template");
+        if (problem) break;
+        const Base *base = &c->bases[t->base];
+        CHECK(base->domain == 0 || t->slot < base->n_slots, "a template's slot");
+        CHECK(t->base != c->pair_base || t->slot < c->pair_shift, "a template's slot");
+    }
+    Py_ssize_t empty = 0;
+    for (uint64_t i = 0; i <= c->pieces.mask; i++) empty += !c->pieces.slots[i];
+    CHECK(empty > 0, "a full table");
+    for (int len = 0; len <= MAX_LENGTH && c->has_variety; len++) {
+        if (!c->variety.has[len]) continue;
+        empty = 0;
+        for (uint64_t i = 0; i <= c->variety.index[len].mask; i++) empty += c->variety.index[len].slots[i].key == -1;
+        CHECK(empty > 0, "a full table");
+    }
+#undef CHECK
+    if (problem) PyErr_Format(PyExc_ValueError, "%s out of range", problem);
+    return !problem;
+}
+
+/* bytes of tables, as Core.memory counts them (core_init's sum) */
+static Py_ssize_t tables_memory(const Core *c) {
+    Py_ssize_t memory = 0x10000 * 5 + (CODE_SPACE + 7) / 8 + c->n_rows * c->n_labels * 8;
+    for (int b = 0; b < c->n_bases; b++)
+        memory += c->bases[b].domain > 0 ? (Py_ssize_t)sizeof(double) * (c->bases[b].domain + 1) * c->bases[b].n_slots * c->n_labels
+                                         : (Py_ssize_t)sizeof(RecordSlot) << c->bases[b].hash.bits;
+    return memory + (sizeof(uint64_t) << c->pieces.bits) + ((size_t)1 << c->pieces.filter_bits) / 8;
+}
+
 static PyObject *core_memory(Core *self, void *closure) { return PyLong_FromSsize_t(self->memory); }
 
 static PyObject *core_pairs_in_records(Core *self, void *closure) { return PyBool_FromLong(self->pair_base >= 0); }
@@ -1921,6 +2167,8 @@ static PyMethodDef core_methods[] = {
      "segment(lines, units=None, words=None, cuts=None) -> per line, its words' (start, end) offsets as int32 bytes"},
     {"words", (PyCFunction)core_words, METH_VARARGS,
      "words(lines, units=None, words=None, sep=None, utf8=False) -> per line its words, or with sep the lines as text (utf8: as UTF-8 bytes)"},
+    {"tables", (PyCFunction)core_tables, METH_VARARGS,
+     "tables(tag) -> these tables as bytes, which load_tables(data, tag) takes back without building them"},
     {NULL},
 };
 
@@ -1943,6 +2191,52 @@ static PyTypeObject CoreType = {
     .tp_methods = core_methods,
     .tp_getset = core_getset,
 };
+
+/* load_tables(data, tag) -> a Core from Core.tables()'s bytes; None where they are of another
+ * layout or byte order, or their tag is not tag (tables of another model, standard or option);
+ * ValueError where they are damaged */
+static PyObject *core_load_tables(PyObject *module, PyObject *args) {
+    Py_buffer data, tag;
+    if (!PyArg_ParseTuple(args, "y*y*", &data, &tag)) return NULL;
+    PyObject *result = NULL;
+    const char *p = data.buf;
+    uint64_t order = 0, layout = 0, length = 0, sum = 0;
+    if (data.len >= TABLES_HEADER) {
+        memcpy(&order, p + 8, 8);
+        memcpy(&layout, p + 16, 8);
+        memcpy(&length, p + 24, 8);
+        memcpy(&sum, p + 32, 8);
+    }
+    const size_t tag_len = layout >> 32, head = TABLES_HEADER + padded8(tag_len);
+    if (data.len < TABLES_HEADER || memcmp(p, TABLES_MAGIC, 8) || order != BYTE_ORDER_MARK ||
+        (uint32_t)layout != TABLES_LAYOUT || tag_len != (size_t)tag.len || (size_t)data.len < head ||
+        memcmp(p + TABLES_HEADER, tag.buf, tag_len)) {
+        Py_INCREF(Py_None);
+        result = Py_None;
+    } else if (length != (size_t)data.len - head || length % 8) {
+        PyErr_Format(PyExc_ValueError, "%zd bytes where the header says %llu: truncated or changed", data.len - (Py_ssize_t)head,
+                     (unsigned long long)length);
+    } else if (tables_checksum(p + head, length) != sum) {
+        PyErr_SetString(PyExc_ValueError, "their checksum differs from the one written with them: changed");
+    } else {
+        Core *c = (Core *)CoreType.tp_alloc(&CoreType, 0);
+        if (c) {
+            Walk w = {.reading = 1, .in = p + head, .n = length};
+            walk_core(c, &w);
+            if (w.oom) PyErr_NoMemory();
+            else if (w.bad || w.at != w.n) PyErr_SetString(PyExc_ValueError, "a field out of range, or bytes left over");
+            else if (tables_valid(c)) {
+                c->memory = tables_memory(c);
+                result = (PyObject *)c;
+                c = NULL;
+            }
+            Py_XDECREF(c);
+        }
+    }
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&tag);
+    return result;
+}
 
 /* -- the rules (model/constraints.py's RULES), the regular expression's matches found by hand -------
  * RULES is the reference: tests/test_constraints.py checks these spans equal its matches. At each
@@ -2138,6 +2432,9 @@ static PyObject *core_grapheme_candidate(PyObject *module, PyObject *args) {
 static PyMethodDef module_methods[] = {
     {"rule_spans", core_rule_spans, METH_O,
      "rule_spans(text) -> the (start, end) spans of model/constraints.py's RULES matches of two or more characters"},
+    {"load_tables", core_load_tables, METH_VARARGS,
+     "load_tables(data, tag) -> a Core from Core.tables(tag)'s bytes, or None where they are of another layout or tag; "
+     "ValueError where damaged"},
     {"grapheme_candidate", core_grapheme_candidate, METH_VARARGS,
      "grapheme_candidate(text, start) -> the first position at or after start that may be in a grapheme cluster of "
      "two or more code points (not whitespace, not a code point known to be of break class Other), or -1"},

@@ -407,8 +407,8 @@ def _load(model, dictionary, standard):
         config = base.config
         extra = Lexicon(listed, config.word_list or 8, fold=config.fold, python_loop=False)
         if config.word_list:
-            # another model as far as the core is concerned: cores of its own
-            base = dataclasses.replace(base, word_lists=(extra, *base.word_lists[1:]), cores={},
+            # another model as far as the core is concerned: cores of its own, never its files' tables
+            base = dataclasses.replace(base, word_lists=(extra, *base.word_lists[1:]), tables=None, cores={},
                                        cores_lock=threading.Lock())
         lexicons_extra = (extra,)
     else:

@@ -17,6 +17,10 @@ masks and Viterbi. This module only lays the model's arrays out for it, once per
   the core files those pieces' flags in the character-pair records instead;
 - the folding, the character classes and the isolating code points in compact form.
 
+Laid out, the tables can be written as bytes (:func:`save_tables`: a model directory's
+``core.tables``, model/store.py) and read back in one copy (:func:`load_tables`), which is most of
+a fresh process's start-up saved; they are the same tables, byte for byte.
+
 The numpy path (features/, model/compiled.py, model/viterbi.py) is the reference: the core's
 words equal it line for line, which tests/test_core.py checks.
 """

@@ -5,7 +5,8 @@
  * model/viterbi.py), done here per sequence without intermediate arrays: character folding and
  * classes, every base's keys, the lexicon and word-list matches, accessor variety, the weight
  * rows, the constraint masks and Viterbi. The model's tables are handed in once as arrays
- * (model/core.py lays them out); the core keeps no other state, and a call changes nothing in
+ * (model/core.py lays them out), or as the bytes Core.tables wrote of them (load_tables, near
+ * the end of this file); the core keeps no other state, and a call changes nothing in
  * it, so one Core may be used by several threads at once (the GIL is released while decoding).
  *
  * Floats: a template's row for a key is 0.0 plus its members' rows in member order (one member,

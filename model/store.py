@@ -223,8 +223,11 @@ def load(directory: str | Path) -> Model:
     """Read a model directory written by :func:`save`; ModelError if it is not a valid one."""
     directory = Path(directory)
     meta = read_meta(directory)
-    for name in meta.get("files", {}) if isinstance(meta.get("files"), dict) else ():
-        if name != CRFSUITE_FILE:  # checked, with its digest, before crfsuite opens it
+    recorded = meta.get("files") if isinstance(meta.get("files"), dict) else {}
+    # the core's tables are derived from the other files: without them, the core builds its own
+    tables = directory / TABLES_FILE if TABLES_FILE in recorded and (directory / TABLES_FILE).exists() else None
+    for name in recorded:
+        if name != CRFSUITE_FILE and (name != TABLES_FILE or tables):  # crfsuite's: with its digest, before it opens it
             check_file(directory, meta, name)
     try:
         config = FeatureConfig.from_json(meta["features"])
@@ -269,8 +272,6 @@ def load(directory: str | Path) -> Model:
     crfsuite = directory / CRFSUITE_FILE
     if not (directory / VOCAB_FILE).is_file():
         raise ModelError(f"{directory / VOCAB_FILE}: missing")
-    recorded = meta.get("files") if isinstance(meta.get("files"), dict) else {}
-    tables = directory / TABLES_FILE if TABLES_FILE in recorded else None
     return Model(meta, crf, directory / VOCAB_FILE, variety, crfsuite if crfsuite.is_file() else None,
                  tuple(word_lists), lexicon, tables=tables)
 

@@ -101,6 +101,10 @@ def test_damaged_tables_are_a_one_line_error_naming_the_file(seed_model, tmp_pat
     tables.write_bytes(bytes(data[:-8]))  # truncated: the size meta.json recorded differs
     with pytest.raises(store.ModelError, match="truncated or changed"):
         Segmenter.load(model, backend="compiled")
+    tables.unlink()  # as the error advises: the core then builds its own
+    segmenter = Segmenter.load(model, backend="compiled")
+    assert segmenter.model.tables is None
+    assert segmenter.lcut("今天天气很好") == Segmenter.load(seed_model, backend="numpy").lcut("今天天气很好")
 
 
 def checksum(payload: bytes) -> int:

@@ -192,16 +192,9 @@ def build(spec: dict):
 
 def save_tables(built, path: os.PathLike, tag: bytes) -> None:
     """Write a built Core's tables to ``path`` (``Core.tables``: as the core holds them, ``tag``
-    in their header), through a temporary name."""
-    data = built.tables(tag)
-    temporary = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(temporary, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    in their header), in a directory being built: model/store.py renames it into place."""
+    with open(path, "wb") as out:
+        out.write(built.tables(tag))
 
 
 def load_tables(path: os.PathLike, tag: bytes):

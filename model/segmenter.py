@@ -21,6 +21,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from zhseg.errors import os_failure
 from zhseg.features.corpus import Sentence
 from zhseg.features.lexicon import Lexicon
 from zhseg.features.tags import WORD_END_TAGS, WORD_START_TAGS, word_start_flags
@@ -285,9 +286,11 @@ class Segmenter:
             return None
         try:
             return core.load_tables(self.model.tables, store.tables_tag(self.model.meta, self.standard, self.isolate))
-        except (ValueError, OSError) as error:
+        except ValueError as error:
             raise store.ModelError(f"{self.model.tables}: damaged compiled-core tables ({error}); delete the file "
                                    "(zhseg then builds the tables at load) or restore it") from None
+        except OSError as error:
+            raise os_failure(error, str(self.model.tables)) from None
 
     def line_bounds(self, lines: Sequence[str], cuts: Sequence[Sequence[int]] | None = None
                     ) -> list[list[tuple[int, int]]]:

@@ -241,7 +241,7 @@ class Segmenter:
         ``text``: ``text[start:end] == word``."""
         if self.backend == "compiled":
             _check_text(text)
-            bounds = np.frombuffer(self._core_call([text], "segment")[0], dtype=np.int32).tolist()
+            bounds = np.frombuffer(self._core_call([text], "segment", None)[0], dtype=np.int32).tolist()
             for start, end in zip(bounds[0::2], bounds[1::2]):
                 yield text[start:end], start, end
             return
@@ -320,16 +320,21 @@ class Segmenter:
         return out
 
     def _core_call(self, lines: list[str], method: str, *extra):
-        """``method`` of the compiled core over ``lines``, with their constraining spans."""
+        """``method`` of the compiled core over ``lines``, with their constraining spans (``extra``:
+        the method's arguments after them, all given)."""
+        # without user words the core finds the rule matches itself, line by line, and no span of
+        # them is made here; user words need the matches first (none is found inside one)
+        rules_in_core = self.rules and not len(self.user_words)
         try:
-            spans = find_spans("\n".join(lines) if len(lines) > 1 else lines[0], self.rules, self.user_words)
+            spans = find_spans("\n".join(lines) if len(lines) > 1 else lines[0], self.rules and not rules_in_core,
+                               self.user_words)
         except TypeError:  # not all str: say which type, as the other paths do (no check per line otherwise)
             for line in lines:
                 _check_text(line)
             raise
         units, words = (None, None) if spans is None else (spans[0] if len(spans[0]) else None,
                                                            spans[1] if len(spans[1]) else None)
-        return getattr(self._compiled_core(), method)(lines, units, words, *extra)
+        return getattr(self._compiled_core(), method)(lines, units, words, *extra, rules_in_core)
 
     def _core_words(self, lines: Sequence[str], sep: str | None = None, utf8: bool = False):
         """Each line's words (or with ``sep`` the lines as text, ``utf8``: encoded), decoded by the

@@ -928,6 +928,150 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     return 0;
 }
 
+static int grow(void **array, Py_ssize_t items, size_t itemsize) { /* keeps what it holds */
+    void *bigger = realloc(*array, items * itemsize);
+    if (!bigger) return -1;
+    *array = bigger;
+    return 0;
+}
+
+/* -- the rules (model/constraints.py's RULES), the regular expression's matches found by hand -------
+ * RULES is the reference: tests/test_constraints.py checks these spans equal its matches. At each
+ * position, in the expression's order: url, e-mail, number, Latin word; the first that matches
+ * wins, and the scan goes on after it. Each part below is what the expression's backtracking
+ * comes to (its comment shows the part). */
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t n;
+} Text;
+
+static inline Py_UCS4 text_at(const Text *t, Py_ssize_t i) { return i < t->n ? PyUnicode_READ(t->kind, t->data, i) : 0; }
+static inline int in_range(Py_UCS4 c, Py_UCS4 lo, Py_UCS4 hi) { return c >= lo && c <= hi; }
+static inline int is_ascii_alpha(Py_UCS4 c) { return in_range(c, 'A', 'Z') || in_range(c, 'a', 'z'); }
+static inline int is_ascii_alnum(Py_UCS4 c) { return is_ascii_alpha(c) || in_range(c, '0', '9'); }
+static inline int is_rule_digit(Py_UCS4 c) { return in_range(c, '0', '9') || in_range(c, 0xFF10, 0xFF19); }
+static inline int is_wide_alpha(Py_UCS4 c) { return in_range(c, 0xFF21, 0xFF3A) || in_range(c, 0xFF41, 0xFF5A); }
+static inline int rule_may_start(Py_UCS4 c) { /* (?=[0-9０-９A-Za-zＡ-Ｚａ-ｚ\u00C0-\u024F]) */
+    if (in_range(c, 0x250, 0xFF0F)) return 0; /* between the ranges: most characters (Chinese text's), told in one comparison */
+    return is_ascii_alnum(c) || is_rule_digit(c) || is_wide_alpha(c) || in_range(c, 0xC0, 0x24F);
+}
+static inline int is_url_char(Py_UCS4 c) { /* [A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%] */
+    return is_ascii_alnum(c) || (c < 0x80 && c && strchr("-._~:/?#[]@!$&'()*+,;=%", (int)c));
+}
+static inline int is_url_end(Py_UCS4 c) { return is_ascii_alnum(c) || c == '/' || c == '#' || c == '=' || c == '_' || c == '-'; }
+static inline int is_mail_local(Py_UCS4 c) { return is_ascii_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'; }
+static inline int is_mail_domain(Py_UCS4 c) { return is_ascii_alnum(c) || c == '-'; }
+static inline int is_latin(Py_UCS4 c) { /* [A-Za-zＡ-Ｚａ-ｚ\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F] */
+    return is_ascii_alpha(c) || is_wide_alpha(c) || (in_range(c, 0xC0, 0x24F) && c != 0xD7 && c != 0xF7);
+}
+
+static int starts_with(const Text *t, Py_ssize_t p, const char *ascii) {
+    for (Py_ssize_t k = 0; ascii[k]; k++) if (text_at(t, p + k) != (Py_UCS4)(unsigned char)ascii[k]) return 0;
+    return 1;
+}
+
+static Py_ssize_t run_of(const Text *t, Py_ssize_t p, int (*in)(Py_UCS4)) {
+    while (p < t->n && in(text_at(t, p))) p++;
+    return p;
+}
+
+/* (?:https?://|ftp://|www\.)[url chars]*[url end]: the longest run of url characters after the
+ * opening, cut back to its last url end character; -1 when there is none */
+static Py_ssize_t match_url(const Text *t, Py_ssize_t p) {
+    Py_ssize_t q = starts_with(t, p, "https://") ? p + 8 : starts_with(t, p, "http://") ? p + 7 :
+                   starts_with(t, p, "ftp://") ? p + 6 : starts_with(t, p, "www.") ? p + 4 : -1;
+    if (q < 0) return -1;
+    Py_ssize_t end = run_of(t, q, is_url_char);
+    while (end > q && !is_url_end(text_at(t, end - 1))) end--;
+    return end > q ? end : -1;
+}
+
+/* [local]+@[domain]+(?:\.[domain]+)*\.[A-Za-z]{2,}: the local part is all local characters up to
+ * the @; then the domain's labels, and the match ends in the last label but one that is followed
+ * by a dot and two letters or more (the letters taken, greedily) */
+static Py_ssize_t match_mail(const Text *t, Py_ssize_t p) {
+    Py_ssize_t at = run_of(t, p, is_mail_local);
+    if (at == p || text_at(t, at) != '@') return -1;
+    Py_ssize_t end = run_of(t, at + 1, is_mail_domain);
+    if (end == at + 1) return -1;
+    Py_ssize_t found = -1;
+    /* label after label: a dot, then letters (a candidate end), then the rest of the label */
+    while (text_at(t, end) == '.' && is_mail_domain(text_at(t, end + 1))) {
+        Py_ssize_t letters = run_of(t, end + 1, is_ascii_alpha);
+        if (letters - (end + 1) >= 2) found = letters; /* the expression keeps the last such */
+        end = run_of(t, end + 1, is_mail_domain);
+    }
+    return found;
+}
+
+/* \d{1,3}(?:[,，]\d{3})+(?:[.．]\d+)?[%％]?|\d+(?:[.．]\d+)?[%％]? over ASCII and full-width digits */
+static Py_ssize_t match_number(const Text *t, Py_ssize_t p) {
+    Py_ssize_t d = run_of(t, p, is_rule_digit);
+    if (d == p) return -1;
+    Py_ssize_t e = d;
+    if (d - p <= 3) { /* thousands: groups of a separator and exactly three digits */
+        Py_ssize_t g = d;
+        while ((text_at(t, g) == ',' || text_at(t, g) == 0xFF0C) && is_rule_digit(text_at(t, g + 1)) &&
+               is_rule_digit(text_at(t, g + 2)) && is_rule_digit(text_at(t, g + 3)))
+            g += 4;
+        e = g;
+    }
+    Py_UCS4 dot = text_at(t, e);
+    if ((dot == '.' || dot == 0xFF0E) && is_rule_digit(text_at(t, e + 1))) e = run_of(t, e + 1, is_rule_digit);
+    Py_UCS4 pct = text_at(t, e);
+    if (pct == '%' || pct == 0xFF05) e++;
+    return e;
+}
+
+/* where the rules' match at p ends, or -1 */
+static Py_ssize_t match_rules(const Text *t, Py_ssize_t p) {
+    Py_UCS4 c = text_at(t, p);
+    if (!rule_may_start(c)) return -1;
+    Py_ssize_t e;
+    if (c == 'h' || c == 'f' || c == 'w') { if ((e = match_url(t, p)) > 0) return e; }
+    if (is_mail_local(c) && (e = match_mail(t, p)) > 0) return e;
+    if ((e = match_number(t, p)) > 0) return e;
+    e = run_of(t, p, is_latin);
+    return e > p ? e : -1;
+}
+
+/* the first position from p where a match may start: the kind read outside the loop */
+#define SKIP_TO_RULE(type) do { const type *d = t->data; while (p < t->n && !rule_may_start(d[p])) p++; } while (0)
+static Py_ssize_t next_rule_start(const Text *t, Py_ssize_t p) {
+    switch (t->kind) {
+    case PyUnicode_1BYTE_KIND: SKIP_TO_RULE(Py_UCS1); break;
+    case PyUnicode_2BYTE_KIND: SKIP_TO_RULE(Py_UCS2); break;
+    default: SKIP_TO_RULE(Py_UCS4); break;
+    }
+    return p;
+}
+#undef SKIP_TO_RULE
+
+/* a growing list of (start, end) pairs */
+typedef struct {
+    int64_t *pairs;
+    Py_ssize_t n, cap; /* pairs held, room for */
+} Spans;
+
+/* The rules' matches of two or more characters in t, in order, appended to out as (base + start,
+ * base + end): the scan model/constraints.py's RULES makes. 0, or -1 (out of memory) */
+static int find_rules(const Text *t, int64_t base, Spans *out) {
+    for (Py_ssize_t p = next_rule_start(t, 0); p < t->n; p = next_rule_start(t, p)) {
+        Py_ssize_t e = match_rules(t, p);
+        if (e < 0) { p++; continue; }
+        if (e - p > 1) {
+            if (out->n == out->cap && grow((void **)&out->pairs, out->cap = out->cap ? 2 * out->cap : 64, 2 * sizeof(int64_t)) < 0)
+                return -1;
+            out->pairs[2 * out->n] = base + p;
+            out->pairs[2 * out->n + 1] = base + e;
+            out->n++;
+        }
+        p = e;
+    }
+    return 0;
+}
+
 /* -- per character ------------------------------------------------------------------------------ */
 static inline uint32_t fold(const Core *c, uint32_t cp) {
     if (cp < 0x10000) return c->fold_bmp[cp];
@@ -976,6 +1120,7 @@ typedef struct {
     Record *recs;        /* n_bases x (BLOCK + 2 radius): keys, then records, of a block or a pack */
     int32_t *lex_values; /* one sequence's: n_lexicons x 3 x window */
     int32_t *av_values;  /* one sequence's: (max_length + 1) x 2 x window */
+    Spans rules;         /* one line's rule matches, where the core finds them */
     double *emissions;   /* BLOCK x n_labels */
 } Work;
 
@@ -986,16 +1131,10 @@ typedef struct {
 
 static void work_free(Work *w) {
     free(w->codes); free(w->classes); free(w->start); free(w->positions); free(w->labels); free(w->pointers);
-    free(w->recs); free(w->lex_values); free(w->av_values); free(w->emissions);
+    free(w->recs); free(w->lex_values); free(w->av_values); free(w->emissions); free(w->rules.pairs);
     memset(w, 0, sizeof(Work));
 }
 
-static int grow(void **array, Py_ssize_t items, size_t itemsize) { /* keeps what it holds */
-    void *bigger = realloc(*array, items * itemsize);
-    if (!bigger) return -1;
-    *array = bigger;
-    return 0;
-}
 
 /* room for n characters (what is held is kept) and the scratch of a block: 0, or -1 */
 static int work_reserve(Work *w, const Core *c, Py_ssize_t n) {
@@ -1524,17 +1663,25 @@ static inline int is_cut(CutScan *s, int64_t t) { /* t must not decrease between
 /* One line: its characters (but whitespace) read into w's arrays from `at` on (room reserved
  * for all of them), folded and classed, with where each stands in the line and the constraints
  * on a word starting there (the spans in the offsets of the lines joined, `base` this line's
- * first). Returns how many it read. */
+ * first; with rules, the line's rule matches found here are units too). Returns how many it
+ * read, or -1 (out of memory). */
 static Py_ssize_t read_line(const Core *c, Work *w, Py_ssize_t at, int kind, const void *data, Py_ssize_t size,
-                            int64_t base, SpanScan *units, SpanScan *words_in, EdgeScan *edges, CutScan *cuts) {
+                            int64_t base, SpanScan *units, int rules, SpanScan *words_in, EdgeScan *edges, CutScan *cuts) {
     Py_ssize_t k = at;
     int after_space = 0, prev_iso = 0;
+    SpanScan matches = {0}; /* the line's rule matches: units too, found here where rules is set */
+    if (rules) {
+        const Text text = {kind, data, size};
+        w->rules.n = 0;
+        if (find_rules(&text, base, &w->rules) < 0) return -1;
+        matches = (SpanScan){w->rules.pairs, w->rules.n, 0, 0};
+    }
     for (Py_ssize_t i = 0; i < size; i++) {
         Py_UCS4 cp = PyUnicode_READ(kind, data, i);
         if (is_space(cp)) { after_space = 1; continue; }
         int64_t t = base + i;
         int in_word = words_in ? inside(words_in, t) : 0;
-        int in_unit = units ? inside(units, t) : 0;
+        int in_unit = (units ? inside(units, t) : 0) | (matches.n ? inside(&matches, t) : 0);
         int edge = edges ? is_edge(edges, t) : 0;
         int iso = c->isolate && is_isolating(c, cp);
         int cut = cuts ? is_cut(cuts, t) : 0;
@@ -1644,8 +1791,8 @@ static void batch_free(Batch *b) {
 /* Decode lines (a list of str) with their spans; the GIL is released for the whole batch, so
  * threads decoding other batches run at once: the lines are read through pointers taken first
  * (the caller holds the list, and str objects do not change). 0, or -1 with an exception set. */
-static int decode_batch(Core *self, PyObject *lines, PyObject *units_obj, PyObject *words_obj, PyObject *cuts_obj,
-                        Batch *batch) {
+static int decode_batch(Core *self, PyObject *lines, PyObject *units_obj, int rules, PyObject *words_obj,
+                        PyObject *cuts_obj, Batch *batch) {
     Py_buffer uview, wview, cview;
     SpanScan units = {0}, words = {0};
     EdgeScan edges = {0};
@@ -1705,8 +1852,9 @@ static int decode_batch(Core *self, PyObject *lines, PyObject *units_obj, PyObje
             if (rc == 0 && work_reserve(&w, self, pack.chars + sizes[li]) < 0) rc = -1;
             if (rc == 0) {
                 Py_ssize_t n = read_line(self, &w, pack.chars, kinds[li], data[li], sizes[li], base,
-                                         has_units ? &units : NULL, has_words ? &words : NULL,
+                                         has_units ? &units : NULL, rules, has_words ? &words : NULL,
                                          has_words ? &edges : NULL, has_cuts ? &cuts : NULL);
+                if (n < 0) { rc = -1; break; }
                 if (n) {
                     pack.seqs[pack.n_seqs++] = (Seq){pack.chars, n, li};
                     pack.chars += n;
@@ -1731,7 +1879,7 @@ static int decode_batch(Core *self, PyObject *lines, PyObject *units_obj, PyObje
     return failed ? -1 : 0;
 }
 
-/* segment(lines, units=None, words=None, cuts=None) -> list of (starts and ends, int32 bytes) per line
+/* segment(lines, units=None, words=None, cuts=None, rules=False) -> list of (starts and ends, int32 bytes) per line
  *
  * lines: a list of str, each one sequence (whitespace in it a boundary, never a word).
  * units: None or int64 (start, end) pairs, sorted by start, in the offsets of "\n".join(lines):
@@ -1739,13 +1887,16 @@ static int decode_batch(Core *self, PyObject *lines, PyObject *units_obj, PyObje
  * words: None or int64 (start, end) pairs, sorted and disjoint: user-word occurrences, each
  *     exactly one word.
  * cuts: None or sorted int64 positions where a word must start (unless a unit or word spans it).
+ * rules: the rules' matches (find_rules, rule_spans' scan) are units too, found line by line
+ *     here: units need not hold them (no user words: those need the matches first).
  * Each line's result: the int32 (start, end) pairs of its words, offsets into the line; a word
  * spanning whitespace (a user word) keeps it. */
 static PyObject *core_segment(Core *self, PyObject *args) {
     PyObject *lines, *units_obj = Py_None, *words_obj = Py_None, *cuts_obj = Py_None;
-    if (!PyArg_ParseTuple(args, "O!|OOO", &PyList_Type, &lines, &units_obj, &words_obj, &cuts_obj)) return NULL;
+    int rules = 0;
+    if (!PyArg_ParseTuple(args, "O!|OOOp", &PyList_Type, &lines, &units_obj, &words_obj, &cuts_obj, &rules)) return NULL;
     Batch batch;
-    if (decode_batch(self, lines, units_obj, words_obj, cuts_obj, &batch) < 0) return NULL;
+    if (decode_batch(self, lines, units_obj, rules, words_obj, cuts_obj, &batch) < 0) return NULL;
     Py_ssize_t n_lines = PyList_GET_SIZE(lines);
     PyObject *result = PyList_New(n_lines);
     for (Py_ssize_t li = 0; result && li < n_lines; li++) {
@@ -1836,16 +1987,16 @@ static PyObject *shared_word(PyObject **shared, PyObject *line, Py_ssize_t start
     return word;
 }
 
-/* words(lines, units=None, words=None, sep=None, utf8=False): segment(), with each line's words as
+/* words(lines, units=None, words=None, sep=None, utf8=False, rules=False): segment(), with each line's words as
  * str: a list of word lists, or with sep, one str: each line's words joined by sep, then "\n"
  * (with utf8, those as UTF-8 bytes). */
 static PyObject *core_words(Core *self, PyObject *args) {
     PyObject *lines, *units_obj = Py_None, *words_obj = Py_None, *sep = Py_None;
-    int utf8 = 0;
-    if (!PyArg_ParseTuple(args, "O!|OOOp", &PyList_Type, &lines, &units_obj, &words_obj, &sep, &utf8)) return NULL;
+    int utf8 = 0, rules = 0;
+    if (!PyArg_ParseTuple(args, "O!|OOOpp", &PyList_Type, &lines, &units_obj, &words_obj, &sep, &utf8, &rules)) return NULL;
     if (sep != Py_None && !PyUnicode_Check(sep)) { PyErr_SetString(PyExc_TypeError, "sep: a str"); return NULL; }
     Batch decoded, *batch = &decoded;
-    if (decode_batch(self, lines, units_obj, words_obj, Py_None, batch) < 0) return NULL;
+    if (decode_batch(self, lines, units_obj, rules, words_obj, Py_None, batch) < 0) return NULL;
     Py_ssize_t n_lines = PyList_GET_SIZE(lines);
     PyObject *result = NULL;
     if (sep != Py_None && utf8) {
@@ -2165,9 +2316,9 @@ static PyObject *core_pairs_in_records(Core *self, void *closure) { return PyBoo
 
 static PyMethodDef core_methods[] = {
     {"segment", (PyCFunction)core_segment, METH_VARARGS,
-     "segment(lines, units=None, words=None, cuts=None) -> per line, its words' (start, end) offsets as int32 bytes"},
+     "segment(lines, units=None, words=None, cuts=None, rules=False) -> per line, its words' (start, end) offsets as int32 bytes"},
     {"words", (PyCFunction)core_words, METH_VARARGS,
-     "words(lines, units=None, words=None, sep=None, utf8=False) -> per line its words, or with sep the lines as text (utf8: as UTF-8 bytes)"},
+     "words(lines, units=None, words=None, sep=None, utf8=False, rules=False) -> per line its words, or with sep the lines as text (utf8: as UTF-8 bytes)"},
     {"tables", (PyCFunction)core_tables, METH_VARARGS,
      "tables(tag) -> these tables as bytes, which load_tables(data, tag) takes back without building them"},
     {NULL},
@@ -2239,150 +2390,27 @@ static PyObject *core_load_tables(PyObject *module, PyObject *args) {
     return result;
 }
 
-/* -- the rules (model/constraints.py's RULES), the regular expression's matches found by hand -------
- * RULES is the reference: tests/test_constraints.py checks these spans equal its matches. At each
- * position, in the expression's order: url, e-mail, number, Latin word; the first that matches
- * wins, and the scan goes on after it. Each part below is what the expression's backtracking
- * comes to (its comment shows the part). */
-typedef struct {
-    int kind;
-    const void *data;
-    Py_ssize_t n;
-} Text;
-
-static inline Py_UCS4 text_at(const Text *t, Py_ssize_t i) { return i < t->n ? PyUnicode_READ(t->kind, t->data, i) : 0; }
-static inline int in_range(Py_UCS4 c, Py_UCS4 lo, Py_UCS4 hi) { return c >= lo && c <= hi; }
-static inline int is_ascii_alpha(Py_UCS4 c) { return in_range(c, 'A', 'Z') || in_range(c, 'a', 'z'); }
-static inline int is_ascii_alnum(Py_UCS4 c) { return is_ascii_alpha(c) || in_range(c, '0', '9'); }
-static inline int is_rule_digit(Py_UCS4 c) { return in_range(c, '0', '9') || in_range(c, 0xFF10, 0xFF19); }
-static inline int is_wide_alpha(Py_UCS4 c) { return in_range(c, 0xFF21, 0xFF3A) || in_range(c, 0xFF41, 0xFF5A); }
-static inline int rule_may_start(Py_UCS4 c) { /* (?=[0-9０-９A-Za-zＡ-Ｚａ-ｚ\u00C0-\u024F]) */
-    if (in_range(c, 0x250, 0xFF0F)) return 0; /* between the ranges: most characters (Chinese text's), told in one comparison */
-    return is_ascii_alnum(c) || is_rule_digit(c) || is_wide_alpha(c) || in_range(c, 0xC0, 0x24F);
-}
-static inline int is_url_char(Py_UCS4 c) { /* [A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%] */
-    return is_ascii_alnum(c) || (c < 0x80 && c && strchr("-._~:/?#[]@!$&'()*+,;=%", (int)c));
-}
-static inline int is_url_end(Py_UCS4 c) { return is_ascii_alnum(c) || c == '/' || c == '#' || c == '=' || c == '_' || c == '-'; }
-static inline int is_mail_local(Py_UCS4 c) { return is_ascii_alnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-'; }
-static inline int is_mail_domain(Py_UCS4 c) { return is_ascii_alnum(c) || c == '-'; }
-static inline int is_latin(Py_UCS4 c) { /* [A-Za-zＡ-Ｚａ-ｚ\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F] */
-    return is_ascii_alpha(c) || is_wide_alpha(c) || (in_range(c, 0xC0, 0x24F) && c != 0xD7 && c != 0xF7);
-}
-
-static int starts_with(const Text *t, Py_ssize_t p, const char *ascii) {
-    for (Py_ssize_t k = 0; ascii[k]; k++) if (text_at(t, p + k) != (Py_UCS4)(unsigned char)ascii[k]) return 0;
-    return 1;
-}
-
-static Py_ssize_t run_of(const Text *t, Py_ssize_t p, int (*in)(Py_UCS4)) {
-    while (p < t->n && in(text_at(t, p))) p++;
-    return p;
-}
-
-/* (?:https?://|ftp://|www\.)[url chars]*[url end]: the longest run of url characters after the
- * opening, cut back to its last url end character; -1 when there is none */
-static Py_ssize_t match_url(const Text *t, Py_ssize_t p) {
-    Py_ssize_t q = starts_with(t, p, "https://") ? p + 8 : starts_with(t, p, "http://") ? p + 7 :
-                   starts_with(t, p, "ftp://") ? p + 6 : starts_with(t, p, "www.") ? p + 4 : -1;
-    if (q < 0) return -1;
-    Py_ssize_t end = run_of(t, q, is_url_char);
-    while (end > q && !is_url_end(text_at(t, end - 1))) end--;
-    return end > q ? end : -1;
-}
-
-/* [local]+@[domain]+(?:\.[domain]+)*\.[A-Za-z]{2,}: the local part is all local characters up to
- * the @; then the domain's labels, and the match ends in the last label but one that is followed
- * by a dot and two letters or more (the letters taken, greedily) */
-static Py_ssize_t match_mail(const Text *t, Py_ssize_t p) {
-    Py_ssize_t at = run_of(t, p, is_mail_local);
-    if (at == p || text_at(t, at) != '@') return -1;
-    Py_ssize_t end = run_of(t, at + 1, is_mail_domain);
-    if (end == at + 1) return -1;
-    Py_ssize_t found = -1;
-    /* label after label: a dot, then letters (a candidate end), then the rest of the label */
-    while (text_at(t, end) == '.' && is_mail_domain(text_at(t, end + 1))) {
-        Py_ssize_t letters = run_of(t, end + 1, is_ascii_alpha);
-        if (letters - (end + 1) >= 2) found = letters; /* the expression keeps the last such */
-        end = run_of(t, end + 1, is_mail_domain);
-    }
-    return found;
-}
-
-/* \d{1,3}(?:[,，]\d{3})+(?:[.．]\d+)?[%％]?|\d+(?:[.．]\d+)?[%％]? over ASCII and full-width digits */
-static Py_ssize_t match_number(const Text *t, Py_ssize_t p) {
-    Py_ssize_t d = run_of(t, p, is_rule_digit);
-    if (d == p) return -1;
-    Py_ssize_t e = d;
-    if (d - p <= 3) { /* thousands: groups of a separator and exactly three digits */
-        Py_ssize_t g = d;
-        while ((text_at(t, g) == ',' || text_at(t, g) == 0xFF0C) && is_rule_digit(text_at(t, g + 1)) &&
-               is_rule_digit(text_at(t, g + 2)) && is_rule_digit(text_at(t, g + 3)))
-            g += 4;
-        e = g;
-    }
-    Py_UCS4 dot = text_at(t, e);
-    if ((dot == '.' || dot == 0xFF0E) && is_rule_digit(text_at(t, e + 1))) e = run_of(t, e + 1, is_rule_digit);
-    Py_UCS4 pct = text_at(t, e);
-    if (pct == '%' || pct == 0xFF05) e++;
-    return e;
-}
-
-/* where the rules' match at p ends, or -1 */
-static Py_ssize_t match_rules(const Text *t, Py_ssize_t p) {
-    Py_UCS4 c = text_at(t, p);
-    if (!rule_may_start(c)) return -1;
-    Py_ssize_t e;
-    if (c == 'h' || c == 'f' || c == 'w') { if ((e = match_url(t, p)) > 0) return e; }
-    if (is_mail_local(c) && (e = match_mail(t, p)) > 0) return e;
-    if ((e = match_number(t, p)) > 0) return e;
-    e = run_of(t, p, is_latin);
-    return e > p ? e : -1;
-}
-
-/* the first position from p where a match may start: the kind read outside the loop */
-#define SKIP_TO_RULE(type) do { const type *d = t->data; while (p < t->n && !rule_may_start(d[p])) p++; } while (0)
-static Py_ssize_t next_rule_start(const Text *t, Py_ssize_t p) {
-    switch (t->kind) {
-    case PyUnicode_1BYTE_KIND: SKIP_TO_RULE(Py_UCS1); break;
-    case PyUnicode_2BYTE_KIND: SKIP_TO_RULE(Py_UCS2); break;
-    default: SKIP_TO_RULE(Py_UCS4); break;
-    }
-    return p;
-}
-#undef SKIP_TO_RULE
 
 /* rule_spans(text) -> [(start, end), ...]: the rules' matches of two or more characters, in order */
 static PyObject *core_rule_spans(PyObject *module, PyObject *arg) {
     if (!PyUnicode_Check(arg)) { PyErr_Format(PyExc_TypeError, "expected a str, got %s", Py_TYPE(arg)->tp_name); return NULL; }
     Text t = {PyUnicode_KIND(arg), PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg)};
     /* the scan without the GIL (threads decoding other batches go on), the spans kept as pairs */
-    Py_ssize_t n = 0, cap = 0, *pairs = NULL;
-    int failed = 0;
+    Spans found = {0};
+    int failed;
     Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t p = next_rule_start(&t, 0); p < t.n && !failed; p = next_rule_start(&t, p)) {
-        Py_ssize_t e = match_rules(&t, p);
-        if (e < 0) { p++; continue; }
-        if (e - p > 1) {
-            if (n + 2 > cap && grow((void **)&pairs, cap = cap ? 2 * cap : 256, sizeof(Py_ssize_t)) < 0) {
-                failed = 1;
-                break;
-            }
-            pairs[n++] = p;
-            pairs[n++] = e;
-        }
-        p = e;
-    }
+    failed = find_rules(&t, 0, &found) < 0;
     Py_END_ALLOW_THREADS
-    PyObject *spans = failed ? PyErr_NoMemory() : PyList_New(n / 2);
-    for (Py_ssize_t i = 0; spans && i < n / 2; i++) {
-        PyObject *span = PyTuple_New(2), *start = PyLong_FromSsize_t(pairs[2 * i]), *end = PyLong_FromSsize_t(pairs[2 * i + 1]);
+    PyObject *spans = failed ? PyErr_NoMemory() : PyList_New(found.n);
+    for (Py_ssize_t i = 0; spans && i < found.n; i++) {
+        PyObject *span = PyTuple_New(2), *start = PyLong_FromLongLong(found.pairs[2 * i]),
+                 *end = PyLong_FromLongLong(found.pairs[2 * i + 1]);
         if (!span || !start || !end) { Py_XDECREF(span); Py_XDECREF(start); Py_XDECREF(end); Py_CLEAR(spans); break; }
         PyTuple_SET_ITEM(span, 0, start); /* not Py_BuildValue: its format parsed per span took a third of the call */
         PyTuple_SET_ITEM(span, 1, end);
         PyList_SET_ITEM(spans, i, span);
     }
-    free(pairs);
+    free(found.pairs);
     return spans;
 }
 

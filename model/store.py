@@ -166,15 +166,20 @@ def write_core_tables(model: Model, directory: Path) -> Path | None:
     """The compiled core's tables of the model's default standard (what ``zhseg.load`` decodes),
     written to ``directory/core.tables`` and recorded in ``model.meta["files"]`` (which must
     record the other files already: the tables are tagged with them). None where the compiled
-    core was not built; the tables are then built at load, as for models without them."""
+    core was not built, or memory ran out building them; the tables are then built at load, as
+    for models without them."""
     from zhseg.model import core
     from zhseg.model.segmenter import Segmenter
 
     if not core.available():
         return None
     segmenter = Segmenter(model, backend="compiled")
+    try:
+        built = segmenter._compiled_core()
+    except MemoryError:  # derived and optional: the model is saved without them, and builds them at load
+        return None
     path = directory / TABLES_FILE
-    core.save_tables(segmenter._compiled_core(), path, tables_tag(model.meta, segmenter.standard, segmenter.isolate))
+    core.save_tables(built, path, tables_tag(model.meta, segmenter.standard, segmenter.isolate))
     model.meta["files"][TABLES_FILE] = file_record(path)
     return path
 

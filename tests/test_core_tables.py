@@ -195,3 +195,18 @@ def test_stored_and_built_cores_give_the_same_words_on_a_test_split(monkeypatch)
     lines = [s.text for s in read_corpus(CORPORA / "nlpcc2016-weibo" / "test.txt")]
     stored, built = segmenter._compiled_core(), built_core(segmenter)
     assert stored.words(lines, None, None, None, False) == built.words(lines, None, None, None, False)
+
+
+def test_a_save_that_cannot_build_the_tables_keeps_the_model_without_them(seed_model, tmp_path, monkeypatch):
+    """The tables are derived: memory running out building them never costs the model itself."""
+    def out_of_memory(self):
+        raise MemoryError
+
+    loaded = store.load(seed_model)
+    with monkeypatch.context() as patched_core:
+        patched_core.setattr(Segmenter, "_compiled_core", out_of_memory)
+        store.save(loaded, tmp_path / "saved")
+    assert not (tmp_path / "saved" / store.TABLES_FILE).exists()
+    assert store.TABLES_FILE not in store.load(tmp_path / "saved").meta["files"]
+    assert (Segmenter.load(tmp_path / "saved", backend="compiled").lcut("今天天气很好")
+            == Segmenter.load(seed_model, backend="numpy").lcut("今天天气很好"))

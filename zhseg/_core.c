@@ -456,6 +456,29 @@ static void pairs_free(Core *self) {
     self->pairs = NULL;
 }
 
+/* bytes of tables: Core.memory, for tables built or read */
+static Py_ssize_t tables_memory(const Core *c) {
+    Py_ssize_t memory = 0x10000 * 5 + (CODE_SPACE + 7) / 8 + c->n_rows * c->n_labels * 8;
+    for (int b = 0; b < c->n_bases; b++)
+        memory += c->bases[b].domain > 0 ? (Py_ssize_t)sizeof(double) * (c->bases[b].domain + 1) * c->bases[b].n_slots * c->n_labels
+                                         : (Py_ssize_t)sizeof(RecordSlot) << c->bases[b].hash.bits;
+    return memory + (sizeof(uint64_t) << c->pieces.bits) + ((size_t)1 << c->pieces.filter_bits) / 8;
+}
+
+/* whether a base's kind, parameter and domain are ones the decoder reads safely (the lexicons
+ * and accessor variety known already) */
+static int base_in_range(const Core *c, const Base *base) {
+    return !((base->kind == K_LEX && (base->param < 0 || base->param >= c->n_lexicons)) ||
+             (base->kind == K_AV && (!c->has_variety || base->param < 2 || base->param > c->variety.max_length)) ||
+             ((base->kind == K_PAIR || base->kind == K_SAME) && (base->param < 1 || base->param > 64)) ||
+             base->kind < K_CHAR || base->kind > K_AV || base->domain < 0 || base->domain > (1 << 24));
+}
+
+/* whether a template reads a base there is, within the radius, at one of a mask's 32 slots */
+static int template_in_range(const Core *c, const Template *t) {
+    return t->base >= 0 && t->base < c->n_bases && abs(t->offset) <= c->radius && t->slot >= 0 && t->slot <= 31;
+}
+
 static void core_dealloc(Core *self) {
     if (self->bases) {
         for (int b = 0; b < self->n_bases; b++) {
@@ -523,7 +546,6 @@ static int pair_pieces(Core *self) {
         self->pair_shift = shift;
         base->row_bits = (1u << shift) - 1;
     }
-    if (base) self->memory -= sizeof(RecordSlot) << base->hash.bits;
     int failed = 0;
     for (int l = 0; l < self->n_lexicons && !failed; l++) {
         const PairList *p = &self->pairs[l];
@@ -538,11 +560,9 @@ static int pair_pieces(Core *self) {
             }
         }
     }
-    if (base) self->memory += sizeof(RecordSlot) << base->hash.bits;
     pairs_free(self);
     failed = failed || piece_table_build(&self->pieces, &self->piece_build, 2 * (self->n_lexicons ? self->n_lexicons : 1)) < 0;
     hash_free(&self->piece_build);
-    self->memory += (sizeof(uint64_t) << self->pieces.bits) + ((size_t)1 << self->pieces.filter_bits) / 8;
     return failed ? -1 : 0;
 }
 
@@ -618,7 +638,6 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     if (n != self->n_class_hi || n < 1) { PyErr_SetString(PyExc_ValueError, "class_hi: lengths differ"); return -1; }
     if (!(self->isolating = copy_buffer(isolating, 1, &n, "isolating"))) return -1;
     if (n != (CODE_SPACE + 7) / 8) { PyErr_SetString(PyExc_ValueError, "isolating: wrong size"); return -1; }
-    self->memory = 0x10000 * 5 + (CODE_SPACE + 7) / 8;
 
     /* lexicons: a list of (max_length, [(length, keys, flags[, pairs for length 2]), ...]) */
     PyObject *lex = PySequence_Fast(lexicons, "lexicons: a sequence");
@@ -736,10 +755,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         base->part = (int)PyLong_AsLong(PyTuple_GetItem(t, 2));
         base->domain = PyLong_AsLongLong(PyTuple_GetItem(t, 3));
         if (PyErr_Occurred()) { failed = 1; break; }
-        if ((base->kind == K_LEX && (base->param < 0 || base->param >= self->n_lexicons)) ||
-            (base->kind == K_AV && (!self->has_variety || base->param < 2 || base->param > self->variety.max_length)) ||
-            ((base->kind == K_PAIR || base->kind == K_SAME) && (base->param < 1 || base->param > 64)) ||
-            base->kind < K_CHAR || base->kind > K_AV || base->domain < 0 || base->domain > (1 << 24)) {
+        if (!base_in_range(self, base)) {
             PyErr_SetString(PyExc_ValueError, "core spec: a base out of range");
             failed = 1;
             break;
@@ -868,13 +884,11 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
                             memcpy(base->table + union_keys[i] * stride + s * L,
                                    rows + __builtin_popcount(mask & ((1u << s) - 1)) * L, sizeof(double) * L);
                 }
-                self->memory += sizeof(double) * (base->domain + 1) * stride;
                 n_rows = base_first_row; /* the packed rows are not kept */
             }
             failed = base->table == NULL;
         } else {
             failed = record_hash_build(&base->hash, union_keys, union_recs, n_union) < 0;
-            self->memory += sizeof(RecordSlot) << base->hash.bits;
         }
         free(union_keys);
         free(union_recs);
@@ -893,7 +907,6 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         }
     }
     self->n_rows = n_rows;
-    self->memory += n_rows * L * 8;
 
     /* templates: a list of (base, offset, slot) */
     PyObject *ts = PySequence_Fast(templates, "templates: a sequence");
@@ -907,13 +920,12 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
         tp->base = (int)PyLong_AsLong(PyTuple_GetItem(t, 0));
         tp->offset = (int)PyLong_AsLong(PyTuple_GetItem(t, 1));
         long slot = PyLong_AsLong(PyTuple_GetItem(t, 2));
-        if (PyErr_Occurred() || tp->base < 0 || tp->base >= self->n_bases || abs(tp->offset) > self->radius ||
-            slot < 0 || slot > 31) {
+        tp->slot = slot < 0 || slot > 31 ? -1 : (int)slot; /* out of range before it is narrowed */
+        if (PyErr_Occurred() || !template_in_range(self, tp)) {
             Py_DECREF(ts);
             if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "core spec: a template out of range");
             return -1;
         }
-        tp->slot = (int)slot;
         if (self->bases[tp->base].domain > 0 && slot >= self->bases[tp->base].n_slots) {
             Py_DECREF(ts);
             PyErr_SetString(PyExc_ValueError, "core spec: a template's slot is not its base's");
@@ -922,6 +934,7 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     }
     Py_DECREF(ts);
     if (pair_pieces(self) < 0) { PyErr_NoMemory(); return -1; }
+    self->memory = tables_memory(self);
 #ifdef __GLIBC__
     malloc_trim(0); /* the arrays read while laying out, and the pieces handed in, were freed: hand their pages back */
 #endif
@@ -2261,9 +2274,7 @@ static int tables_valid(Core *c) {
     }
     for (int b = 0; b < c->n_bases && !problem; b++) {
         const Base *base = &c->bases[b];
-        CHECK((base->kind != K_LEX || (base->param >= 0 && base->param < c->n_lexicons)) &&
-              (base->kind != K_AV || (c->has_variety && base->param >= 2 && base->param <= c->variety.max_length)) &&
-              ((base->kind != K_PAIR && base->kind != K_SAME) || base->param >= 1), "a base");
+        CHECK(base_in_range(c, base), "a base");
         CHECK(b == c->pair_base || base->row_bits == 0xFFFFFFFFu, "a base's row bits");
         if (base->domain > 0) continue;
         /* the flags above a pair base's slots stop at its lexicons' */
@@ -2281,7 +2292,7 @@ static int tables_valid(Core *c) {
     }
     for (int j = 0; j < c->n_templates; j++) {
         const Template *t = &c->templates[j];
-        CHECK(t->base >= 0 && t->base < c->n_bases && abs(t->offset) <= c->radius && t->slot >= 0 && t->slot < 32, "a template");
+        CHECK(template_in_range(c, t), "a template");
         if (problem) break;
         const Base *base = &c->bases[t->base];
         CHECK(base->domain == 0 || t->slot < base->n_slots, "a template's slot");
@@ -2299,15 +2310,6 @@ static int tables_valid(Core *c) {
 #undef CHECK
     if (problem) PyErr_Format(PyExc_ValueError, "%s out of range", problem);
     return !problem;
-}
-
-/* bytes of tables, as Core.memory counts them (core_init's sum) */
-static Py_ssize_t tables_memory(const Core *c) {
-    Py_ssize_t memory = 0x10000 * 5 + (CODE_SPACE + 7) / 8 + c->n_rows * c->n_labels * 8;
-    for (int b = 0; b < c->n_bases; b++)
-        memory += c->bases[b].domain > 0 ? (Py_ssize_t)sizeof(double) * (c->bases[b].domain + 1) * c->bases[b].n_slots * c->n_labels
-                                         : (Py_ssize_t)sizeof(RecordSlot) << c->bases[b].hash.bits;
-    return memory + (sizeof(uint64_t) << c->pieces.bits) + ((size_t)1 << c->pieces.filter_bits) / 8;
 }
 
 static PyObject *core_memory(Core *self, void *closure) { return PyLong_FromSsize_t(self->memory); }

@@ -269,15 +269,19 @@ class Segmenter:
                     cores[key] = self._stored_core()
                 if cores[key] is None:
                     try:
-                        cores[key] = core.build(core.build_spec(
-                            self.crf, self.config, self.lexicon, self.word_lists, self.model.variety,
-                            self._allowed_by_state, self._start_label, self._end_label, isolate=self.isolate))
+                        cores[key] = core.build(self._core_spec())
                     except (ValueError, TypeError, KeyError, IndexError) as error:  # what the checks before let through
                         where = self.directory or "the model"
                         raise store.ModelError(f"{where}: inconsistent model tables ({error}); retrain the model or "
                                                "restore its files") from None
                 self._core = cores[key]
         return self._core
+
+    def _core_spec(self) -> dict:
+        """What the compiled core of this model, standard and setting is built from
+        (``core.build_spec``)."""
+        return core.build_spec(self.crf, self.config, self.lexicon, self.word_lists, self.model.variety,
+                               self._allowed_by_state, self._start_label, self._end_label, isolate=self.isolate)
 
     def _stored_core(self):
         """The core of the model directory's ``core.tables``, where they are of this standard and

@@ -79,14 +79,6 @@ def test_lines_of_every_length_around_a_pack_decode_as_numpy_does(seed_model):
     assert "".join(core.segment_lines(lines, "/")) == "".join(reference.segment_lines(lines, "/"))
 
 
-def _spec(segmenter):
-    from zhseg.model import core
-
-    return core.build_spec(segmenter.crf, segmenter.config, segmenter.lexicon, segmenter.word_lists,
-                           segmenter.model.variety, segmenter._allowed_by_state, segmenter._start_label,
-                           segmenter._end_label, True)
-
-
 def _without_pairs(spec):
     """The spec as a model whose lexicons do not store their 2-character pieces gives it."""
     def tables(made):
@@ -105,7 +97,7 @@ def test_lexicon_pieces_held_by_the_pair_records_give_the_numpy_words(model, req
     from tests.conftest import NEWS_SEED
 
     reference, compiled = both(request.getfixturevalue(model))
-    spec = _spec(compiled)
+    spec = compiled._core_spec()
     assert any(len(entry) == 4 for _, made in spec["lexicons"] for entry in made()), "no lexicon handed pairs in"
     text = "".join(s.text for s in read_corpus(NEWS_SEED))
     lines = [text[:n] for n in (1, 2, 3, 40, 300)] + [text * 6]
@@ -139,7 +131,7 @@ def test_pairs_that_do_not_hash_to_their_keys_are_refused(accurate_seed_model):
     from zhseg.model import core
 
     _, compiled = both(accurate_seed_model)
-    spec = _spec(compiled)
+    spec = compiled._core_spec()
     length, made = spec["lexicons"][0]
     entries = made()
     two = next(k for k, entry in enumerate(entries) if entry[0] == 2)
@@ -225,7 +217,7 @@ def test_a_damaged_spec_is_refused_not_crashed(seed_model):
     from zhseg.model import core
 
     reference, compiled = both(seed_model)
-    spec = _spec(compiled)
+    spec = compiled._core_spec()
     kind, param, part, dense, members, slots = spec["bases"][0]
     members = members() if callable(members) else members  # the spec may make a base's arrays on demand
     keys, weights = members[0]

@@ -23,9 +23,7 @@ FNV_SEED, FNV_PRIME, FIB = 0xCBF29CE484222325, 0x100000001B3, 0x9E3779B97F4A7C15
 
 def built_core(segmenter):
     """The core built from the model's arrays, as a model without stored tables gets it."""
-    return core.build(core.build_spec(segmenter.crf, segmenter.config, segmenter.lexicon, segmenter.word_lists,
-                                      segmenter.model.variety, segmenter._allowed_by_state, segmenter._start_label,
-                                      segmenter._end_label, isolate=segmenter.isolate))
+    return core.build(segmenter._core_spec())
 
 
 def read_without_building(directory, monkeypatch, **options):
@@ -154,9 +152,7 @@ def test_tables_pointing_out_of_bounds_are_refused_even_with_a_right_checksum(se
     segmenter = Segmenter.load(seed_model, backend="compiled")
     tag = tag_of(segmenter)
     data = segmenter._compiled_core().tables(tag)
-    spec = core.build_spec(segmenter.crf, segmenter.config, segmenter.lexicon, segmenter.word_lists,
-                           segmenter.model.variety, segmenter._allowed_by_state, segmenter._start_label,
-                           segmenter._end_label, isolate=segmenter.isolate)
+    spec = segmenter._core_spec()
     templates = b"".join(struct.pack("<3i", *t) for t in spec["templates"])
     digits = struct.pack("<4I", *map(ord, "0123"))  # the folding of '0'..'3', themselves
 

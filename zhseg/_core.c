@@ -408,7 +408,6 @@ typedef struct {
     PairList *pairs;       /* per lexicon, while the tables are laid out: its 2-character pieces */
     int has_variety;
     Variety variety;
-    Py_ssize_t memory;     /* bytes of tables */
 } Core;
 
 /* -- helpers to read the arrays model/core.py hands in ---------------------------------------- */
@@ -456,7 +455,7 @@ static void pairs_free(Core *self) {
     self->pairs = NULL;
 }
 
-/* bytes of tables: Core.memory, for tables built or read */
+/* bytes of tables (Core.memory), built or read alike */
 static Py_ssize_t tables_memory(const Core *c) {
     Py_ssize_t memory = 0x10000 * 5 + (CODE_SPACE + 7) / 8 + c->n_rows * c->n_labels * 8;
     for (int b = 0; b < c->n_bases; b++)
@@ -934,7 +933,6 @@ static int core_init(Core *self, PyObject *args, PyObject *kwds) {
     }
     Py_DECREF(ts);
     if (pair_pieces(self) < 0) { PyErr_NoMemory(); return -1; }
-    self->memory = tables_memory(self);
 #ifdef __GLIBC__
     malloc_trim(0); /* the arrays read while laying out, and the pieces handed in, were freed: hand their pages back */
 #endif
@@ -2312,7 +2310,7 @@ static int tables_valid(Core *c) {
     return !problem;
 }
 
-static PyObject *core_memory(Core *self, void *closure) { return PyLong_FromSsize_t(self->memory); }
+static PyObject *core_memory(Core *self, void *closure) { return PyLong_FromSsize_t(tables_memory(self)); }
 
 static PyObject *core_pairs_in_records(Core *self, void *closure) { return PyBool_FromLong(self->pair_base >= 0); }
 
@@ -2380,7 +2378,6 @@ static PyObject *core_load_tables(PyObject *module, PyObject *args) {
             if (w.oom) PyErr_NoMemory();
             else if (w.bad || w.at != w.n) PyErr_SetString(PyExc_ValueError, "a field out of range, or bytes left over");
             else if (tables_valid(c)) {
-                c->memory = tables_memory(c);
                 result = (PyObject *)c;
                 c = NULL;
             }

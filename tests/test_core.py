@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tests.conftest import corpus_file
 from tests.test_knowledge import frequency_list, halves, multi_model, word_list  # noqa: F401 - fixtures
 
-pytest.importorskip("zhseg._core", reason="the compiled core was not built (no C compiler)")
+BLOCK = pytest.importorskip("zhseg._core", reason="the compiled core was not built (no C compiler)").BLOCK
 
 # Han, Latin, digits, punctuation of both widths, whitespace of several kinds, emoji with
 # modifiers and joiners, combining marks, a lone surrogate, characters above the BMP
@@ -61,18 +61,18 @@ def test_a_long_line_decodes_block_by_block_as_numpy_does(seed_model):
 
     reference, core = both(seed_model)
     text = "".join(s.text for s in read_corpus(NEWS_SEED)) * 12  # many of the core's blocks in one sequence
-    assert len(text) > 5 * 2048
+    assert len(text) > 5 * BLOCK
     assert core.lcut(text) == reference.lcut(text)
 
 
 def test_lines_of_every_length_around_a_pack_decode_as_numpy_does(seed_model):
-    """The core decodes short lines a pack of up to 2,048 characters at a time and a longer one
+    """The core decodes short lines a pack of up to BLOCK characters at a time and a longer one
     alone: lines that just fit, just do not, long ones between short ones, empty and blank ones."""
     from zhseg.features.corpus import read_corpus
     from tests.conftest import NEWS_SEED
 
     text = "".join(s.text for s in read_corpus(NEWS_SEED)) * 4
-    lines = [text[:40], "", text[:2000], text[:2048], "  ", text[:2049], text[:7], text[:2044] + "  \t",
+    lines = [text[:40], "", text[:BLOCK - 48], text[:BLOCK], "  ", text[:BLOCK + 1], text[:7], text[:BLOCK - 4] + "  \t",
              " " * 3000 + text[:30], text[:5000], text[:1], "\u3000", text[:3000].replace("，", " ")]
     reference, core = both(seed_model)
     assert list(core.cut_lines(lines, batch_chars=10**6)) == list(reference.cut_lines(lines, batch_chars=10**6))
@@ -101,7 +101,7 @@ def test_lexicon_pieces_held_by_the_pair_records_give_the_numpy_words(model, req
     assert any(len(entry) == 4 for _, made in spec["lexicons"] for entry in made()), "no lexicon handed pairs in"
     text = "".join(s.text for s in read_corpus(NEWS_SEED))
     lines = [text[:n] for n in (1, 2, 3, 40, 300)] + [text * 6]
-    assert len(lines[-1]) > 2 * 2048
+    assert len(lines[-1]) > 2 * BLOCK
     assert list(compiled.cut_lines(lines)) == list(reference.cut_lines(lines))
     with_pairs, without = core.build(spec), core.build(_without_pairs(spec))
     assert with_pairs.segment(lines) == without.segment(lines)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import platform
 import re
 import shlex
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -35,17 +36,30 @@ def markdown_table(headers: list[str], rows: list[list]) -> str:
     return "\n".join(lines)
 
 
-def best_times(runs: list, repeat: int) -> list[float]:
-    """The fastest of ``repeat`` runs of each of ``runs``, in seconds (the least disturbed by other
-    load). Each round runs them all in turn, so a slow spell of the shared machine falls on every
-    one of them and their ratios hold."""
-    best = [float("inf")] * len(runs)
+def round_times(runs: list, repeat: int) -> list[list[float]]:
+    """The seconds of each of ``runs`` in each of ``repeat`` rounds (``[run][round]``). Each round
+    runs them all in turn, so a slow spell of the shared machine falls on every one of them."""
+    times: list[list[float]] = [[] for _ in runs]
     for _ in range(repeat):
         for i, run in enumerate(runs):
             started = time.perf_counter()
             run()
-            best[i] = min(best[i], time.perf_counter() - started)
-    return best
+            times[i].append(time.perf_counter() - started)
+    return times
+
+
+def best_times(runs: list, repeat: int) -> list[float]:
+    """The fastest of ``repeat`` runs of each of ``runs``, in seconds (the least disturbed by other
+    load), taking turns as :func:`round_times` does, so their ratios hold."""
+    return [min(times) for times in round_times(runs, repeat)]
+
+
+def paired_ratio(ours: list[float], theirs: list[float]) -> float:
+    """How many times faster ``ours`` ran than ``theirs``, from the seconds of rounds in which they
+    ran back to back: the median of the rounds' own ratios. A slow spell that spans a round slows
+    both and cancels in its ratio; one that hits only one of them moves one ratio, not the median
+    (the ratio of the two bests swings with whichever run caught the quietest moment)."""
+    return statistics.median(t / o for o, t in zip(ours, theirs, strict=True))
 
 
 def best_time(run, repeat: int) -> float:

@@ -24,7 +24,7 @@ import typer
 ROOT = Path(__file__).resolve().parent.parent
 CORPORA = ROOT.parent / "shared" / "corpora"
 
-from results import best_time, best_times, markdown_table, write_section
+from results import best_time, markdown_table, paired_ratio, round_times, write_section
 from zhseg.features.corpus import read_corpus
 
 # what a whole process peaks at: its own VmHWM, read by a small wrapper around it
@@ -33,10 +33,10 @@ PEAK = ("import resource, subprocess, sys\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
 
 
-def whole_processes(commands: list[tuple[list[str], Path]], runs: int) -> list[tuple[float, float]]:
-    """Per ``(command, output)`` (stdout to ``output``), the best seconds of ``runs`` runs and the
+def whole_processes(commands: list[tuple[list[str], Path]], runs: int) -> list[tuple[list[float], float]]:
+    """Per ``(command, output)`` (stdout to ``output``), the seconds of each of ``runs`` runs and the
     highest peak resident MB (of the largest process) among them; each round runs every command in
-    turn, so a slow spell of the shared machine falls on all of them, as in ``best_times``."""
+    turn, so a slow spell of the shared machine falls on all of them, as in ``round_times``."""
     seconds: list[list[float]] = [[] for _ in commands]
     peaks: list[list[float]] = [[] for _ in commands]
     for _ in range(runs):
@@ -46,7 +46,7 @@ def whole_processes(commands: list[tuple[list[str], Path]], runs: int) -> list[t
                                     capture_output=True, text=True)
             seconds[k].append(time.perf_counter() - started)
             peaks[k].append(float(result.stdout))
-    return [(min(s), max(p)) for s, p in zip(seconds, peaks)]
+    return [(s, max(p)) for s, p in zip(seconds, peaks)]
 
 
 def main(
@@ -56,9 +56,9 @@ def main(
         [CORPORA / "ctb6" / "test.txt", CORPORA / "nlpcc2016-weibo" / "test.txt", CORPORA / "sxu-sighan2008" / "test.txt"],
         help="Gold files whose text is the input (news, micro-blogs, news)."),
     megabytes: float = typer.Option(50.0, help="The whole-process runs' file: the text repeated to this many MB."),
-    repeat: int = typer.Option(3, help="Per-call timings are the best of this many rounds."),
-    bulk_repeat: int = typer.Option(7, help="Bulk timings (a fraction of a second each) are the best of this many rounds."),
-    process_runs: int = typer.Option(2, help="Whole-process timings are the best of this many runs of jieba, twice as many of each zhseg setting."),
+    repeat: int = typer.Option(3, help="Per-call rounds."),
+    bulk_repeat: int = typer.Option(15, help="Bulk rounds (a fraction of a second each)."),
+    process_runs: int = typer.Option(2, help="Whole-process runs of jieba; three times as many of each zhseg setting."),
     out: Path = typer.Option(ROOT / "build" / "speed", help="Scratch folder."),
 ):
     import zhseg
@@ -80,33 +80,35 @@ def main(
     jieba.setLogLevel(60)
     jieba.initialize()
     rows = []
-    per_call, jieba_call, numpy_call = (chars / t for t in best_times(
-        [lambda: [lcut(x) for x in sentences], lambda: [jieba.lcut(x) for x in sentences],
-         lambda: [numpy_path.lcut(x) for x in sentences]], repeat))
+    calls = round_times([lambda: [lcut(x) for x in sentences], lambda: [jieba.lcut(x) for x in sentences],
+                         lambda: [numpy_path.lcut(x) for x in sentences]], repeat)
+    per_call, jieba_call, numpy_call = (chars / min(times) for times in calls)
     caller = "zhseg.lcut" if default else "Segmenter.lcut"
     rows.append([f"per call: `{caller}` vs `jieba.lcut`, one sentence at a time (chars/s)", f"{per_call:,.0f}",
-                 f"{jieba_call:,.0f}", f"{per_call / jieba_call:.2f}", ">= 3"])
+                 f"{jieba_call:,.0f}", f"{paired_ratio(calls[0], calls[1]):.2f}", ">= 3"])
     rows.append(["per call: compiled core vs the numpy path (chars/s)", f"{per_call:,.0f}", f"{numpy_call:,.0f}",
-                 f"{per_call / numpy_call:.2f}", "-"])
-    ours: list = []
+                 f"{paired_ratio(calls[0], calls[2]):.2f}", "-"])
     try:
         import rjieba
     except ImportError:
         rjieba = None
-    # zhseg's and rjieba's runs take turns, round by round, so a slow spell falls on both
-    bulk, bulk2, *rjieba_bulk = (chars / t for t in best_times(
-        [lambda: ours.__setitem__(slice(None), compiled.cut_lines(sentences)),
-         lambda: list(compiled.cut_lines(sentences, threads=2))]
-        + ([lambda: [rjieba.cut(x) for x in sentences]] if rjieba else []), bulk_repeat))
+    # zhseg's and rjieba's runs take turns, round by round, so a slow spell falls on both; each
+    # run's result is dropped as it returns, inside its timing, the same for every peer (zhseg's
+    # kept until its next run, freed while that built its own, cost it 3% in 30 paired rounds)
+    bulks = round_times(
+        [lambda: list(compiled.cut_lines(sentences)), lambda: list(compiled.cut_lines(sentences, threads=2))]
+        + ([lambda: [rjieba.cut(x) for x in sentences]] if rjieba else []), bulk_repeat)
+    bulk, bulk2, *rjieba_bulk = (chars / min(times) for times in bulks)
+    ours = list(compiled.cut_lines(sentences))
     reference = list(numpy_path.cut_lines(sentences))
     numpy_bulk = chars / best_time(lambda: list(numpy_path.cut_lines(sentences)), 1)
     identical = sum(a == b for a, b in zip(ours, reference))
     if rjieba:
         rjieba_bulk = rjieba_bulk[0]
         rows.append(["bulk, one process: `cut_lines` vs a rjieba loop (chars/s)", f"{bulk:,.0f}", f"{rjieba_bulk:,.0f}",
-                     f"{bulk / rjieba_bulk:.2f}", ">= 1.0"])
+                     f"{paired_ratio(bulks[0], bulks[2]):.2f}", ">= 1.0"])
         rows.append(["bulk, one process, two threads: `cut_lines(threads=2)` vs a rjieba loop (chars/s)",
-                     f"{bulk2:,.0f}", f"{rjieba_bulk:,.0f}", f"{bulk2 / rjieba_bulk:.2f}", "-"])
+                     f"{bulk2:,.0f}", f"{rjieba_bulk:,.0f}", f"{paired_ratio(bulks[1], bulks[2]):.2f}", "-"])
     else:
         rows.append(["bulk vs rjieba", f"{bulk:,.0f}", "not installed (`pip install rjieba`)", "-", ">= 1.0"])
     rows.append(["bulk: compiled core vs the numpy path (chars/s)", f"{bulk:,.0f}", f"{numpy_bulk:,.0f}",
@@ -117,17 +119,19 @@ def main(
     big.write_text(block * max(1, int(-(-megabytes * 1e6 // len(block.encode("utf-8"))))), encoding="utf-8")
     size = big.stat().st_size / 1e6
     segment = [sys.executable, "-m", "zhseg", "segment", str(big)] + ([] if default else ["--model", str(model)])
-    # zhseg's two settings take turns for twice the rounds (seconds each, against jieba's minute):
-    # their ratio is of two noisy figures, so each gets more chances at a quiet spell
-    (one, one_peak), (two, two_peak) = whole_processes(
-        [(segment, out / "zhseg.txt"), (segment + ["--jobs", "2"], out / "zhseg2.txt")], 2 * process_runs)
-    ((theirs, their_peak),) = whole_processes([([sys.executable, "-m", "jieba", "-d", " ", str(big)], out / "jieba.txt")],
+    # zhseg's two settings take turns, paired round by round, for three times jieba's rounds
+    # (seconds each, against jieba's minute): more rounds, a steadier median of their ratios
+    (ones, one_peak), (twos, two_peak) = whole_processes(
+        [(segment, out / "zhseg.txt"), (segment + ["--jobs", "2"], out / "zhseg2.txt")], 3 * process_runs)
+    ((jiebas, their_peak),) = whole_processes([([sys.executable, "-m", "jieba", "-d", " ", str(big)], out / "jieba.txt")],
                                              process_runs)
+    # jieba's runs are not paired with zhseg's (a minute each, they run apart): the bests' ratio
+    one, two, theirs = min(ones), min(twos), min(jiebas)
     same = (out / "zhseg2.txt").read_bytes() == (out / "zhseg.txt").read_bytes()
     rows.append([f"whole process: `zhseg segment` vs `python -m jieba -d ' '`, {size:.0f} MB (s)", f"{one:.1f}",
                  f"{theirs:.1f}", f"{theirs / one:.2f}", ">= 10"])
     rows.append([f"whole process: `--jobs 2` (two threads) vs `--jobs 1`, {size:.0f} MB (s)", f"{two:.1f}", f"{one:.1f}",
-                 f"{one / two:.2f}", ">= 1.8"])
+                 f"{paired_ratio(twos, ones):.2f}", ">= 1.8"])
     rows.append([f"whole process: `zhseg segment --jobs 2` vs `python -m jieba -d ' '`, {size:.0f} MB (s)", f"{two:.1f}",
                  f"{theirs:.1f}", f"{theirs / two:.2f}", "-"])
     rows.append([f"peak memory of that run, `zhseg segment` vs jieba (MB; `--jobs 2`: {two_peak:.0f})",
@@ -176,10 +180,12 @@ def main(
             f"(standard {compiled.standard or '-'}), backend `compiled` (zhseg/_core.c) unless a row says numpy; "
             f"the compiled core's tables hold {compiled._compiled_core().memory / 1e6:.0f} MB. Input: the text of "
             f"{', '.join(p.parent.name + '/' + p.name for p in corpus)} ({len(sentences):,} lines, {chars:,} characters, "
-            f"{chars / len(sentences):.0f} a line), repeated to {size:.0f} MB for the whole-process rows (best of "
-            f"{2 * process_runs} runs of each zhseg setting, taking turns, and {process_runs} of jieba; the highest peak "
-            f"of them). "
-            f"In-process rows: best of {repeat} rounds per call, {bulk_repeat} in bulk, the peers taking turns.\n\n{table}\n\n"
+            f"{chars / len(sentences):.0f} a line), repeated to {size:.0f} MB for the whole-process rows "
+            f"({3 * process_runs} runs of each zhseg setting, taking turns, and {process_runs} of jieba; the highest peak "
+            f"of them). In-process rows: {repeat} rounds per call, {bulk_repeat} in bulk, the peers taking turns. Speeds "
+            f"and seconds are each one's best; the ratio of peers that take turns is the median of their rounds' own "
+            f"ratios (`paired_ratio` in benchmarks/results.py: the shared machine's slow spells cancel in it), "
+            f"against jieba's whole process the ratio of the bests.\n\n{table}\n\n"
             f"The compiled core's words equal the numpy path's on {identical:,} of {len(sentences):,} lines; "
             f"`--jobs 2` output identical to `--jobs 1`: {same}.")
     write_section(f"speed-{name}", body)

@@ -7,7 +7,7 @@ the same run (the machines are shared and noisy: ratios travel, absolute figures
 Rows: per call (one sentence at a time, ``zhseg.lcut`` for the default model) against
 ``jieba.lcut``; bulk in one process against rjieba; whole processes (``zhseg segment`` against
 ``python -m jieba -d ' '``) on a file of ``--megabytes``, with their peak memory; ``--jobs 2``
-against ``--jobs 1``; a fresh process to its first words; the numpy path beside the compiled core,
+against ``--jobs 1``, beside what two threads of plain C code get on the machine; a fresh process to its first words; the numpy path beside the compiled core,
 and whether their words are identical.
 """
 
@@ -55,7 +55,7 @@ def ratio_cell(ours: list[float], theirs: list[float]) -> str:
     return f"{paired_ratio(ours, theirs):.2f} (bests: {min(theirs) / min(ours):.2f})"
 
 
-def two_thread_ceiling(data: bytes, rounds: int) -> float:
+def two_thread_speedup(data: bytes, rounds: int) -> float:
     """What two threads give on this machine at all: ``zlib.compress`` of ``data`` (a compute-bound C
     loop that releases the GIL and keeps its window in cache) on two threads at once against twice
     on one, the median of paired rounds. Shared 2-core machines give well under 2 (their cores'
@@ -161,9 +161,9 @@ def main(
                  f"{theirs:.1f}", f"{theirs / one:.2f}", ">= 10"])
     rows.append([f"whole process: `--jobs 2` (two threads) vs `--jobs 1`, {size:.0f} MB (s)", f"{two:.1f}", f"{one:.1f}",
                  ratio_cell(twos, ones), ">= 1.8"])
-    ceiling = two_thread_ceiling(block.encode("utf-8")[: 8 << 20], 9)
+    machine = two_thread_speedup(block.encode("utf-8")[: 8 << 20], 9)
     rows.append(["this machine's own two-thread speed-up: `zlib.compress` on two threads vs twice on one "
-                 "(what two threads of plain C code get here: the reference for `--jobs 2`)", "-", "-", f"{ceiling:.2f}", "-"])
+                 "(what two threads of plain C code get here: the reference for `--jobs 2`)", "-", "-", f"{machine:.2f}", "-"])
     rows.append([f"whole process: `zhseg segment --jobs 2` vs `python -m jieba -d ' '`, {size:.0f} MB (s)", f"{two:.1f}",
                  f"{theirs:.1f}", f"{theirs / two:.2f}", "-"])
     rows.append([f"peak memory of that run, `zhseg segment` vs jieba (MB; `--jobs 2`: {two_peak:.0f})",

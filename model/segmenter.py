@@ -283,13 +283,18 @@ class Segmenter:
         return core.build_spec(self.crf, self.config, self.lexicon, self.word_lists, self.model.variety,
                                self._allowed_by_state, self._start_label, self._end_label, isolate=self.isolate)
 
+    def _tables_tag(self) -> bytes:
+        """The tag of this model, standard and setting's core tables (``store.tables_tag``), which
+        stored tables must carry to be read."""
+        return store.tables_tag(self.model.meta, self.standard, self.isolate)
+
     def _stored_core(self):
         """The core of the model directory's ``core.tables``, where they are of this standard and
         setting and of this core's layout (one copy, nothing built), else None."""
         if self.model.tables is None:
             return None
         try:
-            return core.load_tables(self.model.tables, store.tables_tag(self.model.meta, self.standard, self.isolate))
+            return core.load_tables(self.model.tables, self._tables_tag())
         except ValueError as error:
             raise store.ModelError(f"{self.model.tables}: damaged compiled-core tables ({error}); delete the file "
                                    "(zhseg then builds the tables at load) or restore it") from None

@@ -179,7 +179,7 @@ def write_core_tables(model: Model, directory: Path) -> Path | None:
     except MemoryError:  # derived and optional: the model is saved without them, and builds them at load
         return None
     path = directory / TABLES_FILE
-    core.save_tables(built, path, tables_tag(model.meta, segmenter.standard, segmenter.isolate))
+    core.save_tables(built, path, segmenter._tables_tag())
     model.meta["files"][TABLES_FILE] = file_record(path)
     return path
 

@@ -3,13 +3,13 @@ tables the core builds, bit for bit; tables of anything else are not read; damag
 one-line error, and ones whose indices point out of bounds are refused even when their checksum
 is right."""
 
-import shutil
 import struct
 
 import numpy as np
 import pytest
 
 from tests.conftest import CORPORA, NEWS_SEED, WEB_SEED
+from tests.test_store import copy_model
 
 pytest.importorskip("zhseg._core", reason="the compiled core was not built (no C compiler)")
 
@@ -35,10 +35,6 @@ def read_without_building(directory, monkeypatch, **options):
     return segmenter
 
 
-def tag_of(segmenter):
-    return store.tables_tag(segmenter.model.meta, segmenter.standard, segmenter.isolate)
-
-
 def sample_lines():
     text = WEB_SEED.read_text(encoding="utf-8").replace("@@", "").split("\n")
     return text + [s.text for s in read_corpus(NEWS_SEED)]
@@ -51,7 +47,7 @@ def test_the_default_model_reads_the_tables_the_core_builds(monkeypatch):
 
     segmenter = read_without_building(zhseg.default_model_path(), monkeypatch)
     stored, built = segmenter._compiled_core(), built_core(segmenter)
-    assert stored.tables(tag_of(segmenter)) == built.tables(tag_of(segmenter))
+    assert stored.tables(segmenter._tables_tag()) == built.tables(segmenter._tables_tag())
     assert stored.memory == built.memory
     lines = sample_lines()
     assert stored.words(lines, None, None, None, False) == built.words(lines, None, None, None, False)
@@ -62,28 +58,23 @@ def test_a_trained_model_carries_its_tables_and_reads_them(seed_model, monkeypat
     reference = Segmenter.load(seed_model, backend="numpy")
     lines = sample_lines()
     assert list(segmenter.cut_lines(lines)) == list(reference.cut_lines(lines))
-    assert segmenter._compiled_core().tables(tag_of(segmenter)) == built_core(segmenter).tables(tag_of(segmenter))
+    tag = segmenter._tables_tag()
+    assert segmenter._compiled_core().tables(tag) == built_core(segmenter).tables(tag)
 
 
 def test_tables_of_another_standard_or_setting_are_not_read(seed_model):
     segmenter = Segmenter.load(seed_model, backend="compiled")
-    data = segmenter._compiled_core().tables(tag_of(segmenter))
-    assert _core.load_tables(data, tag_of(segmenter)) is not None
+    data = segmenter._compiled_core().tables(segmenter._tables_tag())
+    assert _core.load_tables(data, segmenter._tables_tag()) is not None
     other = store.tables_tag(segmenter.model.meta, segmenter.standard, not segmenter.isolate)
-    assert other != tag_of(segmenter)
+    assert other != segmenter._tables_tag()
     assert _core.load_tables(data, other) is None
     unconstrained = Segmenter.load(seed_model, backend="compiled", rules=False)  # isolate off: its own, built
     assert unconstrained._compiled_core() is not segmenter._compiled_core()
     assert unconstrained.lcut("今天，天气很好！") == Segmenter.load(seed_model, backend="numpy", rules=False).lcut("今天，天气很好！")
     layout = bytearray(data)
     layout[16] ^= 0xFF  # another layout of the core: built anew, not an error
-    assert _core.load_tables(bytes(layout), tag_of(segmenter)) is None
-
-
-def copy_model(seed_model, tmp_path):
-    target = tmp_path / "model"
-    shutil.copytree(seed_model, target)
-    return target
+    assert _core.load_tables(bytes(layout), segmenter._tables_tag()) is None
 
 
 def test_damaged_tables_are_a_one_line_error_naming_the_file(seed_model, tmp_path):
@@ -131,7 +122,7 @@ def resealed(data: bytearray) -> bytes:
 
 def test_the_checksum_is_the_cores(seed_model):
     segmenter = Segmenter.load(seed_model, backend="compiled")
-    data = segmenter._compiled_core().tables(tag_of(segmenter))
+    data = segmenter._compiled_core().tables(segmenter._tables_tag())
     assert resealed(bytearray(data)) == data
 
 
@@ -150,7 +141,7 @@ def patched(data: bytes, pattern: bytes, new: bytes, at: int = 0, where=lambda d
 def test_tables_pointing_out_of_bounds_are_refused_even_with_a_right_checksum(seed_model):
     """What a crafted file could make the decoder read past its arrays: each is found and refused."""
     segmenter = Segmenter.load(seed_model, backend="compiled")
-    tag = tag_of(segmenter)
+    tag = segmenter._tables_tag()
     data = segmenter._compiled_core().tables(tag)
     spec = segmenter._core_spec()
     templates = b"".join(struct.pack("<3i", *t) for t in spec["templates"])

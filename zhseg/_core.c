@@ -1147,7 +1147,6 @@ static void work_free(Work *w) {
     memset(w, 0, sizeof(Work));
 }
 
-
 /* room for n characters (what is held is kept) and the scratch of a block: 0, or -1 */
 static int work_reserve(Work *w, const Core *c, Py_ssize_t n) {
     if (!w->recs) {
@@ -2389,7 +2388,6 @@ static PyObject *core_load_tables(PyObject *module, PyObject *args) {
     PyBuffer_Release(&tag);
     return result;
 }
-
 
 /* rule_spans(text) -> [(start, end), ...]: the rules' matches of two or more characters, in order */
 static PyObject *core_rule_spans(PyObject *module, PyObject *arg) {

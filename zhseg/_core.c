@@ -1968,34 +1968,35 @@ static PyObject *words_utf8(Py_ssize_t n_lines, const Batch *batch, PyObject *se
     return result;
 }
 
-#define SHARED_BITS 14   /* words shared per batch: 2^14 slots by a hash of their characters */
+#define SHARED_BITS 14   /* words shared per batch: 2^14 slots by their characters */
 #define SHARED (1 << SHARED_BITS)
-#define SHARED_LENGTH 4  /* ... for words up to this many characters (most words, and the most repeated) */
+#define SHARED_LENGTH 3  /* ... for words up to this many characters (most words, and the most repeated):
+                          * their characters, each code point + 1 in 21 bits, are the slot's key */
+
+typedef struct {
+    uint64_t key;    /* 0: empty */
+    PyObject *word;
+} SharedSlot;
 
 /* The str of line[start:end): for a short word, the one made last for its slot in shared, if it
  * is this word (a str never changes, so one serves every occurrence: fewer allocations, and the
- * word lists free faster); else a new one, kept in the slot. A new reference, or NULL. */
-static PyObject *shared_word(PyObject **shared, PyObject *line, Py_ssize_t start, Py_ssize_t end) {
-    Py_ssize_t len = end - start;
-    if (len > SHARED_LENGTH) return PyUnicode_Substring(line, start, end);
+ * word lists free faster); else a new one, kept in the slot. The slot's key says which word it
+ * holds, so a look-up reads no str. A new reference, or NULL. */
+static PyObject *shared_word(SharedSlot *shared, PyObject *line, Py_ssize_t start, Py_ssize_t end) {
+    if (end - start > SHARED_LENGTH) return PyUnicode_Substring(line, start, end);
     const int kind = PyUnicode_KIND(line);
     const void *data = PyUnicode_DATA(line);
-    uint64_t hash = FNV_SEED;
-    for (Py_ssize_t i = start; i < end; i++) hash = (hash ^ PyUnicode_READ(kind, data, i)) * FNV_PRIME;
-    PyObject **slot = &shared[(hash * FIB) >> (64 - SHARED_BITS)];
-    PyObject *word = *slot;
-    int same = word && PyUnicode_GET_LENGTH(word) == len;
-    if (same) {
-        const int wkind = PyUnicode_KIND(word);
-        const void *wdata = PyUnicode_DATA(word);
-        for (Py_ssize_t i = 0; same && i < len; i++) same = PyUnicode_READ(wkind, wdata, i) == PyUnicode_READ(kind, data, start + i);
+    uint64_t key = 0;
+    for (Py_ssize_t i = start; i < end; i++) key = key << 21 | (PyUnicode_READ(kind, data, i) + 1);
+    SharedSlot *slot = &shared[(key * FIB) >> (64 - SHARED_BITS)];
+    if (slot->key != key) {
+        PyObject *word = PyUnicode_Substring(line, start, end);
+        if (!word) return NULL;
+        Py_XSETREF(slot->word, word);
+        slot->key = key;
     }
-    if (!same) {
-        if (!(word = PyUnicode_Substring(line, start, end))) return NULL;
-        Py_XSETREF(*slot, word);
-    }
-    Py_INCREF(word);
-    return word;
+    Py_INCREF(slot->word);
+    return slot->word;
 }
 
 /* words(lines, units=None, words=None, sep=None, utf8=False, rules=False): segment(), with each line's words as
@@ -2021,7 +2022,7 @@ static PyObject *core_words(Core *self, PyObject *args) {
          * 3.12+ defers a collection to the next bytecode anyway. The GIL is held throughout, so
          * no other code can see the collector off. */
         const int collecting = PyGC_Disable();
-        PyObject **shared = calloc(SHARED, sizeof(PyObject *));
+        SharedSlot *shared = calloc(SHARED, sizeof(SharedSlot));
         result = shared ? PyList_New(n_lines) : PyErr_NoMemory();
         for (Py_ssize_t li = 0; result && li < n_lines; li++) {
             PyObject *line = PyList_GET_ITEM(lines, li);
@@ -2036,7 +2037,7 @@ static PyObject *core_words(Core *self, PyObject *args) {
             if (!list) { Py_CLEAR(result); break; }
             PyList_SET_ITEM(result, li, list);
         }
-        for (int i = 0; shared && i < SHARED; i++) Py_XDECREF(shared[i]);
+        for (int i = 0; shared && i < SHARED; i++) Py_XDECREF(shared[i].word);
         free(shared);
         if (collecting) PyGC_Enable();
     } else {

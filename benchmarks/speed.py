@@ -7,8 +7,9 @@ the same run (the machines are shared and noisy: ratios travel, absolute figures
 Rows: per call (one sentence at a time, ``zhseg.lcut`` for the default model) against
 ``jieba.lcut``; bulk in one process against rjieba; whole processes (``zhseg segment`` against
 ``python -m jieba -d ' '``) on a file of ``--megabytes``, with their peak memory; ``--jobs 2``
-against ``--jobs 1``, beside what two threads of plain C code get on the machine; a fresh process to its first words; the numpy path beside the compiled core,
-and whether their words are identical.
+against ``--jobs 1``, beside what two threads of plain C code get on the machine; a fresh process
+to its first words; the numpy path beside the compiled core, and whether their words are
+identical.
 """
 
 from __future__ import annotations

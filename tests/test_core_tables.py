@@ -64,17 +64,18 @@ def test_a_trained_model_carries_its_tables_and_reads_them(seed_model, monkeypat
 
 def test_tables_of_another_standard_or_setting_are_not_read(seed_model):
     segmenter = Segmenter.load(seed_model, backend="compiled")
-    data = segmenter._compiled_core().tables(segmenter._tables_tag())
-    assert _core.load_tables(data, segmenter._tables_tag()) is not None
+    tag = segmenter._tables_tag()
+    data = segmenter._compiled_core().tables(tag)
+    assert _core.load_tables(data, tag) is not None
     other = store.tables_tag(segmenter.model.meta, segmenter.standard, not segmenter.isolate)
-    assert other != segmenter._tables_tag()
+    assert other != tag
     assert _core.load_tables(data, other) is None
     unconstrained = Segmenter.load(seed_model, backend="compiled", rules=False)  # isolate off: its own, built
     assert unconstrained._compiled_core() is not segmenter._compiled_core()
     assert unconstrained.lcut("今天，天气很好！") == Segmenter.load(seed_model, backend="numpy", rules=False).lcut("今天，天气很好！")
     layout = bytearray(data)
     layout[16] ^= 0xFF  # another layout of the core: built anew, not an error
-    assert _core.load_tables(bytes(layout), segmenter._tables_tag()) is None
+    assert _core.load_tables(bytes(layout), tag) is None
 
 
 def test_damaged_tables_are_a_one_line_error_naming_the_file(seed_model, tmp_path):

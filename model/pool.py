@@ -1,5 +1,6 @@
 """Bulk segmentation on several cores (``segment --jobs N``): threads over the compiled core, which
-releases the GIL while it decodes (one model in memory, no start-up), else worker processes."""
+releases the GIL while it reads a block and decodes it (one model in memory, no start-up), else
+worker processes."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def _load(directory: str | Path, backend: str, rules: bool, user_dicts: Sequence
 
 
 def _segment_block(block: TextBlock, sep: str, segmenter: Segmenter | None = None) -> bytes:
-    return b"".join((segmenter or _worker_segmenter).segment_lines(block.lines(), sep, utf8=True))
+    return (segmenter or _worker_segmenter).segment_block(block, sep)
 
 
 def segment_threads(segmenter: Segmenter, blocks: Iterable[TextBlock], jobs: int, sep: str = " ") -> Iterator[bytes]:

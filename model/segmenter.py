@@ -17,7 +17,7 @@ import itertools
 import re
 import threading
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from zhseg.model import core
 from zhseg.model.constraints import (NEVER, Constraints, UserWords, allowed_by_state, find_constraints, find_spans,
                                      with_boundaries)
 from zhseg.model.crfsuite_file import attribute_strings, check_crfsuite_file
+
+if TYPE_CHECKING:  # not imported at start-up: only the command line's blocks are TextBlocks
+    from zhseg.textio import TextBlock
 
 CHUNK = re.compile(r"\S+")
 BACKENDS = ("compiled", "numpy", "auto", "crfsuite")
@@ -210,6 +213,34 @@ class Segmenter:
         path, where that saves a sixth of the time.
         """
         return self._in_batches(lines, batch_chars, threads, sep, utf8)
+
+    def segment_block(self, block: TextBlock, sep: str = " ") -> bytes:
+        """The lines of ``block`` (a file's, undecoded) as :meth:`segment_lines` makes them, as
+        UTF-8 bytes; a :class:`~zhseg.errors.UserError` naming the file and line where it cannot
+        be decoded.
+
+        A UTF-8 block on the compiled core without user words is decoded by the core itself,
+        without the GIL, so that threads segment blocks side by side (``segment --jobs``); the
+        lines that may hold a grapheme cluster go through :meth:`cut_lines`.
+        """
+        if self.backend == "compiled" and not len(self.user_words) and block.is_utf8():
+            done = self._compiled_core().text_from_utf8(block.data, sep, block.offset == 0, self.rules)
+            if done is not None:  # else not UTF-8: lines() below says where
+                text, holes = done
+                return self._fill_holes(block.data, text, memoryview(holes).cast("q"), sep) if holes else text
+        return b"".join(self.segment_lines(block.lines(), sep, utf8=True))
+
+    def _fill_holes(self, data: bytes, text: bytes, holes: Sequence[int], sep: str) -> bytes:
+        """``text`` with the lines the core left out (holes: where each belongs in it, its bytes'
+        start and end in ``data``) segmented here and put in their places."""
+        places = holes[0::3]
+        lines = [data[start:end].decode("utf-8") for start, end in zip(holes[1::3], holes[2::3])]
+        pieces, last = [], 0
+        for place, words in zip(places, self.cut_lines(lines)):
+            pieces += [text[last:place], (sep.join(words) + "\n").encode("utf-8")]
+            last = place
+        pieces.append(text[last:])
+        return b"".join(pieces)
 
     def _in_batches(self, lines: Iterable[str], batch_chars: int, threads: int, sep: str | None,
                     utf8: bool = False) -> Iterator:

@@ -3,7 +3,7 @@
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import corpus_file
@@ -227,6 +227,75 @@ def test_unit_spans_are_the_expressions_with_or_without_the_fast_scan(pieces):
     with mock.patch.object(constraints.core, "available", lambda: False):
         reference = constraints.unit_spans(text, True)
     assert constraints.unit_spans(text, True) == reference
+
+
+LINE_ENDS = ["\n", "\r\n", "\r\r\n", "\r", ""]
+SEPARATORS = [" ", " | ", "\n", "／", ""]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(texts, st.sampled_from(LINE_ENDS)), max_size=8), st.booleans(), st.booleans(),
+       st.sampled_from(SEPARATORS), st.sampled_from([b"", b"\xff", b"\xe4\xb8", b"\xed\xa0\x80"]), st.booleans())
+def test_a_file_block_read_by_the_core_gives_the_words_of_its_decoded_lines(seed_model, lines, bom, first, sep,
+                                                                            junk, rules):
+    from zhseg.errors import UserError
+    from zhseg.textio import TextBlock
+
+    text = ("\ufeff" if bom else "") + "".join(line + end for line, end in lines)
+    data = text.encode("utf-8", "surrogatepass") + junk  # a lone surrogate, or junk: not UTF-8
+    # first: the file's first block (a BOM there is dropped, elsewhere it is a character)
+    block = TextBlock(data, "in.txt", first_line=3, offset=0 if first else 1000, encoding="utf-8")
+    outcomes = []
+    for segmenter in both(seed_model, rules):  # the numpy path decodes block.lines()
+        try:
+            outcomes.append(segmenter.segment_block(block, sep))
+        except UserError as error:
+            outcomes.append(str(error))
+    assert outcomes[1] == outcomes[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([0x00, 0x0A, 0x0D, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2,
+                                 0xDF, 0xE0, 0xE4, 0xED, 0xEE, 0xEF, 0xF0, 0xF3, 0xF4, 0xF5, 0xFF]), max_size=12).map(bytes))
+# the edges of each length: overlong forms, surrogates, past U+10FFFF, cut short
+@example(b"\xc1\xbf")
+@example(b"\xc2\x80")
+@example(b"\xe0\x9f\xbf")
+@example(b"\xe0\xa0\x80")
+@example(b"\xed\x9f\xbf")
+@example(b"\xed\xa0\x80")
+@example(b"\xf0\x8f\xbf\xbf")
+@example(b"\xf0\x90\x80\x80")
+@example(b"\xf4\x8f\xbf\xbf")
+@example(b"\xf4\x90\x80\x80")
+@example(b"\xe4\xb8")
+@example(b"\xf0\x90\x80")
+def test_the_core_takes_as_utf8_exactly_what_python_decodes(seed_model, data):
+    from zhseg import Segmenter
+
+    core = Segmenter.load(seed_model, backend="compiled")._compiled_core()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        assert core.text_from_utf8(data, " ") is None
+    else:
+        assert core.text_from_utf8(data, " ") is not None
+
+
+def test_lines_that_may_hold_a_cluster_are_left_to_the_caller(seed_model):
+    import array
+    from zhseg import Segmenter
+
+    core = Segmenter.load(seed_model, backend="compiled")._compiled_core()
+    data = "中国\r\ne\u0301x\n人民\n\u0301\r\n".encode("utf-8")
+    text, holes = core.text_from_utf8(data, " ")
+    assert text.decode("utf-8").replace(" ", "") == "中国\n人民\n"  # the other two lines are not written
+    # each left-out line: where its text belongs (after the first line's, at the end), its bytes
+    # without the line end
+    assert array.array("q", holes).tolist() == [text.index(b"\n") + 1, 8, 12, len(text), 20, 22]
+    text, holes = core.text_from_utf8(("e\u0301\n中国\n" * 40).encode("utf-8"), " ")  # more than it first holds
+    assert array.array("q", holes).tolist()[1::3] == [k * 11 for k in range(40)]
+    assert text.replace(b" ", b"") == "中国\n".encode("utf-8") * 40
 
 
 def test_a_damaged_spec_is_refused_not_crashed(seed_model):

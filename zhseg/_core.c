@@ -1644,6 +1644,30 @@ static inline int is_edge(EdgeScan *s, int64_t t) { /* a start or end of a (sort
     return s->next < s->n && (s->pairs[2 * s->next] == t || s->pairs[2 * s->next + 1] == t);
 }
 
+/* Code points of Grapheme_Cluster_Break Other, or whitespace (tests/test_core.py checks them
+ * against the regex module's probe): Chinese text is almost all of them, and no cluster of two
+ * or more code points is made of these alone */
+static const Py_UCS4 PLAIN_RUNS[][2] = { /* sorted */
+    {0x9, 0xD}, {0x20, 0x7E}, {0xA0, 0xAC}, {0xAE, 0x2FF}, {0x370, 0x482}, {0x2010, 0x2027}, {0x2030, 0x205E},
+    {0x2100, 0x2BFF}, {0x2E80, 0x2FDF}, {0x3000, 0x3029}, {0x3030, 0x303F}, {0x3041, 0x3096}, {0x30A0, 0x30FF},
+    {0x3100, 0x4DBF}, {0x4E00, 0x9FFF}, {0xE000, 0xFAFF}, {0xFE30, 0xFE4F}, {0xFF01, 0xFF9D}, {0xFFE0, 0xFFEE},
+    {0x1F300, 0x1F3FA}, {0x1F400, 0x1FAFF}, {0x20000, 0x3FFFF},
+};
+
+static uint8_t plain_bmp[0x10000 / 8]; /* PLAIN_RUNS in the BMP, a bit each: made at import */
+
+static void make_plain_bmp(void) {
+    for (size_t r = 0; r < sizeof PLAIN_RUNS / sizeof PLAIN_RUNS[0]; r++)
+        for (Py_UCS4 cp = PLAIN_RUNS[r][0]; cp <= PLAIN_RUNS[r][1] && cp < 0x10000; cp++) plain_bmp[cp >> 3] |= 1 << (cp & 7);
+}
+
+static inline int is_plain(Py_UCS4 cp) {
+    if (cp < 0x10000) return plain_bmp[cp >> 3] >> (cp & 7) & 1;
+    for (size_t r = 0; r < sizeof PLAIN_RUNS / sizeof PLAIN_RUNS[0]; r++)
+        if (PLAIN_RUNS[r][0] <= cp && cp <= PLAIN_RUNS[r][1]) return 1;
+    return 0;
+}
+
 /* -- the call ------------------------------------------------------------------------------------ */
 typedef struct {
     Py_ssize_t cap, len;
@@ -1799,6 +1823,44 @@ static void batch_free(Batch *b) {
     free(b->kinds);
 }
 
+/* Decode n_lines lines (each its kind, data and size, as PyUnicode_READ reads them; a size of 0
+ * for a line with no words) with their spans into batch's bounds and line ends, by packs of
+ * lines. Needs no GIL: the caller releases it. 0, or -1 (out of memory). */
+static int decode_lines(const Core *self, Py_ssize_t n_lines, const int *kinds, const void *const *data,
+                        const Py_ssize_t *sizes, SpanScan *units, int rules, SpanScan *words, EdgeScan *edges,
+                        CutScan *cuts, Batch *batch) {
+    Work w = {0};
+    const Py_ssize_t window = BLOCK + 2 * self->radius;
+    /* a sequence takes 1 + 2 radius or more of a pack's BLOCK + 2 radius window positions, so a
+     * pack holds at most BLOCK sequences (a long line is one alone) */
+    Pack pack = {malloc(sizeof(Seq) * (BLOCK + 1)), 0, 0, 0, 0};
+    int64_t base = 0;
+    int rc = pack.seqs ? 0 : -1;
+    for (Py_ssize_t li = 0; li < n_lines && rc == 0; li++) {
+        /* a line that may not fit (its size bounds its characters) closes the pack first */
+        if (pack.width + sizes[li] + 2 * self->radius > window)
+            rc = flush_pack(self, &w, &pack, li, &batch->bounds, batch->line_end);
+        if (rc == 0 && work_reserve(&w, self, pack.chars + sizes[li]) < 0) rc = -1;
+        if (rc == 0) {
+            Py_ssize_t n = read_line(self, &w, pack.chars, kinds[li], data[li], sizes[li], base, units, rules,
+                                     words, edges, cuts);
+            if (n < 0) { rc = -1; break; }
+            if (n) {
+                pack.seqs[pack.n_seqs++] = (Seq){pack.chars, n, li};
+                pack.chars += n;
+                pack.width += n + 2 * self->radius;
+            }
+            if (n > BLOCK) /* a long line: decoded alone (the pack held nothing else) */
+                rc = flush_pack(self, &w, &pack, li + 1, &batch->bounds, batch->line_end);
+        }
+        base += sizes[li] + 1;
+    }
+    if (rc == 0) rc = flush_pack(self, &w, &pack, n_lines, &batch->bounds, batch->line_end);
+    work_free(&w);
+    free(pack.seqs);
+    return rc;
+}
+
 /* Decode lines (a list of str) with their spans; the GIL is released for the whole batch, so
  * threads decoding other batches run at once: the lines are read through pointers taken first
  * (the caller holds the list, and str objects do not change). 0, or -1 with an exception set. */
@@ -1848,37 +1910,10 @@ static int decode_batch(Core *self, PyObject *lines, PyObject *units_obj, int ru
         }
     }
     if (!failed) {
-        Work w = {0};
-        const Py_ssize_t window = BLOCK + 2 * self->radius;
-        /* a sequence takes 1 + 2 radius or more of a pack's BLOCK + 2 radius window positions, so a
-         * pack holds at most BLOCK sequences (a long line is one alone) */
-        Pack pack = {malloc(sizeof(Seq) * (BLOCK + 1)), 0, 0, 0, 0};
-        int64_t base = 0;
-        int rc = pack.seqs ? 0 : -1;
+        int rc;
         Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t li = 0; li < n_lines && rc == 0; li++) {
-            /* a line that may not fit (its size bounds its characters) closes the pack first */
-            if (pack.width + sizes[li] + 2 * self->radius > window)
-                rc = flush_pack(self, &w, &pack, li, &batch->bounds, batch->line_end);
-            if (rc == 0 && work_reserve(&w, self, pack.chars + sizes[li]) < 0) rc = -1;
-            if (rc == 0) {
-                Py_ssize_t n = read_line(self, &w, pack.chars, kinds[li], data[li], sizes[li], base,
-                                         has_units ? &units : NULL, rules, has_words ? &words : NULL,
-                                         has_words ? &edges : NULL, has_cuts ? &cuts : NULL);
-                if (n < 0) { rc = -1; break; }
-                if (n) {
-                    pack.seqs[pack.n_seqs++] = (Seq){pack.chars, n, li};
-                    pack.chars += n;
-                    pack.width += n + 2 * self->radius;
-                }
-                if (n > BLOCK) /* a long line: decoded alone (the pack held nothing else) */
-                    rc = flush_pack(self, &w, &pack, li + 1, &batch->bounds, batch->line_end);
-            }
-            base += sizes[li] + 1;
-        }
-        if (rc == 0) rc = flush_pack(self, &w, &pack, n_lines, &batch->bounds, batch->line_end);
-        work_free(&w);
-        free(pack.seqs);
+        rc = decode_lines(self, n_lines, kinds, data, sizes, has_units ? &units : NULL, rules,
+                          has_words ? &words : NULL, has_words ? &edges : NULL, has_cuts ? &cuts : NULL, batch);
         Py_END_ALLOW_THREADS
         if (rc < 0) { PyErr_NoMemory(); failed = 1; }
     }
@@ -1936,35 +1971,188 @@ static inline char *put_utf8(char *at, Py_UCS4 cp) {
     return at;
 }
 
-/* The lines' words joined by sep, each line then "\n", as UTF-8 bytes, written without the GIL (so
- * threads segmenting other batches go on meanwhile); a lone surrogate as Python's "surrogatepass"
- * writes it, as zhseg's text outputs do. */
-static PyObject *words_utf8(Py_ssize_t n_lines, const Batch *batch, PyObject *sep) {
-    Py_ssize_t sep_size, room = 0;
-    const char *sep_bytes = PyUnicode_AsUTF8AndSize(sep, &sep_size);
-    if (!sep_bytes) return NULL;
+/* Bytes that the lines' text as UTF-8 fits in (4 a character) */
+static Py_ssize_t utf8_room(Py_ssize_t n_lines, const Batch *batch, Py_ssize_t sep_size) {
+    Py_ssize_t room = 0;
     for (Py_ssize_t li = 0; li < n_lines; li++) {
         LINE_WORDS(li)
         for (Py_ssize_t k = 0; k < n_words; k++) room += 4 * (v[2 * k + 1] - v[2 * k]) + sep_size;
         room += 1;
     }
-    char *out = malloc(room ? room : 1);
-    if (!out) { PyErr_NoMemory(); return NULL; }
-    const void **data = batch->data;
-    const int *kinds = batch->kinds;
-    char *at = out;
-    Py_BEGIN_ALLOW_THREADS
+    return room;
+}
+
+/* Write the lines' words joined by sep, each line then "\n", as UTF-8 from at on (a lone surrogate
+ * as Python's "surrogatepass" writes it, as zhseg's text outputs do), except the lines that skip
+ * (NULL: none) marks: for each of those, in order, where it would have been goes to skipped. Needs
+ * no GIL. The end of what was written. */
+static char *write_utf8(char *at, Py_ssize_t n_lines, const Batch *batch, const char *sep, Py_ssize_t sep_size,
+                        const uint8_t *skip, int64_t *skipped) {
+    const char *const out = at;
     for (Py_ssize_t li = 0; li < n_lines; li++) {
+        if (skip && skip[li]) { *skipped++ = at - out; continue; }
         LINE_WORDS(li)
+        const int kind = batch->kinds[li];
+        const void *data = batch->data[li];
         for (Py_ssize_t k = 0; k < n_words; k++) {
-            if (k) { memcpy(at, sep_bytes, sep_size); at += sep_size; }
-            for (Py_ssize_t i = v[2 * k]; i < v[2 * k + 1]; i++) at = put_utf8(at, PyUnicode_READ(kinds[li], data[li], i));
+            if (k) { memcpy(at, sep, sep_size); at += sep_size; }
+            for (Py_ssize_t i = v[2 * k]; i < v[2 * k + 1]; i++) at = put_utf8(at, PyUnicode_READ(kind, data, i));
         }
         *at++ = '\n';
     }
+    return at;
+}
+
+/* The lines' words joined by sep, each line then "\n", as UTF-8 bytes, written without the GIL (so
+ * threads segmenting other batches go on meanwhile). */
+static PyObject *words_utf8(Py_ssize_t n_lines, const Batch *batch, PyObject *sep) {
+    Py_ssize_t sep_size;
+    const char *sep_bytes = PyUnicode_AsUTF8AndSize(sep, &sep_size);
+    if (!sep_bytes) return NULL;
+    Py_ssize_t room = utf8_room(n_lines, batch, sep_size);
+    char *out = malloc(room ? room : 1), *end;
+    if (!out) { PyErr_NoMemory(); return NULL; }
+    Py_BEGIN_ALLOW_THREADS
+    end = write_utf8(out, n_lines, batch, sep_bytes, sep_size, NULL, NULL);
     Py_END_ALLOW_THREADS
-    PyObject *result = PyBytes_FromStringAndSize(out, at - out);
+    PyObject *result = PyBytes_FromStringAndSize(out, end - out);
     free(out);
+    return result;
+}
+
+/* The code points of the UTF-8 bytes p[0..n) into out, as bytes.decode("utf-8") reads them
+ * (strict: no overlong forms, surrogates or code points past U+10FFFF); *plain cleared where one
+ * is not in PLAIN_RUNS. How many, or -1 where the bytes are not UTF-8. */
+static Py_ssize_t utf8_decode(const uint8_t *p, Py_ssize_t n, uint32_t *out, int *plain) {
+    Py_ssize_t i = 0, k = 0;
+    int all_plain = 1;
+    while (i < n) {
+        const uint32_t b0 = p[i];
+        uint32_t cp;
+        if (b0 < 0x80) { cp = b0; i += 1; }
+        else if (b0 < 0xC2) return -1; /* a continuation byte, or an overlong lead */
+        else if (b0 < 0xE0) {
+            if (n - i < 2 || (p[i + 1] & 0xC0) != 0x80) return -1;
+            cp = (b0 & 0x1F) << 6 | (p[i + 1] & 0x3F);
+            i += 2;
+        } else if (b0 < 0xF0) {
+            if (n - i < 3) return -1;
+            const uint32_t b1 = p[i + 1], b2 = p[i + 2];
+            if ((b1 & 0xC0) != 0x80 || (b2 & 0xC0) != 0x80 || (b0 == 0xE0 && b1 < 0xA0) || (b0 == 0xED && b1 >= 0xA0))
+                return -1; /* overlong, or a surrogate */
+            cp = (b0 & 0x0F) << 12 | (b1 & 0x3F) << 6 | (b2 & 0x3F);
+            i += 3;
+        } else if (b0 < 0xF5) {
+            if (n - i < 4) return -1;
+            const uint32_t b1 = p[i + 1], b2 = p[i + 2], b3 = p[i + 3];
+            if ((b1 & 0xC0) != 0x80 || (b2 & 0xC0) != 0x80 || (b3 & 0xC0) != 0x80 || (b0 == 0xF0 && b1 < 0x90) ||
+                (b0 == 0xF4 && b1 >= 0x90))
+                return -1; /* overlong, or past U+10FFFF */
+            cp = (b0 & 0x07) << 18 | (b1 & 0x3F) << 12 | (b2 & 0x3F) << 6 | (b3 & 0x3F);
+            i += 4;
+        } else return -1;
+        all_plain &= is_plain(cp);
+        out[k++] = cp;
+    }
+    *plain = all_plain;
+    return k;
+}
+
+/* text_from_utf8(data, sep, bom=False, rules=False) -> (text, holes), or None
+ *
+ * data: UTF-8 bytes (any buffer), their lines as TextBlock.lines() makes them: split at "\n", the
+ *     "\r"s ending a line dropped, with bom a byte order mark at the start skipped.
+ * text: the lines' words joined by sep, each line then "\n", as UTF-8 (words as words(lines, None,
+ *     None, sep, True, rules) makes them), except the lines whose spans the caller must find: those
+ *     that may hold a grapheme cluster of two or more code points (a code point not in PLAIN_RUNS)
+ *     and those of 2^31 characters or more. None of those is written;
+ * holes: for each of them, in order, int64 (where its text belongs in text, its first byte in data,
+ *     the byte after its last character).
+ * None where data is not UTF-8 (strict, as bytes.decode). All of it without the GIL: decoding a
+ * block of a file in Python (a fifth of the work's time held under the GIL) was what kept two
+ * threads from twice the speed. */
+static PyObject *core_text_from_utf8(Core *self, PyObject *args) {
+    Py_buffer view;
+    PyObject *sep;
+    int bom = 0, rules = 0;
+    if (!PyArg_ParseTuple(args, "y*U|pp", &view, &sep, &bom, &rules)) return NULL;
+    Py_ssize_t sep_size;
+    const char *sep_bytes = PyUnicode_AsUTF8AndSize(sep, &sep_size);
+    if (!sep_bytes) { PyBuffer_Release(&view); return NULL; }
+    const uint8_t *p = view.buf;
+    const Py_ssize_t n = view.len;
+    Batch decoded = {0}, *batch = &decoded;
+    uint32_t *codes = NULL;
+    Py_ssize_t *sizes = NULL;
+    uint8_t *hard = NULL;
+    int64_t *holes = NULL;
+    char *out = NULL, *end = NULL;
+    Py_ssize_t n_lines = 0, n_holes = 0;
+    int rc = 0; /* -1 out of memory, -2 not UTF-8 */
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t at = bom && n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF ? 3 : 0;
+    Py_ssize_t most = 1; /* lines at most: one more than its line ends */
+    for (const uint8_t *q = p + at; (q = memchr(q, '\n', p + n - q)); q++) most++;
+    codes = malloc(sizeof(uint32_t) * (n - at + 1));
+    sizes = malloc(sizeof(Py_ssize_t) * most);
+    hard = malloc(most);
+    Py_ssize_t holes_room = 16; /* lines (a few in a thousand, in Chinese text) */
+    holes = malloc(3 * sizeof(int64_t) * holes_room);
+    batch->data = malloc(sizeof(void *) * most);
+    batch->kinds = malloc(sizeof(int) * most);
+    batch->line_end = malloc(sizeof(Py_ssize_t) * most);
+    if (!codes || !sizes || !hard || !holes || !batch->data || !batch->kinds || !batch->line_end) rc = -1;
+    Py_ssize_t chars = 0;
+    while (rc == 0 && at < n) {
+        const uint8_t *nl = memchr(p + at, '\n', n - at);
+        const Py_ssize_t next = nl ? nl - p + 1 : n;
+        Py_ssize_t stop = nl ? nl - p : n;
+        while (stop > at && p[stop - 1] == '\r') stop--;
+        int plain;
+        const Py_ssize_t size = utf8_decode(p + at, stop - at, codes + chars, &plain);
+        if (size < 0) { rc = -2; break; }
+        const Py_ssize_t li = n_lines++;
+        batch->kinds[li] = PyUnicode_4BYTE_KIND;
+        batch->data[li] = codes + chars;
+        hard[li] = !plain || size >= INT32_MAX;
+        sizes[li] = hard[li] ? 0 : size;
+        if (hard[li] && n_holes == holes_room && grow((void **)&holes, 3 * (holes_room *= 2), sizeof(int64_t)) < 0) {
+            rc = -1;
+            break;
+        }
+        if (hard[li]) {
+            holes[3 * n_holes + 1] = at;
+            holes[3 * n_holes + 2] = stop;
+            n_holes++;
+        }
+        chars += size;
+        at = next;
+    }
+    if (rc == 0) rc = decode_lines(self, n_lines, batch->kinds, batch->data, sizes, NULL, rules, NULL, NULL, NULL, batch);
+    if (rc == 0) {
+        /* where the skipped lines' texts belong go to holes' first column, through a copy */
+        int64_t *skipped = malloc(sizeof(int64_t) * (n_holes ? n_holes : 1));
+        out = malloc(utf8_room(n_lines, batch, sep_size) + 1);
+        if (!skipped || !out) rc = -1;
+        else {
+            end = write_utf8(out, n_lines, batch, sep_bytes, sep_size, hard, skipped);
+            for (Py_ssize_t h = 0; h < n_holes; h++) holes[3 * h] = skipped[h];
+        }
+        free(skipped);
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    PyObject *result = NULL;
+    if (rc == -1) PyErr_NoMemory();
+    else if (rc == -2) { Py_INCREF(Py_None); result = Py_None; }
+    else result = Py_BuildValue("(y#y#)", out, (Py_ssize_t)(end - out), (const char *)holes,
+                                (Py_ssize_t)(3 * sizeof(int64_t) * n_holes));
+    free(out);
+    free(holes);
+    free(hard);
+    free(sizes);
+    free(codes);
+    batch_free(batch);
     return result;
 }
 
@@ -2320,6 +2508,9 @@ static PyMethodDef core_methods[] = {
      "segment(lines, units=None, words=None, cuts=None, rules=False) -> per line, its words' (start, end) offsets as int32 bytes"},
     {"words", (PyCFunction)core_words, METH_VARARGS,
      "words(lines, units=None, words=None, sep=None, utf8=False, rules=False) -> per line its words, or with sep the lines as text (utf8: as UTF-8 bytes)"},
+    {"text_from_utf8", (PyCFunction)core_text_from_utf8, METH_VARARGS,
+     "text_from_utf8(data, sep, bom=False, rules=False) -> the lines of UTF-8 data as text, UTF-8 (but the lines that "
+     "may hold grapheme clusters: holes, int64 (where in text, first byte, end byte) each), or None where not UTF-8"},
     {"tables", (PyCFunction)core_tables, METH_VARARGS,
      "tables(tag) -> these tables as bytes, which load_tables(data, tag) takes back without building them"},
     {NULL},
@@ -2411,30 +2602,6 @@ static PyObject *core_rule_spans(PyObject *module, PyObject *arg) {
     }
     free(found.pairs);
     return spans;
-}
-
-/* Code points of Grapheme_Cluster_Break Other, or whitespace (tests/test_core.py checks them
- * against the regex module's probe): Chinese text is almost all of them, and no cluster of two
- * or more code points is made of these alone */
-static const Py_UCS4 PLAIN_RUNS[][2] = { /* sorted */
-    {0x9, 0xD}, {0x20, 0x7E}, {0xA0, 0xAC}, {0xAE, 0x2FF}, {0x370, 0x482}, {0x2010, 0x2027}, {0x2030, 0x205E},
-    {0x2100, 0x2BFF}, {0x2E80, 0x2FDF}, {0x3000, 0x3029}, {0x3030, 0x303F}, {0x3041, 0x3096}, {0x30A0, 0x30FF},
-    {0x3100, 0x4DBF}, {0x4E00, 0x9FFF}, {0xE000, 0xFAFF}, {0xFE30, 0xFE4F}, {0xFF01, 0xFF9D}, {0xFFE0, 0xFFEE},
-    {0x1F300, 0x1F3FA}, {0x1F400, 0x1FAFF}, {0x20000, 0x3FFFF},
-};
-
-static uint8_t plain_bmp[0x10000 / 8]; /* PLAIN_RUNS in the BMP, a bit each: made at import */
-
-static void make_plain_bmp(void) {
-    for (size_t r = 0; r < sizeof PLAIN_RUNS / sizeof PLAIN_RUNS[0]; r++)
-        for (Py_UCS4 cp = PLAIN_RUNS[r][0]; cp <= PLAIN_RUNS[r][1] && cp < 0x10000; cp++) plain_bmp[cp >> 3] |= 1 << (cp & 7);
-}
-
-static inline int is_plain(Py_UCS4 cp) {
-    if (cp < 0x10000) return plain_bmp[cp >> 3] >> (cp & 7) & 1;
-    for (size_t r = 0; r < sizeof PLAIN_RUNS / sizeof PLAIN_RUNS[0]; r++)
-        if (PLAIN_RUNS[r][0] <= cp && cp <= PLAIN_RUNS[r][1]) return 1;
-    return 0;
 }
 
 /* grapheme_candidate(text, start) -> the first position at or after start whose character is not

@@ -101,12 +101,12 @@ def _segment_block(data: bytes, name: str, offset: int, encoding: str, spec: Seg
     from zhseg.textio import TextBlock
 
     block = TextBlock(data, name, first_line=0, offset=offset, encoding=encoding)
+    segmenter = spec.segmenter()
     try:
-        lines = block.lines()
+        return segmenter.segment_block(block, sep)
     except UserError:  # a worker does not know the line number; the byte offset says where
         raise UserError(f"{name}: cannot decode the block starting near byte offset {offset} as {encoding}; "
                         "try --encoding") from None
-    return b"".join(spec.segmenter().segment_lines(lines, sep, utf8=True))
 
 
 def dask_settings_for_workers():

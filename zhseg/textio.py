@@ -48,6 +48,10 @@ class TextBlock:
     offset: int  # of ``data`` in the file, in bytes
     encoding: str
 
+    def is_utf8(self) -> bool:
+        """Whether the block is UTF-8 (without a signature codec): what the compiled core decodes."""
+        return codecs.lookup(self.encoding).name == "utf-8"
+
     def lines(self) -> list[str]:
         """The block's lines without their line ends (and without a BOM at the file's start)."""
         try:

@@ -17,7 +17,7 @@ import itertools
 import re
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -33,9 +33,7 @@ from zhseg.model import core
 from zhseg.model.constraints import (NEVER, Constraints, UserWords, allowed_by_state, find_constraints, find_spans,
                                      with_boundaries)
 from zhseg.model.crfsuite_file import attribute_strings, check_crfsuite_file
-
-if TYPE_CHECKING:  # not imported at start-up: only the command line's blocks are TextBlocks
-    from zhseg.textio import TextBlock
+from zhseg.textio import TextBlock
 
 CHUNK = re.compile(r"\S+")
 BACKENDS = ("compiled", "numpy", "auto", "crfsuite")

@@ -224,15 +224,17 @@ class Segmenter:
         if self.backend == "compiled" and not len(self.user_words) and block.is_utf8():
             done = self._compiled_core().text_from_utf8(block.data, sep, block.offset == 0, self.rules)
             if done is not None:  # else not UTF-8: lines() below says where
-                text, holes = done
-                return self._fill_holes(block.data, text, memoryview(holes).cast("q"), sep) if holes else text
+                text, places, spans = done
+                if not places:
+                    return text
+                return self._fill_holes(block.data, text, memoryview(places).cast("q"), memoryview(spans).cast("q"),
+                                        sep)
         return b"".join(self.segment_lines(block.lines(), sep, utf8=True))
 
-    def _fill_holes(self, data: bytes, text: bytes, holes: Sequence[int], sep: str) -> bytes:
-        """``text`` with the lines the core left out (holes: where each belongs in it, its bytes'
-        start and end in ``data``) segmented here and put in their places."""
-        places = holes[0::3]
-        lines = [data[start:end].decode("utf-8") for start, end in zip(holes[1::3], holes[2::3])]
+    def _fill_holes(self, data: bytes, text: bytes, places: Sequence[int], spans: Sequence[int], sep: str) -> bytes:
+        """``text`` with the lines the core left out (``places``: where each belongs in it;
+        ``spans``: its bytes' start and end in ``data``, in pairs) segmented here and put there."""
+        lines = [data[start:end].decode("utf-8") for start, end in zip(spans[0::2], spans[1::2])]
         pieces, last = [], 0
         for place, words in zip(places, self.cut_lines(lines)):
             pieces += [text[last:place], (sep.join(words) + "\n").encode("utf-8")]

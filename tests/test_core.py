@@ -288,13 +288,14 @@ def test_lines_that_may_hold_a_cluster_are_left_to_the_caller(seed_model):
 
     core = Segmenter.load(seed_model, backend="compiled")._compiled_core()
     data = "中国\r\ne\u0301x\n人民\n\u0301\r\n".encode("utf-8")
-    text, holes = core.text_from_utf8(data, " ")
+    text, places, spans = core.text_from_utf8(data, " ")
     assert text.decode("utf-8").replace(" ", "") == "中国\n人民\n"  # the other two lines are not written
     # each left-out line: where its text belongs (after the first line's, at the end), its bytes
     # without the line end
-    assert array.array("q", holes).tolist() == [text.index(b"\n") + 1, 8, 12, len(text), 20, 22]
-    text, holes = core.text_from_utf8(("e\u0301\n中国\n" * 40).encode("utf-8"), " ")  # more than it first holds
-    assert array.array("q", holes).tolist()[1::3] == [k * 11 for k in range(40)]
+    assert array.array("q", places).tolist() == [text.index(b"\n") + 1, len(text)]
+    assert array.array("q", spans).tolist() == [8, 12, 20, 22]
+    text, places, spans = core.text_from_utf8(("e\u0301\n中国\n" * 40).encode("utf-8"), " ")  # more than it first holds
+    assert array.array("q", spans).tolist()[0::2] == [k * 11 for k in range(40)]
     assert text.replace(b" ", b"") == "中国\n".encode("utf-8") * 40
 
 

@@ -2058,7 +2058,7 @@ static Py_ssize_t utf8_decode(const uint8_t *p, Py_ssize_t n, uint32_t *out, int
     return k;
 }
 
-/* text_from_utf8(data, sep, bom=False, rules=False) -> (text, holes), or None
+/* text_from_utf8(data, sep, bom=False, rules=False) -> (text, places, spans), or None
  *
  * data: UTF-8 bytes (any buffer), their lines as TextBlock.lines() makes them: split at "\n", the
  *     "\r"s ending a line dropped, with bom a byte order mark at the start skipped.
@@ -2066,8 +2066,9 @@ static Py_ssize_t utf8_decode(const uint8_t *p, Py_ssize_t n, uint32_t *out, int
  *     None, sep, True, rules) makes them), except the lines whose spans the caller must find: those
  *     that may hold a grapheme cluster of two or more code points (a code point not in PLAIN_RUNS)
  *     and those of 2^31 characters or more. None of those is written;
- * holes: for each of them, in order, int64 (where its text belongs in text, its first byte in data,
- *     the byte after its last character).
+ * places: for each of them, in order, where its text belongs in text (int64);
+ * spans: for each of them, its first byte in data and the byte after its last character (int64
+ *     pairs).
  * None where data is not UTF-8 (strict, as bytes.decode). All of it without the GIL: a block
  * decoded and split into lines in Python held it for 12 ms of every 2 MB's 170, the part of
  * segment --jobs that two threads could not share. */
@@ -2085,7 +2086,7 @@ static PyObject *core_text_from_utf8(Core *self, PyObject *args) {
     uint32_t *codes = NULL;
     Py_ssize_t *sizes = NULL;
     uint8_t *hard = NULL;
-    int64_t *holes = NULL;
+    int64_t *spans = NULL, *places = NULL;
     char *out = NULL, *end = NULL;
     Py_ssize_t n_lines = 0, n_holes = 0;
     int rc = 0; /* -1 out of memory, -2 not UTF-8 */
@@ -2096,12 +2097,12 @@ static PyObject *core_text_from_utf8(Core *self, PyObject *args) {
     codes = malloc(sizeof(uint32_t) * (n - at + 1));
     sizes = malloc(sizeof(Py_ssize_t) * most);
     hard = malloc(most);
-    Py_ssize_t holes_room = 16; /* lines (a few in a thousand, in Chinese text) */
-    holes = malloc(3 * sizeof(int64_t) * holes_room);
+    Py_ssize_t spans_room = 16; /* lines left out (a few in a thousand, in Chinese text) */
+    spans = malloc(2 * sizeof(int64_t) * spans_room);
     batch->data = malloc(sizeof(void *) * most);
     batch->kinds = malloc(sizeof(int) * most);
     batch->line_end = malloc(sizeof(Py_ssize_t) * most);
-    if (!codes || !sizes || !hard || !holes || !batch->data || !batch->kinds || !batch->line_end) rc = -1;
+    if (!codes || !sizes || !hard || !spans || !batch->data || !batch->kinds || !batch->line_end) rc = -1;
     Py_ssize_t chars = 0;
     while (rc == 0 && at < n) {
         const uint8_t *nl = memchr(p + at, '\n', n - at);
@@ -2116,13 +2117,13 @@ static PyObject *core_text_from_utf8(Core *self, PyObject *args) {
         batch->data[li] = codes + chars;
         hard[li] = !plain || size >= INT32_MAX;
         sizes[li] = hard[li] ? 0 : size;
-        if (hard[li] && n_holes == holes_room && grow((void **)&holes, 3 * (holes_room *= 2), sizeof(int64_t)) < 0) {
+        if (hard[li] && n_holes == spans_room && grow((void **)&spans, 2 * (spans_room *= 2), sizeof(int64_t)) < 0) {
             rc = -1;
             break;
         }
         if (hard[li]) {
-            holes[3 * n_holes + 1] = at;
-            holes[3 * n_holes + 2] = stop;
+            spans[2 * n_holes] = at;
+            spans[2 * n_holes + 1] = stop;
             n_holes++;
         }
         chars += size;
@@ -2130,25 +2131,22 @@ static PyObject *core_text_from_utf8(Core *self, PyObject *args) {
     }
     if (rc == 0) rc = decode_lines(self, n_lines, batch->kinds, batch->data, sizes, NULL, rules, NULL, NULL, NULL, batch);
     if (rc == 0) {
-        /* where the skipped lines' texts belong go to holes' first column, through a copy */
-        int64_t *skipped = malloc(sizeof(int64_t) * (n_holes ? n_holes : 1));
+        places = malloc(sizeof(int64_t) * (n_holes ? n_holes : 1));
         out = malloc(utf8_room(n_lines, batch, sep_size) + 1);
-        if (!skipped || !out) rc = -1;
-        else {
-            end = write_utf8(out, n_lines, batch, sep_bytes, sep_size, hard, skipped);
-            for (Py_ssize_t h = 0; h < n_holes; h++) holes[3 * h] = skipped[h];
-        }
-        free(skipped);
+        if (!places || !out) rc = -1;
+        else end = write_utf8(out, n_lines, batch, sep_bytes, sep_size, hard, places);
     }
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     PyObject *result = NULL;
     if (rc == -1) PyErr_NoMemory();
     else if (rc == -2) { Py_INCREF(Py_None); result = Py_None; }
-    else result = Py_BuildValue("(y#y#)", out, (Py_ssize_t)(end - out), (const char *)holes,
-                                (Py_ssize_t)(3 * sizeof(int64_t) * n_holes));
+    else result = Py_BuildValue("(y#y#y#)", out, (Py_ssize_t)(end - out), (const char *)places,
+                                (Py_ssize_t)(sizeof(int64_t) * n_holes), (const char *)spans,
+                                (Py_ssize_t)(2 * sizeof(int64_t) * n_holes));
     free(out);
-    free(holes);
+    free(places);
+    free(spans);
     free(hard);
     free(sizes);
     free(codes);
@@ -2509,8 +2507,9 @@ static PyMethodDef core_methods[] = {
     {"words", (PyCFunction)core_words, METH_VARARGS,
      "words(lines, units=None, words=None, sep=None, utf8=False, rules=False) -> per line its words, or with sep the lines as text (utf8: as UTF-8 bytes)"},
     {"text_from_utf8", (PyCFunction)core_text_from_utf8, METH_VARARGS,
-     "text_from_utf8(data, sep, bom=False, rules=False) -> the lines of UTF-8 data as text, UTF-8 (but the lines that "
-     "may hold grapheme clusters: holes, int64 (where in text, first byte, end byte) each), or None where not UTF-8"},
+     "text_from_utf8(data, sep, bom=False, rules=False) -> (text, places, spans): the lines of UTF-8 data as text, "
+     "UTF-8, but the lines that may hold grapheme clusters (where each belongs in text, its bytes' start and end: "
+     "int64), or None where not UTF-8"},
     {"tables", (PyCFunction)core_tables, METH_VARARGS,
      "tables(tag) -> these tables as bytes, which load_tables(data, tag) takes back without building them"},
     {NULL},

@@ -286,14 +286,21 @@ def test_a_caught_signal_leaves_nothing_behind(seed_model, tmp_path, signame):
     out = tmp_path / "out" / "seg.txt"
     out.parent.mkdir()
     for extra in ([], ["--jobs", "2"], ["--jobs", "2", "--backend", "numpy"]):  # one process, threads, processes
+        # faulthandler: a run still going a minute after the signal is made to print its threads' stacks
         process = subprocess.Popen([sys.executable, "segment.py", "-m", str(seed_model), str(big), "-o", str(out),
-                                    "-q", *extra], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+                                    "-q", *extra], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                                   env={**os.environ, "PYTHONFAULTHANDLER": "1"})
         deadline = time.monotonic() + 60
         while not list(out.parent.glob(".seg.txt.*.tmp")) and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert process.poll() is None, "the run ended before it could be stopped"
         process.send_signal(getattr(signal, signame))
-        _, stderr = process.communicate(timeout=60)
+        try:
+            _, stderr = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            _, stderr = process.communicate(timeout=30)
+            pytest.fail(f"segment {' '.join(extra)} still ran a minute after {signame}; its threads:\n{stderr}")
         assert process.returncode == 128 + getattr(signal, signame), stderr
         assert "Traceback" not in stderr and stderr.strip().splitlines()[-1].startswith(f"zhseg: stopped by {signame}")
         assert list(out.parent.iterdir()) == [], list(out.parent.iterdir())

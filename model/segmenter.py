@@ -560,25 +560,75 @@ def _numpy_with_notice() -> str:
 
 def ordered_map(function, items: Iterable, threads: int) -> Iterator:
     """``map(function, items)`` on ``threads`` threads (the compiled core decodes without the
-    GIL), results in input order, a bounded number of items in flight; in this thread for one."""
+    GIL), results in input order, at most ``2 * threads`` items in flight; in this thread for one.
+
+    This thread and the workers share nothing but two ``queue.SimpleQueue``s, whose put and get
+    are each one C call, and the workers are started by ``_thread`` (no Event to wait on). A
+    signal's exception (Ctrl-C, SIGTERM) is raised in this thread between bytecodes, and in the
+    Python-level locks of concurrent.futures and threading.Thread it can land just after one is
+    taken: the lock stays held, the worker that needs it next waits forever, and so does whatever
+    waits for that worker (tests/test_hardening.py makes it happen). Stopped early (an error, a
+    signal, the generator closed), the workers skip what is queued and end, without being waited
+    for: like daemon threads, one still finishing its item never holds up the process's exit.
+    """
     if threads <= 1:
         yield from map(function, items)
         return
-    import collections
-    from concurrent.futures import ThreadPoolExecutor
+    import _thread
+    import queue
 
-    pending: collections.deque = collections.deque()
-    with ThreadPoolExecutor(threads, thread_name_prefix="zhseg") as executor:
+    tasks: queue.SimpleQueue = queue.SimpleQueue()  # (index, item), then a None per worker
+    results: queue.SimpleQueue = queue.SimpleQueue()  # (index, raised, result or exception); a None per worker that ended
+    stopped: list[bool] = []  # appended to when the caller stops: what is queued is skipped
+    for _ in range(threads):
+        _thread.start_new_thread(_serve, (function, tasks, results, stopped))
+    items = iter(items)
+    sent = given = 0
+    arrived: dict[int, tuple[bool, object]] = {}
+    finished = False
+    try:
+        while True:
+            while sent - given < 2 * threads:
+                item = next(items, _END)
+                if item is _END:
+                    break
+                tasks.put((sent, item))
+                sent += 1
+            if given == sent:
+                break
+            while given not in arrived:
+                index, raised, value = results.get()
+                arrived[index] = raised, value
+            raised, value = arrived.pop(given)
+            given += 1
+            if raised:
+                raise value  # type: ignore[misc]
+            yield value
+        finished = True
+    finally:
+        if not finished:
+            stopped.append(True)
+        for _ in range(threads):
+            tasks.put(None)
+    for _ in range(threads):  # all done: none of the workers outlives the call
+        results.get()
+
+
+_END = object()  # the end of ordered_map's items
+
+
+def _serve(function, tasks, results, stopped: list) -> None:
+    """An :func:`ordered_map` worker: each task's result (or the exception it raised) to
+    ``results``, until a None, then a None; once ``stopped``, the tasks left are skipped."""
+    while (task := tasks.get()) is not None:
+        index, item = task
+        if stopped:
+            continue
         try:
-            for item in items:
-                pending.append(executor.submit(function, item))
-                while len(pending) > 2 * threads or (pending and pending[0].done()):
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:  # stopped early (an error, a signal): nothing more to start
-                future.cancel()
+            results.put((index, False, function(item)))
+        except BaseException as error:  # the caller's thread raises it
+            results.put((index, True, error))
+    results.put(None)
 
 
 def _batches(lines: Iterable[str], batch_chars: int) -> Iterator[list[str]]:

@@ -107,4 +107,7 @@ def _is_done(item) -> bool:
 
 def _output(item) -> bytes:
     """A block's output: segmented here already, or a worker's result (waited for)."""
-    return item if isinstance(item, bytes) else item.get()
+    if isinstance(item, bytes):
+        return item
+    with signals_held():  # the wait takes the result's Event lock, which the pool's result thread needs: see ordered_map
+        return item.get()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
+import threading
 from typing import Callable, TypeVar
 
 F = TypeVar("F", bound=Callable)
@@ -57,29 +58,61 @@ class Terminated(KeyboardInterrupt):
 
 
 _held: list[int] = []  # depth of signals_held() sections, then the signals that came meanwhile
+_raised: list[int] = []  # the signals raised: stop_if_signalled() raises one again where it was swallowed
 
 
 def stop_cleanly_on_signals() -> None:
     """SIGTERM and SIGHUP raise :class:`Terminated` in the main thread instead of ending the
-    process at once (which would leave temporary outputs behind); inside :func:`signals_held`,
-    once it ends."""
+    process at once (which would leave temporary outputs behind), and Ctrl-C KeyboardInterrupt as
+    before; inside :func:`signals_held`, once it ends."""
     import signal
 
     def handler(signum, frame):
         if _held and _held[0] > 0:
             _held.append(signum)
             return
-        raise Terminated(signum)
+        _raise_for(signum)
 
-    for name in ("SIGTERM", "SIGHUP"):
+    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), handler)
+    default_hook = sys.unraisablehook
+
+    def unraisable(info):
+        # the handler ran inside a weakref callback or a __del__ (importlib's module locks have
+        # one), whose exceptions Python prints and drops: stop_if_signalled() raises it again
+        if not isinstance(info.exc_value, (Terminated, KeyboardInterrupt)):
+            default_hook(info)
+
+    sys.unraisablehook = unraisable
+
+
+def stop_if_signalled() -> None:
+    """Raise again a signal's exception that was swallowed on its way up (see
+    :func:`stop_cleanly_on_signals`): long commands call this between steps, so that such a
+    signal still stops them."""
+    if _raised:
+        _raise_for(_raised[0])
+
+
+def _raise_for(signum: int) -> None:
+    import signal
+
+    _raised.append(signum)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Terminated(signum)
 
 
 @contextlib.contextmanager
 def signals_held():
-    """A section that a SIGTERM or SIGHUP must not cut in two (workers being started or stopped):
-    the signal takes effect when it ends. Main thread only, as Python's signal handlers run there."""
+    """A section that a SIGTERM, SIGHUP or Ctrl-C must not cut in two (workers being started or
+    stopped, a lock shared with another thread taken): the signal takes effect when it ends. Only
+    the main thread's sections hold them, as Python's signal handlers run there; without
+    :func:`stop_cleanly_on_signals` (zhseg as a library) nothing is held."""
+    if threading.get_ident() != threading.main_thread().ident:
+        yield
+        return
     if not _held:
         _held.append(0)
     _held[0] += 1
@@ -90,7 +123,7 @@ def signals_held():
         if _held[0] == 0 and len(_held) > 1:
             signum = _held[1]
             del _held[1:]
-            raise Terminated(signum)
+            _raise_for(signum)
 
 
 def exit_on_user_error(func: F) -> F:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 import time
 
+from zhseg.errors import stop_if_signalled
+
 
 class ProgressPrinter:
     """Callable as ``progress(event, info)``; the events:
@@ -26,6 +28,7 @@ class ProgressPrinter:
         self._last_tenth = -1
 
     def __call__(self, event: str, info: dict) -> None:
+        stop_if_signalled()  # each event is a step of long work: where a swallowed signal still stops it
         if self.quiet:
             return
         elapsed = time.perf_counter() - self.started

@@ -18,7 +18,7 @@ from typing import List, Optional
 import typer
 
 from zhseg.cli.progress import ProgressPrinter
-from zhseg.errors import UserError, exit_on_user_error
+from zhseg.errors import UserError, exit_on_user_error, stop_if_signalled
 from zhseg.model.segmenter import BACKENDS, DEFAULT_BACKEND, Segmenter, resolve_backend
 from zhseg.model.store import model_or_default
 from zhseg.textio import StdoutWriter, atomic_output, read_blocks
@@ -80,6 +80,7 @@ def segment_files(files: List[Path], model: Optional[Path] = None, output: Optio
                                     standard=standard, local=segmenter))
         with closing(outputs):
             for data in outputs:
+                stop_if_signalled()
                 write_bytes(data)
                 done += sizes.popleft()
                 report("count", {"what": "segmented", "done": done, "total": max(total, done), "unit": "bytes"})

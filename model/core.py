@@ -200,11 +200,13 @@ def save_tables(built, path: os.PathLike, tag: bytes) -> None:
 def load_tables(path: os.PathLike, tag: bytes):
     """A Core from the tables :func:`save_tables` wrote (one copy from the page cache, nothing
     built); None where they are of another layout of the core, or not tagged ``tag`` (another
-    model, standard or setting). ValueError where they are damaged."""
+    model, standard or setting). ValueError where they are damaged. The file is mapped and its
+    pages dropped as the core copies them (a process's peak memory holds the copy, not the copy and
+    the mapping)."""
     if _core is None:
         return None
     with open(path, "rb") as file:
         if os.fstat(file.fileno()).st_size == 0:
             raise ValueError("empty")
         with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            return _core.load_tables(data, tag)
+            return _core.load_tables(data, tag, True)

@@ -34,6 +34,7 @@
 #endif
 #ifdef __linux__
 #include <sys/mman.h>
+#include <unistd.h>
 #endif
 
 #define CODE_SPACE 0x110002LL
@@ -2279,12 +2280,37 @@ static PyObject *core_words(Core *self, PyObject *args) {
 #define BYTE_ORDER_MARK 0x0102030405060708ULL
 #define TABLES_HEADER 48 /* magic, byte order, layout and tag length, payload length, checksum, reserved */
 
+/* The pages of a read-only file mapping that have been read, dropped from the process's resident
+ * set as reading goes on (the page cache keeps them; a second read faults them back in). The
+ * tables are copied out of the mapping, so without this a process's peak holds the mapping and the
+ * copy: 25 MB more for the default model. Only for a shared file mapping (load_tables' release):
+ * on other memory MADV_DONTNEED would discard the bytes. */
+#define RELEASE_STEP ((size_t)1 << 20)
+typedef struct {
+    const char *base; /* page-aligned: the mapping's start */
+    size_t done;      /* bytes from base already dropped */
+    size_t page;      /* 0: nothing is dropped */
+} Release;
+
+static void release_below(Release *r, const char *upto) {
+#if defined(__linux__) && defined(MADV_DONTNEED)
+    if (!r || !r->page) return;
+    const size_t end = (size_t)(upto - r->base) & ~(r->page - 1);
+    if (end < r->done + RELEASE_STEP) return;
+    madvise((void *)(r->base + r->done), end - r->done, MADV_DONTNEED);
+    r->done = end;
+#else
+    (void)r; (void)upto;
+#endif
+}
+
 typedef struct {
     int reading;      /* 0: from the Core into out (out NULL: only counting) */
     char *out;
     const char *in;   /* reading: the payload */
     size_t n, at;     /* the payload's bytes; where the walk is */
     int bad, oom;     /* reading: a field out of range, or past the payload's end; out of memory */
+    Release *release; /* reading: the mapping's pages to drop once read, or NULL */
 } Walk;
 
 static inline size_t padded8(size_t n) { return (n + 7) & ~(size_t)7; }
@@ -2302,6 +2328,7 @@ static void walk_bytes(Walk *w, void *p, size_t n) {
         return;
     } else {
         memcpy(p, w->in + w->at, n);
+        release_below(w->release, w->in + w->at + n);
     }
     w->at += padded8(n);
 }
@@ -2400,12 +2427,15 @@ static void walk_core(Core *c, Walk *w) {
     }
 }
 
-/* the checksum of n bytes (n a multiple of 8): FNV-style over 64-bit words, four lanes at once */
-static uint64_t tables_checksum(const char *p, size_t n) {
+/* the checksum of n bytes (n a multiple of 8): FNV-style over 64-bit words, four lanes at once;
+ * release: the pages read, dropped (or NULL) */
+static uint64_t tables_checksum(const char *p, size_t n, Release *release) {
     uint64_t h[4] = {FNV_SEED, FNV_SEED ^ 1, FNV_SEED ^ 2, FNV_SEED ^ 3}, x;
     size_t i = 0;
-    for (; i + 32 <= n; i += 32)
+    for (; i + 32 <= n; i += 32) {
         for (int k = 0; k < 4; k++) { memcpy(&x, p + i + 8 * k, 8); h[k] = (h[k] ^ x) * FNV_PRIME; }
+        if (!((i + 32) & (RELEASE_STEP - 1))) release_below(release, p + i + 32);
+    }
     for (; i + 8 <= n; i += 8) { memcpy(&x, p + i, 8); h[0] = (h[0] ^ x) * FNV_PRIME; }
     return ((h[0] * FIB ^ h[1]) * FIB ^ h[2]) * FIB ^ h[3];
 }
@@ -2425,7 +2455,7 @@ static PyObject *core_tables(Core *self, PyObject *args) {
     Walk w = {.out = out + head};
     walk_core(self, &w);
     const uint64_t order = BYTE_ORDER_MARK, layout = (uint64_t)TABLES_LAYOUT | (uint64_t)tag.len << 32,
-                   length = w.at, sum = tables_checksum(out + head, w.at);
+                   length = w.at, sum = tables_checksum(out + head, w.at, NULL);
     memcpy(out, TABLES_MAGIC, 8);
     memcpy(out + 8, &order, 8);
     memcpy(out + 16, &layout, 8);
@@ -2535,14 +2565,22 @@ static PyTypeObject CoreType = {
     .tp_getset = core_getset,
 };
 
-/* load_tables(data, tag) -> a Core from Core.tables()'s bytes; None where they are of another
- * layout or byte order, or their tag is not tag (tables of another model, standard or option);
- * ValueError where they are damaged */
+/* load_tables(data, tag, release=0) -> a Core from Core.tables()'s bytes; None where they are of
+ * another layout or byte order, or their tag is not tag (tables of another model, standard or
+ * option); ValueError where they are damaged. release: data is a read-only shared mapping of the
+ * file (mmap's ACCESS_READ), whose pages are dropped from memory as they are read */
 static PyObject *core_load_tables(PyObject *module, PyObject *args) {
     Py_buffer data, tag;
-    if (!PyArg_ParseTuple(args, "y*y*", &data, &tag)) return NULL;
+    int release_pages = 0;
+    if (!PyArg_ParseTuple(args, "y*y*|p", &data, &tag, &release_pages)) return NULL;
     PyObject *result = NULL;
     const char *p = data.buf;
+    Release release = {.base = p};
+#if defined(__linux__) && defined(MADV_DONTNEED)
+    const long page = sysconf(_SC_PAGESIZE);
+    if (release_pages && page > 0 && !(page & (page - 1)) && !((uintptr_t)p & (uintptr_t)(page - 1)))
+        release.page = (size_t)page;
+#endif
     uint64_t order = 0, layout = 0, length = 0, sum = 0;
     if (data.len >= TABLES_HEADER) {
         memcpy(&order, p + 8, 8);
@@ -2559,12 +2597,13 @@ static PyObject *core_load_tables(PyObject *module, PyObject *args) {
     } else if (length != (size_t)data.len - head || length % 8) {
         PyErr_Format(PyExc_ValueError, "%zd bytes where the header says %llu: truncated or changed", data.len - (Py_ssize_t)head,
                      (unsigned long long)length);
-    } else if (tables_checksum(p + head, length) != sum) {
+    } else if (tables_checksum(p + head, length, &release) != sum) {
         PyErr_SetString(PyExc_ValueError, "their checksum differs from the one written with them: changed");
     } else {
         Core *c = (Core *)CoreType.tp_alloc(&CoreType, 0);
         if (c) {
-            Walk w = {.reading = 1, .in = p + head, .n = length};
+            release.done = 0; /* the checksum dropped them; read again, they come back from the page cache */
+            Walk w = {.reading = 1, .in = p + head, .n = length, .release = &release};
             walk_core(c, &w);
             if (w.oom) PyErr_NoMemory();
             else if (w.bad || w.at != w.n) PyErr_SetString(PyExc_ValueError, "a field out of range, or bytes left over");
@@ -2627,8 +2666,9 @@ static PyMethodDef module_methods[] = {
     {"rule_spans", core_rule_spans, METH_O,
      "rule_spans(text) -> the (start, end) spans of model/constraints.py's RULES matches of two or more characters"},
     {"load_tables", core_load_tables, METH_VARARGS,
-     "load_tables(data, tag) -> a Core from Core.tables(tag)'s bytes, or None where they are of another layout or tag; "
-     "ValueError where damaged"},
+     "load_tables(data, tag, release=False) -> a Core from Core.tables(tag)'s bytes, or None where they are of another "
+     "layout or tag; ValueError where damaged. release: data is a read-only mmap of the file, its pages dropped from memory "
+     "as they are read"},
     {"grapheme_candidate", core_grapheme_candidate, METH_VARARGS,
      "grapheme_candidate(text, start) -> the first position at or after start that may be in a grapheme cluster of "
      "two or more code points (not whitespace, not a code point known to be of break class Other), or -1"},

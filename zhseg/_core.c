@@ -2434,7 +2434,7 @@ static uint64_t tables_checksum(const char *p, size_t n, Release *release) {
     size_t i = 0;
     for (; i + 32 <= n; i += 32) {
         for (int k = 0; k < 4; k++) { memcpy(&x, p + i + 8 * k, 8); h[k] = (h[k] ^ x) * FNV_PRIME; }
-        if (!((i + 32) & (RELEASE_STEP - 1))) release_below(release, p + i + 32);
+        release_below(release, p + i + 32);
     }
     for (; i + 8 <= n; i += 8) { memcpy(&x, p + i, 8); h[0] = (h[0] ^ x) * FNV_PRIME; }
     return ((h[0] * FIB ^ h[1]) * FIB ^ h[2]) * FIB ^ h[3];
